@@ -1,0 +1,332 @@
+"""The ``onionlab`` command: parses flags, calls the services, renders results.
+
+Thin by design: crawling is in :mod:`crawler.runner`, scoring in :mod:`crawler.eval`; lab
+commands (``up``, ``status``, ``down``, ``lab``) come from the lab plugin through the
+``onionlab_register_commands`` hook, so the core never imports the lab.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler import config
+from crawler.labstate import LabNotRunning, LabState, load_truth
+from crawler.plugins import call_each, get_plugins
+
+err = Console(stderr=True)
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  the command failed (the message says why and what to do)
+  2  wrong usage (unknown option, missing argument)
+  3  Tor is not reachable, or the SOCKS port is not Tor
+  4  no lab is running, or no lab is installed
+"""
+
+
+class OnionlabError(click.ClickException):
+    """An error shown as one clear line, with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        err.print(f"[bold red]error:[/bold red] {self.format_message()}")
+
+
+def fail(message: str, exit_code: int = 1) -> NoReturn:
+    raise OnionlabError(message, exit_code)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES,
+)
+@click.version_option(package_name="onionlab")
+def cli() -> None:
+    """onionlab — crawl a laboratory darknet of Tor onion services, safely, on this machine.
+
+    \b
+    Quick start (everything stays on 127.0.0.1, nothing touches the real Tor network):
+      onionlab demo            bring the lab up, crawl it through Tor, score, take it down
+      onionlab up              start the lab (private Tor network + mock sites)
+      onionlab status          which onion services answer through Tor
+      onionlab crawl           crawl the running lab through Tor into a run directory
+      onionlab eval RUNDIR     score a run against the lab's ground truth
+      onionlab down            stop the lab
+
+    Data (lab state, crawl runs) goes to ./onionlab-data, or --data-dir / $ONIONLAB_DATA.
+    """
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _items_text(items: dict[str, int]) -> str:
+    return ", ".join(f"{count} {kind}s" for kind, count in sorted(items.items())) or "none"
+
+
+def render_summary(summary: dict[str, Any]) -> None:
+    """Print a crawl summary (and its eval, when present) as tables on stderr."""
+    table = Table(title="crawl summary", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value")
+    table.add_row("pages fetched", str(summary["pages"]))
+    table.add_row("items", _items_text(summary["items"]))
+    errors = summary["errors"]
+    table.add_row("errors", f"[red]{errors}[/red] {summary['errors_by_kind']}" if errors else "0")
+    table.add_row("duration", f"{summary['duration_s']} s ({summary['pages_per_s']} pages/s)")
+    table.add_row("run directory", summary["run_dir"])
+    err.print(table)
+    if "eval" in summary:
+        scores = Table(title="score against ground truth", title_justify="left")
+        for column in ("kind", "precision", "recall", "found", "expected"):
+            scores.add_column(column, justify="left" if column == "kind" else "right")
+        for kind, score in summary["eval"].items():
+            scores.add_row(
+                kind,
+                f"{score['precision']:.3f}",
+                f"{score['recall']:.3f}",
+                str(score["found"]),
+                str(score["expected"]),
+            )
+        err.print(scores)
+
+
+def _lab_state(data_dir: Path) -> LabState:
+    try:
+        return LabState.load(config.lab_dir(data_dir) / "lab.json")
+    except LabNotRunning as exc:
+        fail(str(exc), 4)
+
+
+def _check_tor(host: str, port: int) -> None:
+    from crawler.tor.check import TorUnavailable, check_socks_is_tor
+
+    try:
+        check_socks_is_tor(host, port)
+    except TorUnavailable as exc:
+        fail(str(exc), 3)
+
+
+def _crawl(
+    *,
+    urls: list[str],
+    socks: str,
+    data_dir: Path,
+    max_pages: int,
+    max_seconds: int,
+    progress: bool,
+) -> dict[str, Any]:
+    from crawler.rundir import RunDir
+    from crawler.runner import CrawlConfig, run_crawl
+    from crawler.tor.handler import parse_socks_address
+
+    try:
+        host, port = parse_socks_address(socks)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    _check_tor(host, port)
+    run = RunDir.create(config.runs_dir(data_dir))
+    if progress:
+        err.print(f"crawling {len(urls)} site(s) through Tor at {socks} → {run.path}")
+    return run_crawl(
+        CrawlConfig(
+            start_urls=urls,
+            socks=socks,
+            run_dir=run.path,
+            max_pages=max_pages,
+            max_seconds=max_seconds,
+            progress=progress,
+        )
+    )
+
+
+def _score(summary: dict[str, Any], truth_path: Path) -> None:
+    from crawler.eval import evaluate
+    from crawler.rundir import RunDir
+
+    summary["eval"] = evaluate(RunDir(Path(summary["run_dir"])), load_truth(truth_path))
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where lab state and crawl runs live [default: ./onionlab-data or $ONIONLAB_DATA].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--socks",
+    metavar="IP:PORT",
+    help="Tor's SOCKS port [default: the running lab's client, from lab.json].",
+)
+@click.option("--max-pages", default=50_000, show_default=True, help="Stop after this many pages.")
+@click.option(
+    "--max-seconds", default=4 * 3600, show_default=True, help="Stop after this many seconds."
+)
+@click.option("--score/--no-score", default=True, help="Score against the lab's ground truth.")
+@data_dir_option
+@json_option
+def crawl(
+    urls: tuple[str, ...],
+    socks: str | None,
+    max_pages: int,
+    max_seconds: int,
+    score: bool,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Crawl onion sites through Tor into a new run directory.
+
+    Without URLS, crawls every service of the running lab (see `onionlab up`) through the
+    lab's Tor client. Progress is shown live on stderr; the run directory gets items.ndjson
+    (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json.
+
+    \b
+    Examples:
+      onionlab crawl
+      onionlab crawl --max-pages 100 --json
+      onionlab crawl --socks 127.0.0.1:9050 http://<56 chars>.onion/
+    """
+    base = config.data_dir(data_dir)
+    state = None
+    if not urls or not socks:
+        state = _lab_state(base)
+    start_urls = list(urls) or [s.url for s in state.services]  # type: ignore[union-attr]
+    summary = _crawl(
+        urls=start_urls,
+        socks=socks or state.socks,  # type: ignore[union-attr]
+        data_dir=base,
+        max_pages=max_pages,
+        max_seconds=max_seconds,
+        progress=not as_json,
+    )
+    if score and state is not None:
+        _score(summary, state.truth_path)
+    _print_json(summary) if as_json else render_summary(summary)
+
+
+@cli.command(name="eval")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Ground truth JSON [default: the running lab's truth.json].",
+)
+@data_dir_option
+@json_option
+def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Score a crawl's RUN_DIR against the lab's ground truth (precision and recall)."""
+    from crawler.eval import evaluate
+    from crawler.rundir import RunDir
+
+    truth_path = truth or _lab_state(config.data_dir(data_dir)).truth_path
+    result = evaluate(RunDir(run_dir), load_truth(truth_path))
+    if as_json:
+        _print_json(result)
+        return
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["eval"] = result
+    render_summary(summary)
+
+
+@cli.command()
+@click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
+@click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
+@click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")
+@data_dir_option
+@json_option
+def demo(seed: int, keep_lab: bool, max_seconds: int, data_dir: Path | None, as_json: bool) -> None:
+    """Bring the lab up, crawl it through Tor, score it, take it down: the whole job.
+
+    With --json, prints one object: pages, items (per type), errors, duration_s and eval
+    (precision and recall per scored kind against the lab's ground truth).
+    """
+    import time
+
+    lab = get_plugins().manager.hook.onionlab_lab()
+    if lab is None:
+        fail("No lab is installed (no plugin provides `onionlab_lab`). Reinstall onionlab.", 4)
+    base = config.data_dir(data_dir)
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        err.print(f"[dim]lab:[/dim] {message}")
+
+    try:
+        state_path = lab.up(seed=seed, data_dir=config.lab_dir(base), progress=progress)
+    except Exception as exc:
+        fail(f"the lab did not come up: {exc}", 4)
+    lab_up_s = time.monotonic() - started
+    try:
+        state = LabState.load(state_path)
+        summary = _crawl(
+            urls=[s.url for s in state.services],
+            socks=state.socks,
+            data_dir=base,
+            max_pages=50_000,
+            max_seconds=max_seconds,
+            progress=not as_json,
+        )
+        _score(summary, state.truth_path)
+        summary["lab_up_s"] = round(lab_up_s, 2)
+    finally:
+        if not keep_lab:
+            lab.down(data_dir=config.lab_dir(base))
+    _print_json(summary) if as_json else render_summary(summary)
+    if not as_json:
+        err.print(f"lab up in {lab_up_s:.1f} s" + (", still running" if keep_lab else ", now down"))
+
+
+@cli.group()
+def plugins() -> None:
+    """Inspect the installed plugins."""
+
+
+@plugins.command(name="list")
+@json_option
+def plugins_list(as_json: bool) -> None:
+    """List plugins: name, version, hooks, where each comes from, load errors."""
+    loaded = get_plugins()
+    rows = [info.as_dict() for info in loaded.plugins]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="plugins", title_justify="left")
+    for column in ("name", "version", "hooks", "source", "status"):
+        table.add_column(column)
+    for row in rows:
+        status = "[red]failed to load[/red]" if row["error"] else "ok"
+        table.add_row(row["name"], row["version"], ", ".join(row["hooks"]), row["source"], status)
+    err.print(table)
+    for info in loaded.errors:
+        err.print(f"{info.error}\n{info.traceback}", markup=False, style="red")
+
+
+def main() -> None:
+    """Entry point of the ``onionlab`` console script."""
+    loaded = get_plugins()
+    for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
+        pass
+    for info in loaded.errors:
+        err.print(f"warning: {info.error} (`onionlab plugins list` shows more)", markup=False)
+    cli(prog_name="onionlab")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The onion spider: follows links within the given onion sites and asks plugins for items.
+
+Scope is Scrapy's own (``allowed_domains`` + the offsite middleware); the Tor layer refuses
+anything non-onion on top. Every fetched page becomes a :class:`crawler.items.Page`; every
+plugin's items follow it. Failures are counted and written, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler.items import Item, Page
+from crawler.plugins import call_each, get_plugins
+
+
+class OnionSpider(scrapy.Spider):
+    """Crawl ``start_urls`` and every page they link to on the same onion hosts."""
+
+    name = "onion"
+
+    def __init__(self, start_urls: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start_urls = list(start_urls)
+        self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
+        self.link_extractor = LinkExtractor(allow_domains=self.allowed_domains, unique=True)
+        self.plugins = get_plugins()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
+
+    def parse(self, response: Response) -> Iterator[Item | scrapy.Request]:
+        yield self._page_item(response)
+        if not isinstance(response, TextResponse):
+            return
+        for _name, result in call_each(
+            self.plugins.manager, "onionlab_extract", stats=self.crawler.stats, response=response
+        ):
+            yield from result or ()
+        for link in self.link_extractor.extract_links(response):
+            yield response.follow(link, callback=self.parse, errback=self.on_error)
+
+    def _page_item(self, response: Response) -> Page:
+        title = ""
+        if isinstance(response, TextResponse):
+            title = (response.css("title::text").get() or "").strip()
+        return Page(
+            url=response.url,
+            site=(urlsplit(response.url).hostname or "").lower(),
+            status=response.status,
+            title=title,
+            content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
+            length=len(response.body),
+            depth=int(response.meta.get("depth", 0)),
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Count and record a request that failed for good (after Scrapy's retries)."""
+        request = failure.request  # type: ignore[attr-defined]
+        error = failure.value
+        status = getattr(getattr(error, "response", None), "status", None)
+        kind = f"http_{status}" if status else type(error).__name__
+        self.crawler.stats.inc_value("onionlab/errors/total")
+        self.crawler.stats.inc_value(f"onionlab/errors/{kind}")
+        self.crawler.signals.send_catch_log(
+            signal=page_failed, url=request.url, kind=kind, message=str(error), spider=self
+        )
+        self.logger.warning("giving up on %s: %s", request.url, error)
+
+
+page_failed = object()
+"""Signal sent with ``url``, ``kind`` and ``message`` when a page could not be fetched."""

@@ -1,0 +1,1 @@
+"""Test helpers shared by the test suite (not part of the product)."""

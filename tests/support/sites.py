@@ -1,0 +1,59 @@
+"""A tiny threaded HTTP site on 127.0.0.1 for crawler tests; records the headers it receives."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Site
+
+    def do_GET(self) -> None:
+        self.server.requests.append((self.path, dict(self.headers.items())))
+        number = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/p/") else 0
+        links = "".join(
+            f'<a href="/p/{i}">page {i}</a>'
+            for i in range(number + 1, min(number + 3, self.server.pages))
+        )
+        body = f"<html><head><title>page {number}</title></head><body>{links}</body></html>"
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Site(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.pages = pages
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+
+class LinkedSite:
+    """Pages ``/`` and ``/p/1`` … ``/p/<pages-1>``, each linking to the next two."""
+
+    def __init__(self, pages: int = 20) -> None:
+        self._server = _Site(pages)
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, str]]]:
+        return list(self._server.requests)
+
+    def __enter__(self) -> LinkedSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,109 @@
+"""The world model: frozen dataclasses that every generator, site and export shares.
+
+Pure data, no behaviour beyond small derived properties. May depend only on the standard
+library. Sites render these objects; ``lab.world.truth`` exports them as ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of one site (``slug`` is its URL key, ``name`` its display name)."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PgpKey:
+    """A vendor's OpenPGP v4 public key (Ed25519, self-certified)."""
+
+    fingerprint: str  # 40 upper-case hex
+    key_id: str  # last 16 hex of the fingerprint
+    uid: str  # "handle <handle@domain>"
+    created: int  # key creation time, seconds since the epoch
+    armored: str  # ASCII-armored transferable public key
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A vendor on one site."""
+
+    handle: str
+    country: str
+    joined: str  # YYYY-MM-DD
+    bio: str
+    pgp: PgpKey
+    btc: tuple[str, ...]  # Base58Check P2PKH addresses
+    rating: str  # e.g. "98.7"
+    sales: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A product listing on one site. Compared fields are fixed-format strings."""
+
+    listing_id: str
+    title: str
+    vendor: str  # vendor handle
+    category: str  # category slug
+    substance: str  # canonical substance name
+    weight_g: str  # "5", "0.5"
+    price_usd: str  # "45.00"
+    price_btc: str  # "0.00071000"
+    ships_from: str
+    ships_to: str
+    description: str
+    posted: str  # YYYY-MM-DD
+    sold: int
+
+
+@dataclass(frozen=True)
+class Service:
+    """One onion service of the lab: its identity and the content it serves."""
+
+    name: str  # unique in the world, e.g. "market"
+    kind: str  # archetype, selects the site implementation, e.g. "market"
+    title: str
+    onion: str  # "<56 chars>.onion"
+    categories: tuple[Category, ...] = ()
+    vendors: tuple[Vendor, ...] = ()
+    listings: tuple[Listing, ...] = ()
+    featured: tuple[str, ...] = ()  # listing ids shown on the home page
+    tagline: str = ""  # slogan under the site title
+    per_page: int = 10  # listings per category index page
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.onion}/"
+
+    def category(self, slug: str) -> Category:
+        for cat in self.categories:
+            if cat.slug == slug:
+                return cat
+        raise KeyError(slug)
+
+    def vendor(self, handle: str) -> Vendor:
+        for ven in self.vendors:
+            if ven.handle == handle:
+                return ven
+        raise KeyError(handle)
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the lab serves, built deterministically from ``seed`` and ``scale``."""
+
+    seed: int
+    scale: float
+    btc_usd: str  # the world's fixed exchange rate, e.g. "64250.00"
+    services: tuple[Service, ...]
+
+    def service(self, name: str) -> Service:
+        for svc in self.services:
+            if svc.name == name:
+                return svc
+        raise KeyError(name)

@@ -1,8 +1,8 @@
 """Scores a crawl's run directory against the lab's ground truth: precision and recall.
 
 Listings are matched by (site, listing id) and count as correct only when every scored
-field equals the truth; per-field accuracy is reported beside. Pages are matched by
-canonical URL. Depends on the run directory and the truth format only.
+field equals the truth; per-field accuracy is reported beside. Vendors match by (site,
+handle) and need the right fingerprint and addresses. Pages are matched by canonical URL. Depends on the run directory and the truth format only.
 """
 
 from __future__ import annotations
@@ -72,6 +72,22 @@ def score_listings(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def score_vendors(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
+    """Vendors match by (site, handle); correct when the PGP fingerprint and BTC set agree."""
+    expected = {
+        (_site_host(truth, t["site"]), t["handle"].lower()): t for t in truth.get("vendors", [])
+    }
+    found = {(d["site"].lower(), d["handle"].lower()): d for d in run.documents("vendor")}
+    correct = sum(
+        1
+        for key, doc in found.items()
+        if key in expected
+        and doc.get("pgp_fingerprint") == expected[key]["pgp_fingerprint"]
+        and sorted(doc.get("btc", [])) == sorted(expected[key]["btc"])
+    )
+    return _score(len(found), correct, len(expected))
+
+
 def score_pages(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     expected = {canonical_url(u) for u in truth.get("pages", [])}
     fetched = {canonical_url(d["url"]) for d in run.documents("page") if d.get("status") == 200}
@@ -79,5 +95,9 @@ def score_pages(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
-    """Precision/recall per scored kind (``listings``, ``pages``)."""
-    return {"listings": score_listings(run, truth), "pages": score_pages(run, truth)}
+    """Precision/recall per scored kind (``listings``, ``vendors``, ``pages``)."""
+    return {
+        "listings": score_listings(run, truth),
+        "vendors": score_vendors(run, truth),
+        "pages": score_pages(run, truth),
+    }

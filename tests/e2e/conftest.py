@@ -1,0 +1,40 @@
+"""One real lab (private Tor network + sites) for the whole end-to-end session."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lab.controller import Lab
+from tests.support.cli import SEED, onionlab
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    data = tmp_path_factory.mktemp("onionlab-data")
+    lab_dir = data / "lab"
+    started = time.monotonic()
+    state_path = Lab().up(seed=SEED, data_dir=lab_dir, progress=lambda m: print("lab:", m))
+    up_seconds = time.monotonic() - started
+    print(f"lab up in {up_seconds:.1f} s")
+    try:
+        yield {
+            "data": data,
+            "lab_dir": lab_dir,
+            "state": json.loads(state_path.read_text()),
+            "truth": json.loads((lab_dir / "truth.json").read_text()),
+            "up_seconds": up_seconds,
+        }
+    finally:
+        Lab().down(data_dir=lab_dir)
+
+
+@pytest.fixture(scope="session")
+def crawl_summary(lab: dict[str, Any]) -> dict[str, Any]:
+    result = onionlab("crawl", "--json", "--data-dir", str(lab["data"]))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

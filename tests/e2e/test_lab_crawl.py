@@ -1,0 +1,101 @@
+"""End to end, for real: private Tor network → onion service → Scrapy through SOCKS → plugin
+→ run directory → score against ground truth. Nothing here is mocked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.controller import Lab
+from tests.support.cli import SEED, onionlab
+
+pytestmark = [pytest.mark.tor, pytest.mark.slow]
+
+
+def test_crawl_through_tor_finds_every_listing_exactly(crawl_summary: dict[str, Any]) -> None:
+    listings = crawl_summary["eval"]["listings"]
+    assert listings["expected"] >= 60
+    assert listings["precision"] == 1.0 and listings["recall"] == 1.0
+    assert crawl_summary["eval"]["vendors"]["recall"] == 1.0
+
+
+def test_crawl_reaches_every_page_without_errors(
+    crawl_summary: dict[str, Any], lab: dict[str, Any]
+) -> None:
+    pages = crawl_summary["eval"]["pages"]
+    assert pages["recall"] == 1.0 and pages["precision"] == 1.0
+    assert crawl_summary["errors"] == 0
+    assert crawl_summary["pages"] == len(lab["truth"]["pages"])
+
+
+def test_run_directory_holds_bulk_ndjson_and_stats(crawl_summary: dict[str, Any]) -> None:
+    run = Path(crawl_summary["run_dir"])
+    lines = (run / "items.ndjson").read_text().splitlines()
+    assert len(lines) == 2 * sum(crawl_summary["items"].values())
+    action, doc = json.loads(lines[0]), json.loads(lines[1])
+    assert set(action) == {"index"} and action["index"]["_index"].startswith("onionlab-")
+    assert doc["kind"] in {"page", "listing", "vendor"}
+    stats = json.loads((run / "stats.json").read_text())
+    assert stats["finish_reason"] == "finished"
+
+
+def test_status_shows_every_service_answering_through_tor(lab: dict[str, Any]) -> None:
+    result = onionlab("status", "--json", "--data-dir", str(lab["data"]))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["running"]
+    assert report["services"] and all(s["answers"] for s in report["services"])
+
+
+def audited(lab: dict[str, Any], tmp_path: Path, urls: list[str], control: bool) -> dict:
+    log = tmp_path / "audit.json"
+    command = [sys.executable, "-m", "tests.support.audit_crawl", str(log)]
+    command += ["--direct-control"] if control else []
+    command += ["--", "crawl", "--json", "--no-score", "--data-dir", str(lab["data"]), *urls]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    audit = json.loads(log.read_text())
+    audit["result"] = result
+    return audit
+
+
+def test_leak_zero_onion_lookups_and_only_the_socks_port(
+    lab: dict[str, Any], tmp_path: Path
+) -> None:
+    audit = audited(lab, tmp_path, [], control=False)
+    assert audit["result"].returncode == 0, audit["result"].stderr
+    assert json.loads(audit["result"].stdout)["pages"] == len(lab["truth"]["pages"])
+    assert audit["lookups"] == []
+    socks = ("127.0.0.1", lab["state"]["socks"]["port"])
+    assert {tuple(c) for c in audit["connects"]} == {socks}
+
+
+def test_leak_positive_control_direct_requests_are_caught(
+    lab: dict[str, Any], tmp_path: Path
+) -> None:
+    service = lab["state"]["services"][0]
+    direct = f"http://{service['local']}/"
+    audit = audited(lab, tmp_path, [service["url"], direct], control=True)
+    assert service["onion"] in audit["lookups"]
+    host, port = service["local"].rsplit(":", 1)
+    assert [host, int(port)] in audit["connects"]
+
+
+def test_same_seed_gives_same_onions_other_seed_others(lab: dict[str, Any], tmp_path: Path) -> None:
+    def addresses(seed: int, name: str) -> dict[str, str]:
+        lab_dir = tmp_path / name / "lab"
+        state = json.loads(Lab().up(seed=seed, data_dir=lab_dir).read_text())
+        try:
+            return {s["name"]: s["onion"] for s in state["services"]}
+        finally:
+            Lab().down(data_dir=lab_dir)
+
+    first = {s["name"]: s["onion"] for s in lab["state"]["services"]}
+    assert addresses(SEED, "again") == first
+    other = addresses(SEED + 1, "other")
+    assert other.keys() == first.keys()
+    assert not set(other.values()) & set(first.values())

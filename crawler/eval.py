@@ -2,7 +2,8 @@
 
 Listings are matched by (site, listing id) and count as correct only when every scored
 field equals the truth; per-field accuracy is reported beside. Vendors match by (site,
-handle) and need the right fingerprint and addresses. Pages are matched by canonical URL. Depends on the run directory and the truth format only.
+handle) and need the right fingerprint and addresses. Pages are matched by canonical URL.
+Depends on the run directory and the truth format only.
 """
 
 from __future__ import annotations

@@ -1,0 +1,139 @@
+"""The lab's command-line commands and controller, plugged into ``onionlab`` through hooks.
+
+Registered as the ``lab`` entry point of group ``onionlab``; implements hooks with its own
+``HookimplMarker("onionlab")`` so that the lab never imports the crawler.
+Depends on click, rich and ``lab.controller``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+import pluggy
+from rich.console import Console
+from rich.table import Table
+
+from lab.controller import Lab, LabError
+from lab.paths import default_lab_dir
+
+hookimpl = pluggy.HookimplMarker("onionlab")
+err = Console(stderr=True)
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where lab state and crawl runs live [default: ./onionlab-data or $ONIONLAB_DATA].",
+)
+
+
+def _lab_error(exc: Exception, code: int = 4) -> click.ClickException:
+    error = click.ClickException(str(exc))
+    error.exit_code = code
+    return error
+
+
+@click.command()
+@click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
+@click.option("--scale", default=1.0, show_default=True, help="Size of the world (1.0 = default).")
+@data_dir_option
+def up(seed: int, scale: float, data_dir: Path | None) -> None:
+    """Start the lab: a private Tor network and the mock onion services, on 127.0.0.1 only.
+
+    Directory authorities, relays, an onion-service tor and a client tor run from Debian's
+    tor with TestingTorNetwork; they never contact the public Tor network. The same seed
+    always gives the same onion addresses. Stop it with `onionlab down`.
+    """
+    started = time.monotonic()
+    try:
+        state_path = Lab().up(
+            seed=seed,
+            scale=scale,
+            data_dir=default_lab_dir(data_dir),
+            progress=lambda m: err.print(f"[dim]lab:[/dim] {m}"),
+        )
+    except LabError as exc:
+        raise _lab_error(exc) from None
+    state = json.loads(state_path.read_text())
+    table = Table(title=f"lab up in {time.monotonic() - started:.1f} s", title_justify="left")
+    table.add_column("service")
+    table.add_column("onion address")
+    for svc in state["services"]:
+        table.add_row(svc["name"], svc["url"])
+    err.print(table)
+    err.print(
+        f"Tor SOCKS port: 127.0.0.1:{state['socks']['port']}  ·  crawl it: `onionlab crawl`"
+        "  ·  stop it: `onionlab down`"
+    )
+
+
+@click.command()
+@data_dir_option
+def down(data_dir: Path | None) -> None:
+    """Stop the lab's tor processes and sites."""
+    if Lab().down(data_dir=default_lab_dir(data_dir)):
+        err.print("lab stopped")
+    else:
+        err.print("no lab was running")
+
+
+@click.command()
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(data_dir: Path | None, as_json: bool) -> None:
+    """Show each onion service and whether it answers through Tor."""
+    report = Lab().status(data_dir=default_lab_dir(data_dir))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif not report["running"] and not report["services"]:
+        err.print("no lab is running — start one with `onionlab up`")
+    else:
+        table = Table(
+            title=f"lab (seed {report['seed']}), SOCKS {report['socks']}", title_justify="left"
+        )
+        for column in ("service", "onion address", "through Tor"):
+            table.add_column(column)
+        for svc in report["services"]:
+            mark = "[green]answers[/green]" if svc["answers"] else f"[red]{svc['answer']}[/red]"
+            table.add_row(svc["name"], svc["onion"], f"{mark} ({svc['seconds']} s)")
+        err.print(table)
+    if not all(s["answers"] for s in report["services"]) or not report["running"]:
+        raise SystemExit(4)
+
+
+@click.group(name="lab")
+def lab_group() -> None:
+    """The lab's world: ground truth and, later, instructor controls."""
+
+
+@lab_group.command()
+@click.option("--seed", default=None, type=int, help="Generate for this seed instead.")
+@click.option("--scale", default=1.0, show_default=True)
+@data_dir_option
+def truth(seed: int | None, scale: float, data_dir: Path | None) -> None:
+    """Print the ground truth (JSON): every listing, vendor, identifier and page URL.
+
+    Without --seed, prints the running lab's truth; with it, generates it.
+    """
+    truth_file = default_lab_dir(data_dir) / "truth.json"
+    if seed is None and truth_file.exists() and (truth_file.parent / "lab.json").exists():
+        click.echo(truth_file.read_text())
+        return
+    from lab.world.generate import build_world
+    from lab.world.truth import truth_json
+
+    click.echo(truth_json(build_world(1 if seed is None else seed, scale)))
+
+
+@hookimpl
+def onionlab_register_commands(cli: click.Group) -> None:
+    for command in (up, status, down, lab_group):
+        cli.add_command(command)
+
+
+@hookimpl
+def onionlab_lab() -> Lab:
+    return Lab()

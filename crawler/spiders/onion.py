@@ -30,7 +30,11 @@ class OnionSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.start_urls = list(start_urls)
         self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
-        self.link_extractor = LinkExtractor(allow_domains=self.allowed_domains, unique=True)
+        # Scrapy's link extractor compares the netloc, port included: list both forms.
+        netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
+        self.link_extractor = LinkExtractor(
+            allow_domains=sorted(netlocs | set(self.allowed_domains)), unique=True
+        )
         self.plugins = get_plugins()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

@@ -40,7 +40,9 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> dict:
         routes = {GOOD: good.port, OTHER: other.port}
         errors = {BAD_ADDRESS: 0xF6, NOT_PUBLISHED: 0xF0}
         with FakeTorSocks(routes=routes, errors=errors) as socks:
-            urls = [f"http://{h}/" for h in (GOOD, OTHER, BAD_ADDRESS, NOT_PUBLISHED)]
+            # OTHER is given with an explicit port: links on it must still be followed.
+            urls = [f"http://{h}/" for h in (GOOD, BAD_ADDRESS, NOT_PUBLISHED)]
+            urls.append(f"http://{OTHER}:8080/")
             urls.append("http://example.com/")
             result = run_cli(
                 [

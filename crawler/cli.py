@@ -247,11 +247,14 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
 
 @cli.command()
 @click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
+@click.option("--scale", default=1.0, show_default=True, help="Size of the lab world.")
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
 @click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")
 @data_dir_option
 @json_option
-def demo(seed: int, keep_lab: bool, max_seconds: int, data_dir: Path | None, as_json: bool) -> None:
+def demo(
+    seed: int, scale: float, keep_lab: bool, max_seconds: int, data_dir: Path | None, as_json: bool
+) -> None:
     """Bring the lab up, crawl it through Tor, score it, take it down: the whole job.
 
     With --json, prints one object: pages, items (per type), errors, duration_s and eval
@@ -269,7 +272,9 @@ def demo(seed: int, keep_lab: bool, max_seconds: int, data_dir: Path | None, as_
         err.print(f"[dim]lab:[/dim] {message}")
 
     try:
-        state_path = lab.up(seed=seed, data_dir=config.lab_dir(base), progress=progress)
+        state_path = lab.up(
+            seed=seed, scale=scale, data_dir=config.lab_dir(base), progress=progress
+        )
     except Exception as exc:
         fail(f"the lab did not come up: {exc}", 4)
     lab_up_s = time.monotonic() - started

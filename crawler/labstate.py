@@ -22,7 +22,9 @@ class LabNotRunning(RuntimeError):
 
 
 class LabController(Protocol):
-    def up(self, *, seed: int, data_dir: Path, progress: Callable[[str], None]) -> Path: ...
+    def up(
+        self, *, seed: int, scale: float, data_dir: Path, progress: Callable[[str], None]
+    ) -> Path: ...
 
     def down(self, *, data_dir: Path) -> None: ...
 

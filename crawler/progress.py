@@ -66,6 +66,7 @@ class ProgressDisplay:
         if self._live is not None:
             self._live.update(self.render(final=True))
             self._live.stop()
+            self.console.print()
 
     def _refresh(self) -> None:
         if self._live is not None:

@@ -60,4 +60,3 @@ class RunDirPipeline:
         if self._errors is not None:
             self._errors.write(json.dumps({"url": url, "kind": kind, "message": message}) + "\n")
             self._errors.flush()
-

@@ -14,9 +14,17 @@ ONION = "m" * 55 + "d.onion"
 
 def truth_listing(listing_id: str, **overrides: str) -> dict:
     listing = {
-        "site": "market", "listing_id": listing_id, "url": f"http://{ONION}/listing/{listing_id}",
-        "title": f"t{listing_id}", "vendor": "v", "category": "c", "substance": "s",
-        "weight_g": "1", "price_usd": "10.00", "price_btc": "0.00010000", "ships_from": "NL",
+        "site": "market",
+        "listing_id": listing_id,
+        "url": f"http://{ONION}/listing/{listing_id}",
+        "title": f"t{listing_id}",
+        "vendor": "v",
+        "category": "c",
+        "substance": "s",
+        "weight_g": "1",
+        "price_usd": "10.00",
+        "price_btc": "0.00010000",
+        "ships_from": "NL",
     }
     listing.update(overrides)
     return listing

@@ -22,8 +22,16 @@ def audited_crawl(tmp_path: Path, socks_port: int, urls: list[str], control: boo
     args = [sys.executable, "-m", "tests.support.audit_crawl", str(log)]
     if control:
         args.append("--direct-control")
-    args += ["--", "crawl", "--json", "--socks", f"127.0.0.1:{socks_port}",
-             "--data-dir", str(tmp_path / "data"), *urls]
+    args += [
+        "--",
+        "crawl",
+        "--json",
+        "--socks",
+        f"127.0.0.1:{socks_port}",
+        "--data-dir",
+        str(tmp_path / "data"),
+        *urls,
+    ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     audit = json.loads(log.read_text())
     audit["returncode"] = result.returncode

@@ -30,22 +30,33 @@ def write(directory: Path, name: str, body: str) -> None:
 @pytest.fixture
 def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ONIONLAB_LOAD_PLUGINS", "good,crashing,broken_import,half_way")
-    write(tmp_path, "good", """
+    write(
+        tmp_path,
+        "good",
+        """
         from crawler import hookimpl
         from crawler.items import Listing
 
         @hookimpl
         def onionlab_extract(response):
             return [Listing(site="s", listing_id="1", url=response.url, title="ok")]
-    """)
-    write(tmp_path, "crashing", """
+    """,
+    )
+    write(
+        tmp_path,
+        "crashing",
+        """
         from crawler import hookimpl
 
         @hookimpl
         def onionlab_extract(response):
             raise ValueError("layout changed")
-    """)
-    write(tmp_path, "half_way", """
+    """,
+    )
+    write(
+        tmp_path,
+        "half_way",
+        """
         from crawler import hookimpl
         from crawler.items import Listing
 
@@ -53,7 +64,8 @@ def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         def onionlab_extract(response):
             yield Listing(site="s", listing_id="2", url=response.url, title="partial")
             raise KeyError("second listing")
-    """)
+    """,
+    )
     write(tmp_path, "broken_import", "import does_not_exist\n")
     return tmp_path
 

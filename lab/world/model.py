@@ -6,7 +6,8 @@ library. Sites render these objects; ``lab.world.truth`` exports them as ground 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,30 @@ class PgpKey:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A vendor as a person: the same key, wallets and contacts on every site they sell on.
+
+    ``wallets`` and ``contacts`` are ``(type, value)`` pairs with the entity types of the
+    ground truth (``btc``, ``ltc``, ``xmr``, ``eth``, ``trx``; ``telegram``, ``jabber``,
+    ``session``, ``email``). ``pgp_secret`` signs the vendor's messages (a lab-only key).
+    """
+
+    id: str  # stable across seeds' structure, e.g. "id-007"
+    handle: str  # the base handle; sites may show a variation of it
+    country: str
+    pgp: PgpKey
+    wallets: tuple[tuple[str, str], ...]
+    contacts: tuple[tuple[str, str], ...]
+    pgp_secret: bytes = field(repr=False, default=b"")
+
+    def wallet(self, kind: str) -> tuple[str, ...]:
+        return tuple(value for k, value in self.wallets if k == kind)
+
+    def contact(self, kind: str) -> tuple[str, ...]:
+        return tuple(value for k, value in self.contacts if k == kind)
+
+
+@dataclass(frozen=True)
 class Vendor:
     """A vendor on one site."""
 
@@ -40,6 +65,7 @@ class Vendor:
     btc: tuple[str, ...]  # Base58Check P2PKH addresses
     rating: str  # e.g. "98.7"
     sales: int
+    identity: str = ""  # Identity.id of the person behind this handle
 
 
 @dataclass(frozen=True)
@@ -75,10 +101,21 @@ class Service:
     featured: tuple[str, ...] = ()  # listing ids shown on the home page
     tagline: str = ""  # slogan under the site title
     per_page: int = 10  # listings per category index page
+    key_label: str = ""  # label of the onion key (derive_service_key); "" means ``name``
+    mirrors: tuple[str, ...] = ()  # further "<56>.onion" addresses serving the same site
+    clone_of: str = ""  # for a phishing clone: the name of the service it imitates
+    content: Any = None  # kind-specific data (forum threads, pastes, shops, …)
 
     @property
     def url(self) -> str:
         return f"http://{self.onion}/"
+
+    @property
+    def addresses(self) -> tuple[tuple[str, str], ...]:
+        """``(key label, onion)`` for the primary address and every mirror."""
+        label = self.key_label or self.name
+        mirrors = tuple((f"{label}#mirror{i}", onion) for i, onion in enumerate(self.mirrors, 1))
+        return ((label, self.onion), *mirrors)
 
     def category(self, slug: str) -> Category:
         for cat in self.categories:
@@ -101,6 +138,7 @@ class World:
     scale: float
     btc_usd: str  # the world's fixed exchange rate, e.g. "64250.00"
     services: tuple[Service, ...]
+    identities: tuple[Identity, ...] = ()
 
     def service(self, name: str) -> Service:
         for svc in self.services:

@@ -1,7 +1,9 @@
 """Ground truth export (``truth.json``, schema ``onionlab-truth/1``, docs/lab-contract.md).
 
 ``ground_truth(world)`` returns plain JSON data in a stable order; ``truth_json(world)``
-serialises it byte-identically for the same seed. Depends only on ``lab.world``.
+serialises it byte-identically for the same seed. Each service's pages, identifiers,
+decoys, listings and vendors come from its site kind (``lab.world.kinds``), the same code
+the site builds its links with. Depends only on ``lab.world``.
 """
 
 from __future__ import annotations
@@ -9,10 +11,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lab.world.layout import layout_for
+from lab.world.kinds import kind_module
+from lab.world.layout import Occurrence
 from lab.world.model import World
 
 SCHEMA = "onionlab-truth/1"
+
+
+def _collect(
+    found: dict[tuple[str, str], set[str]], base: str, occurrences: list[Occurrence]
+) -> None:
+    for occ in occurrences:
+        found.setdefault((occ.type, occ.value), set()).add(base + occ.path)
+
+
+def _listed(found: dict[tuple[str, str], set[str]]) -> list[dict[str, Any]]:
+    return [
+        {"type": kind, "value": value, "pages": sorted(urls)}
+        for (kind, value), urls in sorted(found.items())
+    ]
 
 
 def ground_truth(world: World) -> dict[str, Any]:
@@ -21,12 +38,14 @@ def ground_truth(world: World) -> dict[str, Any]:
     categories: list[dict[str, Any]] = []
     vendors: list[dict[str, Any]] = []
     listings: list[dict[str, Any]] = []
-    occurrences: dict[tuple[str, str], set[str]] = {}
+    identifiers: dict[tuple[str, str], set[str]] = {}
+    decoys: dict[tuple[str, str], set[str]] = {}
     pages: set[str] = set()
+    handles: dict[str, dict[str, str]] = {}
 
     for svc in world.services:
+        kind = kind_module(svc.kind)
         base = f"http://{svc.onion.lower()}"
-        layout = layout_for(svc)
         services.append(
             {
                 "name": svc.name,
@@ -34,64 +53,50 @@ def ground_truth(world: World) -> dict[str, Any]:
                 "title": svc.title,
                 "onion": svc.onion,
                 "url": svc.url,
+                "mirrors": list(svc.mirrors),
+                "clone_of": svc.clone_of,
             }
         )
         categories += [{"site": svc.name, "slug": c.slug, "name": c.name} for c in svc.categories]
-        for v in svc.vendors:
-            vendors.append(
-                {
-                    "site": svc.name,
-                    "handle": v.handle,
-                    "url": base + layout.vendor_path(v.handle),
-                    "pgp_fingerprint": v.pgp.fingerprint,
-                    "btc": sorted(v.btc),
-                }
-            )
-        names = {c.slug: c.name for c in svc.categories}
-        for lst in svc.listings:
-            listings.append(
-                {
-                    "site": svc.name,
-                    "listing_id": lst.listing_id,
-                    "url": base + layout.listing_path(lst.listing_id),
-                    "title": lst.title,
-                    "vendor": lst.vendor,
-                    "category": names[lst.category],
-                    "substance": lst.substance,
-                    "weight_g": lst.weight_g,
-                    "price_usd": lst.price_usd,
-                    "price_btc": lst.price_btc,
-                    "ships_from": lst.ships_from,
-                }
-            )
-        pages.update(base + page.path for page in layout.pages(svc))
-        for occ in layout.occurrences(svc):
-            occurrences.setdefault((occ.type, occ.value), set()).add(base + occ.path)
+        site_vendors = kind.truth_vendors(svc)
+        vendors += site_vendors
+        for vendor in site_vendors:
+            if vendor.get("identity"):
+                handles.setdefault(vendor["identity"], {})[svc.name] = vendor["handle"]
+        listings += kind.truth_listings(svc)
+        pages.update(base + page.path for page in kind.pages(svc))
+        _collect(identifiers, base, kind.occurrences(svc))
+        _collect(decoys, base, kind.decoys(svc))
 
+    people = [
+        {
+            "id": person.id,
+            "handle": person.handle,
+            "handles": dict(sorted(handles.get(person.id, {}).items())),
+            "pgp_fingerprint": person.pgp.fingerprint,
+            "wallets": [{"type": t, "value": v} for t, v in person.wallets],
+            "contacts": [{"type": t, "value": v} for t, v in person.contacts],
+        }
+        for person in world.identities
+        if person.id in handles
+    ]
     return {
         "schema": SCHEMA,
         "seed": world.seed,
+        "scale": world.scale,
         "services": sorted(services, key=lambda s: s["name"]),
         "categories": sorted(categories, key=lambda c: (c["site"], c["slug"])),
+        "identities": people,
         "vendors": sorted(vendors, key=lambda v: (v["site"], v["handle"])),
-        "listings": sorted(listings, key=lambda lst: (lst["site"], lst["listing_id"])),
-        "identifiers": [
-            {"type": kind, "value": value, "pages": sorted(urls)}
-            for (kind, value), urls in sorted(occurrences.items())
-        ],
+        "listings": sorted(listings, key=lambda lst: (lst["site"], str(lst["listing_id"]))),
+        "identifiers": _listed(identifiers),
+        "decoys": _listed(decoys),
         "pages": sorted(pages),
     }
 
 
 def truth_json(world: World) -> str:
-    """``ground_truth(world)`` as JSON text: sorted keys, fixed separators, UTF-8 safe."""
+    """``ground_truth(world)`` as byte-stable JSON text (sorted keys, fixed separators)."""
     return (
-        json.dumps(
-            ground_truth(world),
-            sort_keys=True,
-            indent=2,
-            separators=(",", ": "),
-            ensure_ascii=False,
-        )
-        + "\n"
+        json.dumps(ground_truth(world), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     )

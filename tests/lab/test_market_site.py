@@ -54,6 +54,25 @@ class Site:
             return dict(await asyncio.gather(*(one(u) for u in urls)))
 
 
+def market_only(truth: dict) -> dict:
+    """The ground truth of the ``market`` service alone (the world has several sites)."""
+    market = next(s for s in truth["services"] if s["name"] == "market")
+    base = f"http://{market['onion']}/"
+    return {
+        **truth,
+        "services": [market],
+        "vendors": [v for v in truth["vendors"] if v["site"] == "market"],
+        "listings": [x for x in truth["listings"] if x["site"] == "market"],
+        "categories": [c for c in truth["categories"] if c["site"] == "market"],
+        "identifiers": [
+            {**i, "pages": [p for p in i["pages"] if p.startswith(base)]}
+            for i in truth["identifiers"]
+            if any(p.startswith(base) for p in i["pages"])
+        ],
+        "pages": [p for p in truth["pages"] if p.startswith(base)],
+    }
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
     ready = tmp_path_factory.mktemp("serve") / "ready.json"
@@ -73,7 +92,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         assert info["pid"] == proc.pid
         host, port = info["sites"]["market"].rsplit(":", 1)
         assert host == "127.0.0.1"
-        yield Site(int(port), ground_truth(build_world(SEED)))
+        yield Site(int(port), market_only(ground_truth(build_world(SEED))))
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=10)

@@ -23,7 +23,7 @@ import pytest
 
 from lab.world import build_world
 from lab.world.btc import compressed_pubkey, hash160, ripemd160_pure
-from lab.world.generate import load_data
+from lab.world.data_files import load_data
 from lab.world.pgp import armor
 from lab.world.truth import ground_truth, truth_json
 
@@ -39,6 +39,26 @@ def world():
 @pytest.fixture(scope="module")
 def truth(world):
     return ground_truth(world)
+
+
+@pytest.fixture(scope="module")
+def market_truth(truth):
+    """The ground truth of the ``market`` service alone (the world has several sites)."""
+    market = next(s for s in truth["services"] if s["name"] == "market")
+    base = f"http://{market['onion']}/"
+    return {
+        **truth,
+        "services": [market],
+        "categories": [c for c in truth["categories"] if c["site"] == "market"],
+        "vendors": [v for v in truth["vendors"] if v["site"] == "market"],
+        "listings": [x for x in truth["listings"] if x["site"] == "market"],
+        "identifiers": [
+            {**i, "pages": [p for p in i["pages"] if p.startswith(base)]}
+            for i in truth["identifiers"]
+            if any(p.startswith(base) for p in i["pages"])
+        ],
+        "pages": [p for p in truth["pages"] if p.startswith(base)],
+    }
 
 
 def test_same_seed_gives_byte_identical_truth(world):
@@ -90,21 +110,23 @@ def test_generator_uses_no_global_randomness(world):
     assert random.getstate() == state
 
 
-def test_truth_follows_the_contract(truth):
+def test_truth_follows_the_contract(market_truth):
+    truth = market_truth
     assert set(truth) == {
-        "schema", "seed", "services", "categories", "vendors", "listings", "identifiers", "pages",
+        "schema", "seed", "scale", "services", "categories", "identities", "vendors",
+        "listings", "identifiers", "decoys", "pages",
     }  # fmt: skip
     assert truth["schema"] == "onionlab-truth/1"
     assert truth["seed"] == SEED
-    (svc,) = truth["services"]
-    assert set(svc) == {"name", "kind", "title", "onion", "url"}
+    svc = next(s for s in truth["services"] if s["name"] == "market")
+    assert set(svc) == {"name", "kind", "title", "onion", "url", "mirrors", "clone_of"}
     assert (svc["name"], svc["kind"]) == ("market", "market")
     assert re.fullmatch(r"[a-z2-7]{55}d\.onion", svc["onion"])
     assert svc["url"] == f"http://{svc['onion']}/"
     for cat in truth["categories"]:
         assert set(cat) == {"site", "slug", "name"}
     for ven in truth["vendors"]:
-        assert set(ven) == {"site", "handle", "url", "pgp_fingerprint", "btc"}
+        assert set(ven) == {"site", "handle", "identity", "url", "pgp_fingerprint", "btc"}
         assert re.fullmatch(r"[0-9A-F]{40}", ven["pgp_fingerprint"])
         assert ven["url"] == f"http://{svc['onion']}/vendor/{ven['handle']}"
     fields = {
@@ -126,7 +148,8 @@ def test_truth_follows_the_contract(truth):
     assert truth["vendors"] == sorted(truth["vendors"], key=lambda x: x["handle"])
 
 
-def test_onion_address_checksum(truth):
+def test_onion_address_checksum(market_truth):
+    truth = market_truth
     onion = truth["services"][0]["onion"].removesuffix(".onion")
     raw = base64.b32decode(onion.upper())
     pub, checksum, version = raw[:32], raw[32:34], raw[34:]
@@ -136,7 +159,8 @@ def test_onion_address_checksum(truth):
     assert [i["value"] for i in idents] == [onion]
 
 
-def test_world_size_and_shape(truth):
+def test_world_size_and_shape(market_truth):
+    truth = market_truth
     assert len(truth["listings"]) >= 60
     assert len(truth["categories"]) >= 3
     assert 10 <= len(truth["vendors"]) <= 12
@@ -208,7 +232,8 @@ def _gpg(home: Path, *args: str, data: bytes | None = None) -> subprocess.Comple
 
 
 @pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg binary not installed")
-def test_pgp_keys_import_and_verify_with_gpg(world, truth, tmp_path):
+def test_pgp_keys_import_and_verify_with_gpg(world, market_truth, tmp_path):
+    truth = market_truth
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     vendors = world.services[0].vendors

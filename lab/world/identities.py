@@ -1,0 +1,87 @@
+"""The pool of vendor identities (people) that the sites draw their vendors from.
+
+One identity = one handle (with small per-site variations), one OpenPGP key, wallets and
+contacts that stay the same on every site. Pure and deterministic; depends on
+``lab.world.context``, ``lab.world.pgp``, ``lab.world.btc`` and the bundled vocabularies.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from lab.world.btc import p2pkh_address
+from lab.world.context import sub_rng, sub_secret
+from lab.world.data_files import load_data
+from lab.world.model import Identity
+from lab.world.pgp import make_key
+
+IDENTITIES_PER_SCALE = 30
+_EPOCH_2019 = 1546300800
+_EPOCH_2024 = 1704067200
+
+
+def _handle(rng: random.Random, taken: set[str], names: dict[str, Any]) -> str:
+    for _ in range(10_000):
+        first = rng.choice(names["handle_first"])
+        second = rng.choice(names["handle_second"])
+        style = rng.randrange(6)
+        if style == 0:
+            handle = f"{first.lower()}_{second.lower()}"
+        elif style == 1:
+            handle = f"{first}{second}{rng.choice(['420', '24', '7', '99', 'NL', 'UK', 'EU'])}"
+        else:
+            handle = f"{first}{second}"
+        if handle.lower() not in taken:
+            taken.add(handle.lower())
+            return handle
+    raise RuntimeError("ran out of vendor handles")
+
+
+def build_identities(seed: int, scale: float) -> tuple[Identity, ...]:
+    """The identity pool of the world (``IDENTITIES_PER_SCALE`` per unit of scale)."""
+    names = load_data("names.json")
+    rng = sub_rng(seed, "identities")
+    taken: set[str] = set()
+    identities = []
+    for n in range(max(4, round(IDENTITIES_PER_SCALE * scale))):
+        ident = f"id-{n:04d}"
+        handle = _handle(rng, taken, names)
+        secret = sub_secret(seed, "identity", ident, "pgp")
+        domain = rng.choice(names["mail_domains"])
+        email = f"{handle.lower()}@{domain}"
+        pgp = make_key(
+            secret, f"{handle} <{email}>", created=rng.randrange(_EPOCH_2019, _EPOCH_2024)
+        )
+        btc = tuple(
+            ("btc", p2pkh_address(sub_secret(seed, "identity", ident, "btc", str(i))))
+            for i in range(1 if rng.random() < 0.7 else 2)
+        )
+        identities.append(
+            Identity(
+                id=ident,
+                handle=handle,
+                country=rng.choice(names["countries"]),
+                pgp=pgp,
+                wallets=btc,
+                contacts=(("email", email),),
+                pgp_secret=secret,
+            )
+        )
+    return tuple(identities)
+
+
+def handle_on(identity: Identity, site: str, seed: int) -> str:
+    """The handle ``identity`` uses on ``site``: usually the same, sometimes a variation."""
+    rng = sub_rng(seed, "handle-variant", identity.id, site)
+    roll = rng.random()
+    base = identity.handle
+    if roll < 0.6:
+        return base
+    if roll < 0.75:
+        return base.lower()
+    if roll < 0.85:
+        return f"{base}_official"
+    if roll < 0.95:
+        return f"real{base}" if base[0].isupper() else f"real_{base}"
+    return base.replace("o", "0", 1) if "o" in base else f"{base}2"

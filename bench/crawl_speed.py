@@ -40,7 +40,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
         data = Path(tmp)
         started = time.monotonic()
-        state_path = Lab().up(seed=options.seed, scale=options.scale, data_dir=data / "lab")
+        state_path = Lab().up(
+            seed=options.seed, scale=options.scale, profile="open", data_dir=data / "lab"
+        )
         up_s = time.monotonic() - started
         state = json.loads(state_path.read_text())
         try:

@@ -101,6 +101,31 @@ def render_summary(summary: dict[str, Any]) -> None:
                 str(score["expected"]),
             )
         err.print(scores)
+        sites = sorted(
+            {site for score in summary["eval"].values() for site in score.get("by_site", {})}
+        )
+        if len(sites) > 1:
+            err.print(_per_site_table(summary["eval"], sites))
+
+
+def _per_site_table(scores: dict[str, Any], sites: list[str]) -> Table:
+    """Recall per site and kind: which sites the installed extractors cover."""
+    table = Table(title="recall per site", title_justify="left")
+    table.add_column("site")
+    kinds = list(scores)
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    for site in sites:
+        cells = []
+        for kind in kinds:
+            score = scores[kind].get("by_site", {}).get(site)
+            if score is None or not score["expected"]:
+                cells.append("[dim]–[/dim]")
+            else:
+                colour = "green" if score["recall"] >= 0.995 else "yellow"
+                cells.append(f"[{colour}]{score['recall']:.3f}[/{colour}] of {score['expected']}")
+        table.add_row(site, *cells)
+    return table
 
 
 def _lab_state(data_dir: Path) -> LabState:
@@ -248,12 +273,25 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
 @cli.command()
 @click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
 @click.option("--scale", default=1.0, show_default=True, help="Size of the lab world.")
+@click.option(
+    "--profile",
+    default="open",
+    show_default=True,
+    help="Lab obstacles: 'open' (none) or 'default' (CAPTCHA, login, rate limits, traps). "
+    "The crawler learns to pass the obstacles in a later release; until then 'open'.",
+)
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
 @click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")
 @data_dir_option
 @json_option
 def demo(
-    seed: int, scale: float, keep_lab: bool, max_seconds: int, data_dir: Path | None, as_json: bool
+    seed: int,
+    scale: float,
+    profile: str,
+    keep_lab: bool,
+    max_seconds: int,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Bring the lab up, crawl it through Tor, score it, take it down: the whole job.
 
@@ -273,7 +311,11 @@ def demo(
 
     try:
         state_path = lab.up(
-            seed=seed, scale=scale, data_dir=config.lab_dir(base), progress=progress
+            seed=seed,
+            scale=scale,
+            profile=profile,
+            data_dir=config.lab_dir(base),
+            progress=progress,
         )
     except Exception as exc:
         fail(f"the lab did not come up: {exc}", 4)

@@ -1,28 +1,21 @@
 """Scores a crawl's run directory against the lab's ground truth: precision and recall.
 
-Listings are matched by (site, listing id) and count as correct only when every scored
-field equals the truth; per-field accuracy is reported beside. Vendors match by (site,
-handle) and need the right fingerprint and addresses. Pages are matched by canonical URL.
-Depends on the run directory and the truth format only.
+Listings are matched by (site, listing id) and count as correct only when every field the
+truth gives for them (other than its keys) is equal; per-field accuracy is reported
+beside. Vendors match by (site, handle) and need the right fingerprint and addresses.
+Pages are matched by canonical URL. Every kind is also broken down per site, so a site
+without an extractor shows up as such. Depends on the run directory and the truth format.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.rundir import RunDir
 
-LISTING_FIELDS = (
-    "title",
-    "vendor",
-    "category",
-    "substance",
-    "weight_g",
-    "price_usd",
-    "price_btc",
-    "ships_from",
-)
+KEY_FIELDS = {"site", "listing_id", "url"}
 
 
 def canonical_url(url: str) -> str:
@@ -43,60 +36,111 @@ def _score(found: int, correct: int, expected: int) -> dict[str, Any]:
     }
 
 
-def _site_host(truth: dict[str, Any], name: str) -> str:
+class _Tally:
+    """Counts found/correct/expected overall and per site."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add(self, site: str, *, found: int = 0, correct: int = 0, expected: int = 0) -> None:
+        for key in ("", site):
+            self.counts[key][0] += found
+            self.counts[key][1] += correct
+            self.counts[key][2] += expected
+
+    def result(self) -> dict[str, Any]:
+        overall = _score(*self.counts[""])
+        overall["by_site"] = {
+            site: _score(*counts) for site, counts in sorted(self.counts.items()) if site
+        }
+        return overall
+
+
+def _hosts(truth: dict[str, Any]) -> dict[str, str]:
+    """Onion host (primary and mirrors) → service name."""
+    hosts = {}
     for service in truth["services"]:
-        if service["name"] == name:
-            return service["onion"].lower()
-    return name
+        for onion in (service["onion"], *service.get("mirrors", [])):
+            hosts[onion.lower()] = service["name"]
+    return hosts
+
+
+def _comparable(value: Any) -> Any:
+    return sorted(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def score_listings(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
-    expected = {
-        (_site_host(truth, t["site"]), str(t["listing_id"])): t for t in truth.get("listings", [])
+    hosts = _hosts(truth)
+    expected = {(t["site"], str(t["listing_id"])): t for t in truth.get("listings", [])}
+    found = {
+        (hosts.get(d["site"].lower(), d["site"].lower()), str(d["listing_id"])): d
+        for d in run.documents("listing")
     }
-    found = {(d["site"].lower(), str(d["listing_id"])): d for d in run.documents("listing")}
-    field_hits = dict.fromkeys(LISTING_FIELDS, 0)
-    correct = 0
+    tally = _Tally()
+    field_hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for key in expected:
+        tally.add(key[0], expected=1)
     for key, doc in found.items():
         reference = expected.get(key)
-        if reference is None:
-            continue
-        hits = [f for f in LISTING_FIELDS if str(doc.get(f)) == str(reference.get(f))]
-        for name in hits:
-            field_hits[name] += 1
-        correct += len(hits) == len(LISTING_FIELDS)
-    result = _score(len(found), correct, len(expected))
-    matched = len(found.keys() & expected.keys())
+        right = False
+        if reference is not None:
+            fields = [f for f in reference if f not in KEY_FIELDS]
+            extra = doc.get("extra") or {}
+            hits = [
+                f
+                for f in fields
+                if _comparable(doc.get(f, extra.get(f))) == _comparable(reference[f])
+            ]
+            for name in fields:
+                field_hits[name][0] += name in hits
+                field_hits[name][1] += 1
+            right = len(hits) == len(fields)
+        tally.add(key[0], found=1, correct=int(right))
+    result = tally.result()
     result["fields"] = {
-        name: round(hits / matched, 4) if matched else 0.0 for name, hits in field_hits.items()
+        name: round(hit / total, 4) for name, (hit, total) in sorted(field_hits.items())
     }
     return result
 
 
 def score_vendors(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     """Vendors match by (site, handle); correct when the PGP fingerprint and BTC set agree."""
-    expected = {
-        (_site_host(truth, t["site"]), t["handle"].lower()): t for t in truth.get("vendors", [])
+    hosts = _hosts(truth)
+    expected = {(t["site"], t["handle"].lower()): t for t in truth.get("vendors", [])}
+    found = {
+        (hosts.get(d["site"].lower(), d["site"].lower()), d["handle"].lower()): d
+        for d in run.documents("vendor")
     }
-    found = {(d["site"].lower(), d["handle"].lower()): d for d in run.documents("vendor")}
-    correct = sum(
-        1
-        for key, doc in found.items()
-        if key in expected
-        and doc.get("pgp_fingerprint") == expected[key]["pgp_fingerprint"]
-        and sorted(doc.get("btc", [])) == sorted(expected[key]["btc"])
-    )
-    return _score(len(found), correct, len(expected))
+    tally = _Tally()
+    for key in expected:
+        tally.add(key[0], expected=1)
+    for key, doc in found.items():
+        reference = expected.get(key)
+        right = (
+            reference is not None
+            and doc.get("pgp_fingerprint") == reference.get("pgp_fingerprint")
+            and sorted(doc.get("btc", [])) == sorted(reference.get("btc", []))
+        )
+        tally.add(key[0], found=1, correct=int(right))
+    return tally.result()
 
 
 def score_pages(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
+    hosts = _hosts(truth)
     expected = {canonical_url(u) for u in truth.get("pages", [])}
     fetched = {canonical_url(d["url"]) for d in run.documents("page") if d.get("status") == 200}
-    return _score(len(fetched), len(fetched & expected), len(expected))
+    tally = _Tally()
+    for url in expected:
+        tally.add(hosts.get(urlsplit(url).hostname or "", "?"), expected=1)
+    for url in fetched:
+        site = hosts.get(urlsplit(url).hostname or "", urlsplit(url).hostname or "?")
+        tally.add(site, found=1, correct=int(url in expected))
+    return tally.result()
 
 
 def evaluate(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
-    """Precision/recall per scored kind (``listings``, ``vendors``, ``pages``)."""
+    """Precision/recall per scored kind (``listings``, ``vendors``, ``pages``), with per-site
+    breakdowns under ``by_site``."""
     return {
         "listings": score_listings(run, truth),
         "vendors": score_vendors(run, truth),

@@ -58,8 +58,8 @@ def onionlab_lab() -> Any | None:
     """Return the controller of a local lab, for ``onionlab demo``; stops at first non-None result.
 
     The controller is any object with these methods (see :class:`crawler.labstate.LabController`):
-    ``up(*, seed: int, scale: float, data_dir: Path, progress: Callable[[str], None]) -> Path``
-    which starts the lab and returns the path of its ``lab.json``, and
+    ``up(*, seed, scale, profile, data_dir, progress) -> Path`` which starts the lab (``profile``
+    names its obstacles) and returns the path of its ``lab.json``, and
     ``down(*, data_dir: Path) -> None``.
 
     :return: the controller, or ``None`` when this plugin provides no lab.

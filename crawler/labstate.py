@@ -23,7 +23,13 @@ class LabNotRunning(RuntimeError):
 
 class LabController(Protocol):
     def up(
-        self, *, seed: int, scale: float, data_dir: Path, progress: Callable[[str], None]
+        self,
+        *,
+        seed: int,
+        scale: float,
+        profile: str,
+        data_dir: Path,
+        progress: Callable[[str], None],
     ) -> Path: ...
 
     def down(self, *, data_dir: Path) -> None: ...

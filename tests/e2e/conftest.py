@@ -18,7 +18,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("onionlab-data")
     lab_dir = data / "lab"
     started = time.monotonic()
-    state_path = Lab().up(seed=SEED, data_dir=lab_dir, progress=lambda m: print("lab:", m))
+    state_path = Lab().up(
+        seed=SEED, data_dir=lab_dir, profile="open", progress=lambda m: print("lab:", m)
+    )
     up_seconds = time.monotonic() - started
     print(f"lab up in {up_seconds:.1f} s")
     try:

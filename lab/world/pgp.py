@@ -140,3 +140,73 @@ def make_key(secret: bytes, uid: str, created: int, signed: int | None = None) -
         created=created,
         armored=armor(data),
     )
+
+
+SIG_CANONICAL_TEXT = 0x01
+
+
+def _dash_escape(line: str) -> str:
+    """RFC 4880 §7.1: prefix lines starting with "-" (and, for mail safety, "From ")."""
+    return "- " + line if line.startswith(("-", "From ")) else line
+
+
+def clearsign(secret: bytes, key: PgpKey, text: str, created: int) -> str:
+    """An OpenPGP cleartext signed message (RFC 4880 §7) of ``text`` by ``key``.
+
+    ``secret`` is the 32-byte seed ``key`` was made from by :func:`make_key` and ``created``
+    the signature creation time (seconds since the epoch). The signature is a v4 canonical
+    text signature (type 0x01, SHA-256) over the lines of ``text`` with trailing spaces and
+    tabs removed, joined with CRLF; the line break before the armored signature is not part
+    of the signed text, so a single trailing newline of ``text`` is dropped. The result is
+    deterministic (Ed25519 signatures are).
+    """
+    if len(secret) != 32:
+        raise ValueError("secret must be 32 bytes")
+    sk = SigningKey(secret)
+    pub = bytes(sk.verify_key)
+    fpr_bytes = bytes.fromhex(key.fingerprint)
+    expected = (
+        bytes([4])
+        + struct.pack(">I", key.created)
+        + bytes([ALGO_EDDSA_LEGACY, len(ED25519_OID)])
+        + ED25519_OID
+        + _mpi(b"\x40" + pub)
+    )
+    if v4_fingerprint(expected) != key.fingerprint:
+        raise ValueError("secret does not belong to key")
+
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = normalised.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    lines = [line.rstrip(" \t") for line in lines]
+    signed = "\r\n".join(lines).encode("utf-8")
+
+    hashed = (
+        _subpacket(33, b"\x04" + fpr_bytes)  # issuer fingerprint
+        + _subpacket(2, struct.pack(">I", created))  # signature creation time
+    )
+    unhashed = _subpacket(16, fpr_bytes[-8:])  # issuer key id
+    sig_head = (
+        bytes([4, SIG_CANONICAL_TEXT, ALGO_EDDSA_LEGACY, HASH_SHA256])
+        + struct.pack(">H", len(hashed))
+        + hashed
+    )
+    trailer = b"\x04\xff" + struct.pack(">I", len(sig_head))
+    digest = hashlib.sha256(signed + sig_head + trailer).digest()
+    signature = sk.sign(digest).signature  # EdDSA legacy signs the digest itself
+    sig_body = (
+        sig_head
+        + struct.pack(">H", len(unhashed))
+        + unhashed
+        + digest[:2]
+        + _mpi(signature[:32])
+        + _mpi(signature[32:])
+    )
+    body = "\n".join(_dash_escape(line) for line in lines)
+    return (
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+        + body
+        + "\n"
+        + armor(_packet(2, sig_body), "SIGNATURE")
+    )

@@ -1,12 +1,20 @@
 """Serve every mock site of a world from one asyncio process, on loopback ports only.
 
     python -m lab.sites.serve --seed N [--scale S] --listen market=127.0.0.1:PORT \\
-        [--listen NAME=HOST:PORT ...] --ready-file PATH [--access-log]
+        [--listen NAME=HOST:PORT ...] --ready-file PATH [--access-log] \\
+        [--profile default|open|FILE.toml] [--admin-socket PATH]
 
-Builds the world, starts one aiohttp site per ``--listen`` (port 0 picks a free port),
-writes ``{"pid": …, "sites": {"market": "127.0.0.1:PORT"}}`` to the ready file (atomically)
-once all of them listen, and exits cleanly on SIGTERM/SIGINT, removing the ready file.
-Depends on aiohttp, ``lab.world`` and ``lab.sites.registry``.
+Builds the world, wraps every site in the obstacles the lab profile switches on
+(``lab.sites.obstacles``: rate limit, queue, CAPTCHA, login wall, link traps), starts one
+listener per ``--listen`` (port 0 picks a free port; ``NAME#mirrorN=…`` is a mirror address
+of site NAME), serves the admin API (exit scam, status; ``lab.admin`` is its client) on a
+UNIX socket (``--admin-socket``, by default ``sites.sock`` next to the ready file), runs
+the profile's exit-scam schedule and mirror rotation, writes ``{"pid": …, "sites":
+{"market": "127.0.0.1:PORT"}, "listeners": {…}, "profile": …, "admin_socket": …}`` to the
+ready file (atomically) once all of them listen, and exits cleanly on SIGTERM/SIGINT,
+removing the ready file and the socket.
+Depends on aiohttp, ``lab.world``, ``lab.profiles``, ``lab.sites.registry`` and
+``lab.sites.obstacles``.
 """
 
 from __future__ import annotations
@@ -23,10 +31,38 @@ from pathlib import Path
 
 from aiohttp import web
 
+from lab.profiles import DEFAULT, LabProfile, ProfileError, load_profile
+from lab.sites.obstacles import PROTECTED_KEY, protect
+from lab.sites.obstacles.admin_api import MAX_SOCKET_PATH, start_admin, stop_admin
+from lab.sites.obstacles.listeners import ListenerError, SiteServer, cancel, schedule
 from lab.sites.registry import SITES, make_app
 from lab.world import World, build_world
 
 log = logging.getLogger("lab.sites.serve")
+
+ADMIN_SOCKET_NAME = "sites.sock"
+# Paths behind the login wall, for site kinds whose app does not set PROTECTED_KEY.
+DEFAULT_PROTECTED: dict[str, tuple[str, ...]] = {"market": ("/vendor/", "/listing/")}
+
+
+def site_of(listen_name: str) -> str:
+    """The site a listener serves: ``market#mirror1`` (a mirror address) → ``market``."""
+    return listen_name.partition("#")[0]
+
+
+def protected_prefixes(app: web.Application, kind: str) -> tuple[str, ...]:
+    """The paths ``app`` keeps behind its login wall.
+
+    In order: ``app[PROTECTED_KEY]``, the ``PROTECTED_PREFIXES`` of the site's package
+    (``lab.sites.<kind>``), ``DEFAULT_PROTECTED[kind]``, else none.
+    """
+    declared = app.get(PROTECTED_KEY)
+    if declared is None:
+        package = sys.modules.get(f"lab.sites.{kind}")  # imported by make_app already
+        declared = getattr(package, "PROTECTED_PREFIXES", None)
+    if declared is None:
+        declared = DEFAULT_PROTECTED.get(kind, ())
+    return tuple(declared)
 
 
 def parse_listen(spec: str) -> tuple[str, str, int]:
@@ -68,44 +104,62 @@ async def serve(
     listens: list[tuple[str, str, int]],
     ready_file: Path | None,
     access_log: bool = False,
+    *,
+    profile: LabProfile = DEFAULT,
+    admin_socket: Path | None = None,
 ) -> None:
     """Run ``world``'s sites until SIGTERM/SIGINT (the ready file is written once all listen)."""
     known = {svc.name: svc for svc in world.services}
-    runners: list[web.AppRunner] = []
+    server = SiteServer(access_log=log if access_log else None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    ready: dict[str, str] = {}
+    ready: dict[str, str] = {}  # site → its own address
+    listeners: dict[str, str] = {}  # every listener (site and "site#mirrorN") → address
+    admin: web.AppRunner | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         for name, host, port in listens:
-            app = make_app(world, known[name])
-            runner = web.AppRunner(
-                app,
-                handle_signals=False,
-                access_log=log if access_log else None,
-            )
-            await runner.setup()
-            runners.append(runner)
-            site = web.TCPSite(runner, host, port, backlog=1024)
+            site = site_of(name)
+            if site not in server.runners:
+                app = make_app(world, known[site])
+                prefixes = protected_prefixes(app, known[site].kind)
+                protect(
+                    app, site=site, profile=profile, seed=world.seed, protected_prefixes=prefixes
+                )
+                await server.add_site(site, app)
             try:
-                await site.start()
-            except OSError as exc:
-                raise SystemExit(
-                    f"lab.sites.serve: cannot listen on {host}:{port} for "
-                    f"{name}: {exc.strerror or exc}"
-                ) from None
-            bound = runner.addresses[0]
-            bound_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-            ready[name] = f"{bound_host}:{bound[1]}"
+                listeners[name] = await server.add_listener(site, name, host, port)
+            except ListenerError as exc:
+                raise SystemExit(f"lab.sites.serve: {exc}") from None
+            if name == site:
+                ready[site] = listeners[name]
+        if admin_socket is not None:
+            try:
+                admin = await start_admin(server, profile, admin_socket)
+            except (ValueError, OSError) as exc:
+                raise SystemExit(f"lab.sites.serve: admin socket: {exc}") from None
+        tasks = schedule(server, profile)
         if ready_file is not None:
-            _write_ready(ready_file, {"pid": os.getpid(), "sites": ready})
-        log.info("serving %s", ready)
+            _write_ready(
+                ready_file,
+                {
+                    "pid": os.getpid(),
+                    "sites": ready,
+                    "listeners": listeners,
+                    "profile": profile.name,
+                    "admin_socket": str(admin_socket) if admin is not None else None,
+                },
+            )
+        log.info("serving %s with lab profile %s", ready, profile.name)
         await stop.wait()
     finally:
-        for runner in reversed(runners):
-            await runner.cleanup()
-        if ready_file is not None and ready:
+        await cancel(tasks)
+        if admin is not None and admin_socket is not None:
+            await stop_admin(admin, admin_socket)
+        await server.cleanup()
+        if ready_file is not None and listeners:
             ready_file.unlink(missing_ok=True)
 
 
@@ -120,7 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", action="append", required=True, metavar="NAME=HOST:PORT")
     parser.add_argument("--ready-file", type=Path)
     parser.add_argument("--access-log", action="store_true", help="log every request (slow)")
+    parser.add_argument(
+        "--profile",
+        default="default",
+        metavar="NAME|FILE",
+        help="lab profile: default (every obstacle on), open (none) or a TOML file",
+    )
+    parser.add_argument(
+        "--admin-socket",
+        type=Path,
+        metavar="PATH",
+        help=f"UNIX socket of the admin API [default: {ADMIN_SOCKET_NAME} next to --ready-file]",
+    )
     args = parser.parse_args(argv)
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        parser.error(str(exc))
+    admin_socket = args.admin_socket
+    if admin_socket is None and args.ready_file is not None:
+        admin_socket = args.ready_file.resolve().parent / ADMIN_SOCKET_NAME
+        if len(os.fsencode(admin_socket)) > MAX_SOCKET_PATH:
+            admin_socket = None  # too long for a UNIX socket: no admin API
     if args.scale <= 0:
         parser.error("--scale must be positive")
     listens = []
@@ -131,20 +206,31 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     names = [name for name, _, _ in listens]
     if len(set(names)) != len(names):
-        parser.error("each site may be given only one --listen")
+        parser.error("each site (and each mirror) may be given only one --listen")
     world = build_world(args.seed, args.scale)
     kinds = {svc.name: svc.kind for svc in world.services}
-    for name in names:
-        if name not in kinds:
-            parser.error(f"unknown site {name!r}; the world has: {', '.join(sorted(kinds))}")
-        if kinds[name] not in SITES:
-            parser.error(f"site {name!r} (kind {kinds[name]!r}) has no implementation yet")
+    for site in (site_of(name) for name in names):
+        if site not in kinds:
+            parser.error(f"unknown site {site!r}; the world has: {', '.join(sorted(kinds))}")
+        if kinds[site] not in SITES:
+            parser.error(f"site {site!r} (kind {kinds[site]!r}) has no implementation yet")
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    asyncio.run(serve(world, listens, args.ready_file, args.access_log))
+    if args.admin_socket is None and args.ready_file is not None and admin_socket is None:
+        log.warning("no admin socket: the lab directory's path is too long for a UNIX socket")
+    asyncio.run(
+        serve(
+            world,
+            listens,
+            args.ready_file,
+            args.access_log,
+            profile=profile,
+            admin_socket=admin_socket,
+        )
+    )
     return 0
 
 

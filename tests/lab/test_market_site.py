@@ -77,7 +77,7 @@ def market_only(truth: dict) -> dict:
 def site(tmp_path_factory) -> Iterator[Site]:
     ready = tmp_path_factory.mktemp("serve") / "ready.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED),
+        [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile", "open",
          "--listen", "market=127.0.0.1:0", "--ready-file", str(ready)],
         cwd=REPO,
         stderr=subprocess.PIPE,

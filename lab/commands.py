@@ -36,24 +36,50 @@ def _lab_error(exc: Exception, code: int = 4) -> click.ClickException:
     return error
 
 
+def _progress(message: str) -> None:
+    err.print(f"[dim]lab:[/dim] {message}")
+
+
 @click.command()
 @click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
 @click.option("--scale", default=1.0, show_default=True, help="Size of the world (1.0 = default).")
+@click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help="Obstacles: 'default' (all on, all solvable), 'open' (none), or a TOML file.",
+)
+@click.option(
+    "--foreground", is_flag=True, help="Stay running until Ctrl-C/SIGTERM, then stop the lab."
+)
 @data_dir_option
-def up(seed: int, scale: float, data_dir: Path | None) -> None:
+def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path | None) -> None:
     """Start the lab: a private Tor network and the mock onion services, on 127.0.0.1 only.
 
     Directory authorities, relays, an onion-service tor and a client tor run from Debian's
     tor with TestingTorNetwork; they never contact the public Tor network. The same seed
     always gives the same onion addresses. Stop it with `onionlab down`.
+
+    \b
+    Examples:
+      onionlab up                      the default lab, every obstacle on
+      onionlab up --profile open       no CAPTCHA, login, rate limit or traps
+      onionlab up --seed 2 --scale 5   another, five times larger world
     """
+    lab_dir = default_lab_dir(data_dir)
+    if foreground:
+        from lab.foreground import run_foreground
+
+        raise SystemExit(
+            run_foreground(
+                Lab(), seed=seed, scale=scale, data_dir=lab_dir, profile=profile,
+                progress=_progress,
+            )
+        )  # fmt: skip
     started = time.monotonic()
     try:
         state_path = Lab().up(
-            seed=seed,
-            scale=scale,
-            data_dir=default_lab_dir(data_dir),
-            progress=lambda m: err.print(f"[dim]lab:[/dim] {m}"),
+            seed=seed, scale=scale, profile=profile, data_dir=lab_dir, progress=_progress
         )
     except LabError as exc:
         raise _lab_error(exc) from None
@@ -128,8 +154,24 @@ def truth(seed: int | None, scale: float, data_dir: Path | None) -> None:
     click.echo(truth_json(build_world(1 if seed is None else seed, scale)))
 
 
+@lab_group.command()
+@data_dir_option
+def health(data_dir: Path | None) -> None:
+    """Exit 0 when every service of the running lab answers through Tor (for healthchecks)."""
+    from lab.foreground import healthy
+
+    raise SystemExit(0 if healthy(default_lab_dir(data_dir)) else 1)
+
+
+def _register_scam() -> None:
+    from lab.admin import scam_command
+
+    lab_group.add_command(scam_command, name="scam")
+
+
 @hookimpl
 def onionlab_register_commands(cli: click.Group) -> None:
+    _register_scam()
     for command in (up, status, down, lab_group):
         cli.add_command(command)
 

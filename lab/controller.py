@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,25 @@ from lab.world.truth import truth_json
 
 LAB_SCHEMA = "onionlab-lab/1"
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Address:
+    """One onion address of a service: its key label and the listener that serves it."""
+
+    service: str
+    label: str
+    onion: str
+    listen_name: str  # "<service>" for the primary address, "<service>#mirrorN" for mirrors
+
+
+def _addresses(world: Any) -> list[Address]:
+    found = []
+    for svc in world.services:
+        for n, (label, onion) in enumerate(svc.addresses):
+            name = svc.name if n == 0 else f"{svc.name}#{label.rsplit('#', 1)[1]}"
+            found.append(Address(svc.name, label, onion, name))
+    return found
 
 
 class LabError(RuntimeError):
@@ -65,6 +85,7 @@ class Lab:
         data_dir: Path,
         progress: Progress = _quiet,
         scale: float = 1.0,
+        profile: str = "default",
         timeout: float = 180.0,
     ) -> Path:
         """Start the lab in ``data_dir`` (the lab directory); return the path of ``lab.json``."""
@@ -85,21 +106,27 @@ class Lab:
         truth_path = lab_dir / "truth.json"
         truth_path.write_text(truth_json(world))
 
-        ports = free_ports(len(world.services))
-        locals_ = {
-            svc.name: f"127.0.0.1:{port}" for svc, port in zip(world.services, ports, strict=False)
+        addresses = _addresses(world)
+        ports = free_ports(len(addresses))
+        listen = {
+            address.listen_name: f"127.0.0.1:{port}"
+            for address, port in zip(addresses, ports, strict=True)
         }
-        progress(f"starting {len(world.services)} site(s) on 127.0.0.1")
-        sites_pid = self._start_sites(lab_dir, seed, scale, locals_, timeout=30)
+        progress(
+            f"starting {len(world.services)} sites ({len(addresses)} onion addresses) "
+            f"on 127.0.0.1, profile {profile!r}"
+        )
+        sites_pid = self._start_sites(lab_dir, seed, scale, profile, listen, timeout=60)
         net = TorNetwork(lab_dir / "tor", progress=progress)
         try:
             return self._publish_and_record(
                 world,
                 net,
                 lab_dir,
-                locals_,
-                ports,
+                addresses,
+                listen,
                 sites_pid,
+                profile=profile,
                 started=started,
                 progress=progress,
                 timeout=timeout,
@@ -117,27 +144,30 @@ class Lab:
         world: Any,
         net: TorNetwork,
         lab_dir: Path,
-        locals_: dict[str, str],
-        ports: list[int],
+        addresses: list[Address],
+        listen: dict[str, str],
         sites_pid: int,
         *,
+        profile: str,
         started: float,
         progress: Progress,
         timeout: float,
     ) -> Path:
         net.start(timeout=timeout)
-        for svc, port in zip(world.services, ports, strict=True):
-            onion = net.publish(derive_service_key(world.seed, svc.name), port)
-            if onion != svc.onion:
-                raise LabError(f"{svc.name}: tor published {onion}, expected {svc.onion}")
-            progress(f"published {svc.name} at {onion}")
-        for svc in world.services:
-            waited = net.wait_reachable(svc.url, timeout=60)
-            progress(f"{svc.name} answers through Tor ({waited:.1f} s)")
+        for address in addresses:
+            port = int(listen[address.listen_name].rsplit(":", 1)[1])
+            onion = net.publish(derive_service_key(world.seed, address.label), port)
+            if onion != address.onion:
+                raise LabError(f"{address.listen_name}: tor published {onion}, not {address.onion}")
+        progress(f"published {len(addresses)} onion addresses")
+        for address in addresses:
+            waited = net.wait_reachable(f"http://{address.onion}/", timeout=60)
+            progress(f"{address.listen_name} answers through Tor ({waited:.1f} s)")
         state = {
             "schema": LAB_SCHEMA,
             "seed": world.seed,
             "scale": world.scale,
+            "profile": profile,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "up_seconds": round(time.monotonic() - started, 2),
             "socks": {"host": "127.0.0.1", "port": net.socks_port},
@@ -152,7 +182,16 @@ class Lab:
                     "kind": svc.kind,
                     "onion": svc.onion,
                     "url": svc.url,
-                    "local": locals_[svc.name],
+                    "local": listen[svc.name],
+                    "mirrors": [
+                        {
+                            "onion": a.onion,
+                            "url": f"http://{a.onion}/",
+                            "local": listen[a.listen_name],
+                        }
+                        for a in addresses
+                        if a.service == svc.name and a.listen_name != svc.name
+                    ],
                 }
                 for svc in world.services
             ],
@@ -228,12 +267,18 @@ class Lab:
 
     @staticmethod
     def _start_sites(
-        lab_dir: Path, seed: int, scale: float, listen: dict[str, str], timeout: float
+        lab_dir: Path,
+        seed: int,
+        scale: float,
+        profile: str,
+        listen: dict[str, str],
+        timeout: float,
     ) -> int:
         ready = lab_dir / "sites.ready.json"
         ready.unlink(missing_ok=True)
         command = [sys.executable, "-m", "lab.sites.serve", "--seed", str(seed)]
-        command += ["--scale", str(scale), "--ready-file", str(ready)]
+        command += ["--scale", str(scale), "--ready-file", str(ready), "--profile", profile]
+        command += ["--admin-socket", str(lab_dir / "sites.sock")]
         for name, address in listen.items():
             command += ["--listen", f"{name}={address}"]
         log = (lab_dir / "sites.log").open("ab")

@@ -70,12 +70,14 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
     if foreground:
         from lab.foreground import run_foreground
 
-        raise SystemExit(
-            run_foreground(
+        try:
+            code = run_foreground(
                 Lab(), seed=seed, scale=scale, data_dir=lab_dir, profile=profile,
                 progress=_progress,
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+        except LabError as exc:
+            raise _lab_error(exc) from None
+        raise SystemExit(code)
     started = time.monotonic()
     try:
         state_path = Lab().up(

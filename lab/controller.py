@@ -116,9 +116,10 @@ class Lab:
             f"starting {len(world.services)} sites ({len(addresses)} onion addresses) "
             f"on 127.0.0.1, profile {profile!r}"
         )
-        sites_pid = self._start_sites(lab_dir, seed, scale, profile, listen, timeout=60)
         net = TorNetwork(lab_dir / "tor", progress=progress)
+        sites_pid = -1
         try:
+            sites_pid = self._start_sites(lab_dir, seed, scale, profile, listen, timeout=60)
             return self._publish_and_record(
                 world,
                 net,
@@ -134,7 +135,8 @@ class Lab:
         except BaseException as exc:
             # Whatever went wrong (even Ctrl-C), leave nothing running behind.
             net.stop()
-            _terminate(sites_pid)
+            if sites_pid > 0:
+                _terminate(sites_pid)
             if isinstance(exc, (TorNetworkError, OSError)):
                 raise LabError(str(exc)) from exc
             raise
@@ -286,15 +288,19 @@ class Lab:
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if ready.exists():
-                return process.pid
-            if process.poll() is not None:
-                raise LabError(
-                    f"the site server exited with code {process.returncode}; "
-                    f"see {lab_dir / 'sites.log'}"
-                )
-            time.sleep(0.05)
+        try:
+            while time.monotonic() < deadline:
+                if ready.exists():
+                    return process.pid
+                if process.poll() is not None:
+                    raise LabError(
+                        f"the site server exited with code {process.returncode}; "
+                        f"see {lab_dir / 'sites.log'}"
+                    )
+                time.sleep(0.05)
+        except BaseException:
+            _terminate(process.pid)  # Ctrl-C or an error while waiting: no orphan
+            raise
         _terminate(process.pid)
         raise LabError(f"the site server did not start within {timeout:.0f} s")
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,11 +157,16 @@ class Lab:
         timeout: float,
     ) -> Path:
         net.start(timeout=timeout)
-        for address in addresses:
+        # Each publish waits for its descriptor upload (~1-2 s); tor handles them in parallel.
+        def publish(address: Address) -> None:
             port = int(listen[address.listen_name].rsplit(":", 1)[1])
             onion = net.publish(derive_service_key(world.seed, address.label), port)
             if onion != address.onion:
                 raise LabError(f"{address.listen_name}: tor published {onion}, not {address.onion}")
+
+        with ThreadPoolExecutor(max_workers=min(8, len(addresses))) as pool:
+            for future in [pool.submit(publish, a) for a in addresses]:
+                future.result()
         progress(f"published {len(addresses)} onion addresses")
         for address in addresses:
             waited = net.wait_reachable(f"http://{address.onion}/", timeout=60)

@@ -1,8 +1,9 @@
 """Scores a crawl's run directory against the lab's ground truth: precision and recall.
 
-Listings are matched by (site, listing id) and count as correct only when every field the
-truth gives for them (other than its keys) is equal; per-field accuracy is reported
-beside. Vendors match by (site, handle) and need the right fingerprint and addresses.
+Listings are matched by (site, listing id) and count as correct only when every scored
+field the truth gives for them is equal (sites show different fields; extras such as
+quantity tiers are not scored); per-field accuracy is reported beside. Vendors match by
+(site, handle) and need the right fingerprint and addresses.
 Pages are matched by canonical URL. Every kind is also broken down per site, so a site
 without an extractor shows up as such. Depends on the run directory and the truth format.
 """
@@ -15,7 +16,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 from crawler.rundir import RunDir
 
-KEY_FIELDS = {"site", "listing_id", "url"}
+# The listing fields analysts pivot on; a truth listing is scored on those it has.
+SCORED_FIELDS = (
+    "title",
+    "vendor",
+    "shop",
+    "category",
+    "substance",
+    "weight_g",
+    "price_usd",
+    "price_btc",
+    "ships_from",
+    "city",
+    "district",
+    "stash_type",
+    "currency",
+    "price_local",
+)
 
 
 def canonical_url(url: str) -> str:
@@ -84,7 +101,7 @@ def score_listings(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
         reference = expected.get(key)
         right = False
         if reference is not None:
-            fields = [f for f in reference if f not in KEY_FIELDS]
+            fields = [f for f in SCORED_FIELDS if f in reference]
             extra = doc.get("extra") or {}
             hits = [
                 f

@@ -1,0 +1,93 @@
+"""Render a lab site in-process and score the installed plugins on it (no Tor, no Scrapy run).
+
+For plugin tests: every truth page of one service is fetched from its aiohttp app, turned
+into a Scrapy ``HtmlResponse`` with its onion URL, passed through every plugin, and the
+items are scored with ``crawler.eval`` exactly as a crawl would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from scrapy.http import HtmlResponse, TextResponse
+
+from crawler.eval import evaluate
+from crawler.items import Item
+from crawler.plugins import call_each, load_plugins
+from crawler.rundir import RunDir, index_for
+from lab.sites.registry import make_app
+from lab.world import build_world
+from lab.world.truth import ground_truth
+
+
+@cache
+def world_and_truth(seed: int) -> tuple[Any, dict[str, Any]]:
+    world = build_world(seed)
+    return world, ground_truth(world)
+
+
+def fetch_site(seed: int, name: str) -> dict[str, TextResponse]:
+    """Every truth page of service ``name``, as Scrapy responses with their onion URLs."""
+    world, truth = world_and_truth(seed)
+    service = world.service(name)
+    base = f"http://{service.onion}/"
+    urls = [u for u in truth["pages"] if u.startswith(base)]
+
+    async def run() -> dict[str, TextResponse]:
+        client = TestClient(TestServer(make_app(world, service)))
+        await client.start_server()
+        try:
+            out = {}
+            for url in urls:
+                resp = await client.get(url[len(base) - 1 :], headers={"Host": service.onion})
+                body = await resp.read()
+                ctype = resp.headers.get("Content-Type", "")
+                cls = HtmlResponse if "html" in ctype else TextResponse
+                out[url] = cls(url, status=resp.status, body=body, encoding="utf-8",
+                               headers={"Content-Type": ctype})  # fmt: skip
+            return out
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+def extract(responses: dict[str, TextResponse]) -> tuple[list[Item], dict[str, int]]:
+    """Run every installed plugin over the pages; return the items and errors per plugin."""
+    manager = load_plugins().manager
+    errors: dict[str, int] = {}
+
+    class Stats:
+        def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+            errors[key] = errors.get(key, 0) + count
+
+    items: list[Item] = []
+    for response in responses.values():
+        for _name, result in call_each(
+            manager, "onionlab_extract", stats=Stats(), response=response
+        ):
+            items.extend(result or ())
+    return items, errors
+
+
+def score_site(seed: int, name: str, tmp_path: Path) -> dict[str, Any]:
+    """Precision/recall of the installed plugins on service ``name`` (``by_site`` entries)."""
+    _, truth = world_and_truth(seed)
+    items, errors = extract(fetch_site(seed, name))
+    assert not errors, f"plugins raised: {errors}"
+    run = RunDir(tmp_path)
+    with run.items.open("w") as out:
+        for item in items:
+            out.write(json.dumps({"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}))
+            out.write("\n" + json.dumps(item.to_doc(), ensure_ascii=False) + "\n")
+    scores = evaluate(run, truth)
+    empty = {"precision": 1.0, "recall": 1.0, "found": 0, "correct": 0, "expected": 0}
+    return {
+        kind: score["by_site"].get(name, empty) | {"fields": score.get("fields", {})}
+        for kind, score in scores.items()
+    }

@@ -535,6 +535,7 @@ class _Renderer:
             f'<tr><th>Оператор</th><td class="tovar-operator">{_e(s.operator)}</td></tr>'
             f'<tr><th>Город</th><td class="tovar-city">{_e(city.name_ru)}</td></tr>'
             f'<tr><th>Район</th><td class="tovar-district">{_e(district)}</td></tr>'
+            f'<tr><th>Вещество</th><td class="tovar-substance">{_e(p.substance)}</td></tr>'
             f'<tr><th>Фасовка</th><td class="tovar-fasovka">{_e(fasovka(p))}</td></tr>'
             f'<tr><th>Тип клада</th><td class="tovar-klad">{_e(p.stash_type)}</td></tr>'
             f'<tr><th>Наличие</th><td class="tovar-nalichie">{_e(p.delivery)}</td></tr>'

@@ -137,7 +137,8 @@ def _updates(
     rng = ctx.rng(name, "updates")
     today = story_day()
     count = max(1, round(UPDATES_PER_SCALE * ctx.scale))
-    days = sorted(rng.sample(range(1, 300), count), reverse=True)
+    # Updates go further back as there are more of them (the scale grows the history).
+    days = sorted(rng.sample(range(1, max(300, 2 * count)), count), reverse=True)
     out = []
     for n, back in enumerate(days, 1):
         day = (today - timedelta(days=back)).isoformat()

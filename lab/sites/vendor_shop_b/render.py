@@ -161,6 +161,12 @@ class _Store:
             f'<dt>pgp</dt><dd><span data-field="fingerprint">'
             f"{_grouped(self.vendor.pgp.fingerprint)}</span></dd>"
         )
+        rows.append(
+            f'<dt>xmr</dt><dd><code class="addr" data-field="xmr-address">{self.shop.xmr}'
+            "</code></dd>"
+            f'<dt>btc</dt><dd><code class="addr" data-field="btc-address">{self.shop.btc}'
+            "</code></dd>"
+        )
         body = (
             f'<h1 data-field="handle">{_e(self.shop.handle)}</h1>'
             f'<dl class="specs">{"".join(rows)}</dl>'

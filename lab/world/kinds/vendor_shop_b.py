@@ -263,6 +263,8 @@ def occurrences(service: Service) -> list[Occurrence]:
         Occurrence("session", shop.session, CONTACT),
         Occurrence("telegram", shop.bot, CONTACT),
         Occurrence("pgp_fingerprint", fpr, CONTACT),
+        Occurrence("xmr", shop.xmr, CONTACT),
+        Occurrence("btc", shop.btc, CONTACT),
         Occurrence("telegram", shop.bot, FAQ),
         Occurrence("pgp_fingerprint", fpr, PGP),
         Occurrence("email", shop.email, PGP),

@@ -1,0 +1,189 @@
+"""Extracts products and the vendor from the lab's two single-vendor shop layouts.
+
+An instructor's plugin like any other: it uses only ``crawler.hookimpl`` and the item types,
+and is registered through the ``onionlab`` entry-point group in ``pyproject.toml``.
+The two shops are different designs, recognised separately:
+
+* the price-list shop (table frame, ``p-*`` classes): a product page is
+  ``div.product-page`` with ``table.p-info``; the vendor is its about page,
+  ``h2.vendor-handle`` with ``table.vendor-info`` (fingerprint and payment address);
+* the minimalist store (``data-field`` attributes): a product page is
+  ``article.item[data-sku]``; the vendor is the contact page, ``h1[data-field=handle]``
+  with the fingerprint (printed in groups of four) and any addresses it shows.
+
+Any other page gets ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from parsel import Selector, SelectorList
+from scrapy.http import TextResponse
+
+from crawler import hookimpl
+from crawler.items import Item, Listing, Vendor
+
+DECIMAL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _text(nodes: Selector | SelectorList[Selector] | TextResponse, css: str) -> str:
+    """All text under the first match of ``css``, whitespace collapsed (``""`` if none)."""
+    return " ".join(" ".join(nodes.css(css).xpath("string()").getall()[:1]).split())
+
+
+def _texts(nodes: Selector | SelectorList[Selector] | TextResponse, css: str) -> list[str]:
+    """The collapsed text of every match of ``css``, empty ones left out."""
+    found = (" ".join(s.split()) for s in nodes.css(css).xpath("string()").getall())
+    return [text for text in found if text]
+
+
+def _number(text: str) -> str | None:
+    """The first decimal number in ``text`` as written, thousands separators dropped."""
+    match = DECIMAL.search(text)
+    return match.group(0).replace(",", "") if match else None
+
+
+def _fingerprint(text: str) -> str | None:
+    """A fingerprint printed in any grouping, as 40 upper-case hex digits."""
+    compact = "".join(text.split()).upper()
+    return compact if re.fullmatch(r"[0-9A-F]{40}", compact) else None
+
+
+def _extra(**fields: Any) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value}
+
+
+# --- price-list shop (vendor_shop_a) ---------------------------------------------------------
+
+
+def _shop_a_product(response: TextResponse, site: str) -> Listing | None:
+    page = response.css("div.product-page")
+    listing_id = _text(page, "table.p-info td.p-code")
+    title = _text(page, "h2.p-title")
+    if not listing_id or not title:
+        return None
+    return Listing(
+        site=site,
+        listing_id=listing_id,
+        url=response.url,
+        title=title,
+        vendor=_text(page, "td.p-vendor") or None,
+        category=_text(page, "td.p-category") or None,
+        substance=_text(page, "td.p-substance") or None,
+        weight_g=_number(_text(page, "td.p-weight")),
+        price_usd=_number(_text(page, ".p-usd")),
+        price_btc=_number(_text(page, ".p-btc")),
+        ships_from=_text(page, "td.p-ships-from") or None,
+        extra=_extra(
+            ships_to=_text(page, "td.p-ships-to"),
+            description=_text(page, "p.p-desc"),
+        ),
+    )
+
+
+def _shop_a_vendor(response: TextResponse, site: str) -> Vendor | None:
+    handle = _text(response, "h2.vendor-handle")
+    if not handle:
+        return None
+    info = response.css("table.vendor-info")
+    also_on = [
+        _extra(
+            site=_text(entry, "span.site-title"),
+            handle=_text(entry, "span.site-handle"),
+            onion=_text(entry, "code.onion"),
+        )
+        for entry in response.css("ul.also-on li")
+    ]
+    return Vendor(
+        site=site,
+        handle=handle,
+        url=response.url,
+        pgp_fingerprint=_fingerprint(_text(info, "code.fingerprint")),
+        btc=_texts(info, "code.btc-address"),
+        extra=_extra(
+            bio=_text(response, "p.v-bio"),
+            country=_text(info, "td.v-country"),
+            ships_to=_text(info, "td.v-ships-to"),
+            since=_text(info, "td.v-since"),
+            also_on=also_on,
+        ),
+    )
+
+
+# --- minimalist store (vendor_shop_b) --------------------------------------------------------
+
+
+def _field(nodes: Selector | SelectorList[Selector] | TextResponse, name: str) -> str:
+    return _text(nodes, f'[data-field="{name}"]')
+
+
+def _shop_b_item(response: TextResponse, site: str) -> Listing | None:
+    item = response.css("article.item[data-sku]")
+    listing_id = (item.attrib.get("data-sku") or "").strip()
+    title = _field(item, "title")
+    if not listing_id or not title:
+        return None
+    return Listing(
+        site=site,
+        listing_id=listing_id,
+        url=response.url,
+        title=title,
+        vendor=_field(item, "vendor") or None,
+        category=_field(item, "category") or None,
+        substance=_field(item, "substance") or None,
+        weight_g=_number(_field(item, "weight")),
+        price_usd=_number(_field(item, "price-usd")),
+        price_btc=_number(_field(item, "price-btc")),
+        ships_from=_field(item, "ships-from") or None,
+        extra=_extra(
+            price_xmr=_number(_field(item, "price-xmr")),
+            ships_to=_field(item, "ships-to"),
+            description=_field(item, "description"),
+        ),
+    )
+
+
+def _shop_b_vendor(response: TextResponse, site: str) -> Vendor | None:
+    handle = _text(response, 'main h1[data-field="handle"]')
+    if not handle:
+        return None
+    main = response.css("main")
+    telegram = [
+        name.lstrip("@")
+        for field in ("telegram-bot", "telegram")
+        for name in _texts(main, f'[data-field="{field}"]')
+    ]
+    return Vendor(
+        site=site,
+        handle=handle,
+        url=response.url,
+        pgp_fingerprint=_fingerprint(_field(main, "fingerprint")),
+        btc=_texts(main, '[data-field="btc-address"]'),
+        extra=_extra(
+            xmr=_texts(main, '[data-field="xmr-address"]'),
+            session=_texts(main, '[data-field="session"]'),
+            telegram=sorted(set(telegram)),
+        ),
+    )
+
+
+@hookimpl
+def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
+    """Items from a product page or vendor page of either shop; ``None`` on any other page."""
+    site = (urlsplit(response.url).hostname or "").lower()
+    item: Item | None
+    if response.css("div.product-page table.p-info"):
+        item = _shop_a_product(response, site)
+    elif response.css("h2.vendor-handle") and response.css("table.vendor-info"):
+        item = _shop_a_vendor(response, site)
+    elif response.css("article.item[data-sku] dl.specs"):
+        item = _shop_b_item(response, site)
+    elif response.css('main h1[data-field="handle"]'):
+        item = _shop_b_vendor(response, site)
+    else:
+        return None
+    return iter([item] if item else [])

@@ -157,6 +157,7 @@ class Lab:
         timeout: float,
     ) -> Path:
         net.start(timeout=timeout)
+
         # Each publish waits for its descriptor upload (~1-2 s); tor handles them in parallel.
         def publish(address: Address) -> None:
             port = int(listen[address.listen_name].rsplit(":", 1)[1])

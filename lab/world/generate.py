@@ -50,5 +50,3 @@ def build_world(seed: int, scale: float = 1.0) -> World:
         services=tuple(ctx.built.values()),
         identities=ctx.identities,
     )
-
-

@@ -97,6 +97,4 @@ def ground_truth(world: World) -> dict[str, Any]:
 
 def truth_json(world: World) -> str:
     """``ground_truth(world)`` as byte-stable JSON text (sorted keys, fixed separators)."""
-    return (
-        json.dumps(ground_truth(world), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    )
+    return json.dumps(ground_truth(world), sort_keys=True, indent=2, ensure_ascii=False) + "\n"

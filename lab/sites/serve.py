@@ -41,8 +41,6 @@ from lab.world import World, build_world
 log = logging.getLogger("lab.sites.serve")
 
 ADMIN_SOCKET_NAME = "sites.sock"
-# Paths behind the login wall, for site kinds whose app does not set PROTECTED_KEY.
-DEFAULT_PROTECTED: dict[str, tuple[str, ...]] = {"market": ("/vendor/", "/listing/")}
 
 
 def site_of(listen_name: str) -> str:
@@ -50,19 +48,9 @@ def site_of(listen_name: str) -> str:
     return listen_name.partition("#")[0]
 
 
-def protected_prefixes(app: web.Application, kind: str) -> tuple[str, ...]:
-    """The paths ``app`` keeps behind its login wall.
-
-    In order: ``app[PROTECTED_KEY]``, the ``PROTECTED_PREFIXES`` of the site's package
-    (``lab.sites.<kind>``), ``DEFAULT_PROTECTED[kind]``, else none.
-    """
-    declared = app.get(PROTECTED_KEY)
-    if declared is None:
-        package = sys.modules.get(f"lab.sites.{kind}")  # imported by make_app already
-        declared = getattr(package, "PROTECTED_PREFIXES", None)
-    if declared is None:
-        declared = DEFAULT_PROTECTED.get(kind, ())
-    return tuple(declared)
+def protected_prefixes(app: web.Application) -> tuple[str, ...]:
+    """The paths ``app`` keeps behind its login wall (every site app declares them)."""
+    return tuple(app.get(PROTECTED_KEY, ()))
 
 
 def parse_listen(spec: str) -> tuple[str, str, int]:
@@ -124,7 +112,7 @@ async def serve(
             site = site_of(name)
             if site not in server.runners:
                 app = make_app(world, known[site])
-                prefixes = protected_prefixes(app, known[site].kind)
+                prefixes = protected_prefixes(app)
                 protect(
                     app, site=site, profile=profile, seed=world.seed, protected_prefixes=prefixes
                 )

@@ -8,9 +8,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from lab.sites.bazaar.render import render_site
+from lab.sites.static import prerendered_app
+from lab.world.kinds.bazaar import PROTECTED_PREFIXES
 from lab.world.model import Service, World
 
-PAGES_KEY: web.AppKey[dict[str, tuple[bytes, str]]] = web.AppKey("bazaar_pages", dict)
 _HEADERS = {
     "Server": "nginx",
     "X-Frame-Options": "SAMEORIGIN",
@@ -22,21 +23,4 @@ _HEADERS = {
 def make_app(world: World, service: Service) -> web.Application:
     """Build the bazaar's application; everything is rendered here, before serving."""
     pages, not_found = render_site(world, service)
-
-    async def handle(request: web.Request) -> web.Response:
-        found = pages.get(request.path_qs)
-        if found is None:
-            return web.Response(
-                status=404,
-                body=not_found,
-                content_type="text/html",
-                charset="utf-8",
-                headers=_HEADERS,
-            )
-        body, content_type = found
-        return web.Response(body=body, content_type=content_type, charset="utf-8", headers=_HEADERS)
-
-    app = web.Application()
-    app[PAGES_KEY] = pages
-    app.router.add_get("/{tail:.*}", handle)
-    return app
+    return prerendered_app(pages, not_found, headers=_HEADERS, protected=PROTECTED_PREFIXES)

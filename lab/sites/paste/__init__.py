@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.obstacles import PROTECTED_KEY
 from lab.sites.paste.render import render_pages
+from lab.sites.static import prerendered_app
 from lab.world.model import Service, World
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
-PAGES_KEY: web.AppKey[dict[str, tuple[str, bytes]]] = web.AppKey("paste_pages", dict)
 _HEADERS = {
     "Server": "nginx",
     "Referrer-Policy": "no-referrer",
@@ -26,19 +25,8 @@ _HEADERS = {
 def make_app(world: World, service: Service) -> web.Application:
     """The paste site's application; every page is rendered here, before serving."""
     pages, not_found = render_pages(world, service)
-
-    async def get(request: web.Request) -> web.Response:
-        found = pages.get(request.path_qs)
-        ctype, body, status = ("text/html", not_found, 404) if found is None else (*found, 200)
-        return web.Response(
-            status=status, body=body, content_type=ctype, charset="utf-8", headers=_HEADERS
-        )
-
-    app = web.Application()
-    app[PAGES_KEY] = pages
-    app[PROTECTED_KEY] = PROTECTED_PREFIXES
-    app.router.add_get("/{tail:.*}", get)
-    return app
+    table = {path: (body, ctype) for path, (ctype, body) in pages.items()}
+    return prerendered_app(table, not_found, headers=_HEADERS, protected=PROTECTED_PREFIXES)
 
 
 __all__ = ["PROTECTED_PREFIXES", "make_app"]

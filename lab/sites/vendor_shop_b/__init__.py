@@ -9,33 +9,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.obstacles import PROTECTED_KEY
+from lab.sites.static import prerendered_app
 from lab.sites.vendor_shop_b.render import render_pages
 from lab.world.model import Service, World
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
-PAGES_KEY: web.AppKey[dict[str, bytes]] = web.AppKey("vendor_shop_b_pages", dict)
 _HEADERS = {"Server": "openresty", "Referrer-Policy": "no-referrer"}
 
 
 def make_app(world: World, service: Service) -> web.Application:
     """The shop's application; every page is rendered here, before serving."""
     pages, not_found = render_pages(world, service)
-
-    def html(body: bytes, status: int = 200) -> web.Response:
-        return web.Response(
-            status=status, body=body, content_type="text/html", charset="utf-8", headers=_HEADERS
-        )
-
-    async def get(request: web.Request) -> web.Response:
-        body = pages.get(request.path_qs)
-        return html(not_found, 404) if body is None else html(body)
-
-    app = web.Application()
-    app[PAGES_KEY] = pages
-    app[PROTECTED_KEY] = PROTECTED_PREFIXES
-    app.router.add_get("/{tail:.*}", get)
-    return app
+    return prerendered_app(pages, not_found, headers=_HEADERS, protected=PROTECTED_PREFIXES)
 
 
 __all__ = ["PROTECTED_PREFIXES", "make_app"]

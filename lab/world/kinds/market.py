@@ -31,6 +31,7 @@ _CENT = Decimal("0.01")
 _SATOSHI = Decimal("0.00000001")
 _EPOCH_2024_06 = 1717200000  # 2024-06-01T00:00:00Z
 LAYOUT = MarketLayout()
+PROTECTED_PREFIXES: tuple[str, ...] = ("/vendor/", "/listing/")  # behind the login wall
 
 
 def _date(ts: int) -> str:

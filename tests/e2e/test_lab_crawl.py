@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lab.controller import Lab
+from lab.tornet.probe import http_get_via_socks
 from tests.support.cli import SEED, onionlab
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
@@ -92,18 +93,32 @@ def test_leak_positive_control_direct_requests_are_caught(
 
 
 def test_same_seed_gives_same_onions_other_seed_others(lab: dict[str, Any], tmp_path: Path) -> None:
-    def addresses(seed: int, name: str) -> dict[str, str]:
+    def addresses(seed: int, name: str, then: Any = None) -> dict[str, str]:
         # `up` returns only once every onion address answers through Tor: with the
         # default profile this also shows the whole lab answering with every obstacle on.
         lab_dir = tmp_path / name / "lab"
         state = json.loads(Lab().up(seed=seed, data_dir=lab_dir, profile="default").read_text())
         try:
+            if then is not None:
+                then(lab_dir, state)
             return {s["name"]: s["onion"] for s in state["services"]}
         finally:
             Lab().down(data_dir=lab_dir)
 
     first = {s["name"]: s["onion"] for s in lab["state"]["services"]}
     assert addresses(SEED, "again") == first
-    other = addresses(SEED + 1, "other")
+    other = addresses(SEED + 1, "other", then=exit_scam_vanishes_through_tor)
     assert other.keys() == first.keys()
     assert not set(other.values()) & set(first.values())
+
+
+def exit_scam_vanishes_through_tor(lab_dir: Path, state: dict[str, Any]) -> None:
+    """`onionlab lab scam SITE`: SITE stops answering through Tor, the others go on."""
+    socks = state["socks"]["port"]
+    urls = {s["name"]: s["url"] for s in state["services"]}
+    assert http_get_via_socks("127.0.0.1", socks, urls["vendor-b"], timeout=20)[0] == 200
+    result = onionlab("lab", "scam", "vendor-b", "--data-dir", str(lab_dir.parent))
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(OSError):
+        http_get_via_socks("127.0.0.1", socks, urls["vendor-b"], timeout=20)
+    assert http_get_via_socks("127.0.0.1", socks, urls["vendor-a"], timeout=20)[0] == 200

@@ -29,6 +29,11 @@ CRAWL_DEFAULTS: dict[str, object] = {
 }
 
 
+# onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+SPIDER_MIDDLEWARES: dict[str, int] = {}
+
+
 class OnionlabAddon:
     """Routes every download through Tor and writes results to the run directory."""
 
@@ -51,3 +56,10 @@ class OnionlabAddon:
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500
         settings.set("EXTENSIONS", extensions, priority="addon")
+        for name, ours in (
+            ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
+            ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARES),
+        ):
+            merged = settings.getdict(name)
+            merged.update(ours)
+            settings.set(name, merged, priority="addon")

@@ -15,16 +15,16 @@ import sys
 import time
 from collections.abc import Iterator
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 
 from lab.sites.market.render import group_fingerprint
-from lab.world import build_world
-from lab.world.truth import ground_truth
+from tests.support.html_extract import parse
+from tests.support.site_app import crawl
+from tests.support.site_pages import site_truth, world_and_truth
 
 SEED = 3
 REPO = Path(__file__).resolve().parents[2]
@@ -54,25 +54,6 @@ class Site:
             return dict(await asyncio.gather(*(one(u) for u in urls)))
 
 
-def market_only(truth: dict) -> dict:
-    """The ground truth of the ``market`` service alone (the world has several sites)."""
-    market = next(s for s in truth["services"] if s["name"] == "market")
-    base = f"http://{market['onion']}/"
-    return {
-        **truth,
-        "services": [market],
-        "vendors": [v for v in truth["vendors"] if v["site"] == "market"],
-        "listings": [x for x in truth["listings"] if x["site"] == "market"],
-        "categories": [c for c in truth["categories"] if c["site"] == "market"],
-        "identifiers": [
-            {**i, "pages": [p for p in i["pages"] if p.startswith(base)]}
-            for i in truth["identifiers"]
-            if any(p.startswith(base) for p in i["pages"])
-        ],
-        "pages": [p for p in truth["pages"] if p.startswith(base)],
-    }
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
     ready = tmp_path_factory.mktemp("serve") / "ready.json"
@@ -92,7 +73,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         assert info["pid"] == proc.pid
         host, port = info["sites"]["market"].rsplit(":", 1)
         assert host == "127.0.0.1"
-        yield Site(int(port), market_only(ground_truth(build_world(SEED))))
+        yield Site(int(port), site_truth(world_and_truth(SEED)[1], "market"))
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=10)
@@ -105,52 +86,6 @@ def pages(site) -> dict[str, tuple[int, str, str]]:
     return asyncio.run(site.fetch_all(site.truth["pages"]))
 
 
-class Extract(HTMLParser):
-    """Links, plus the text of every element by CSS class (in document order)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-        self.by_class: dict[str, list[str]] = {}
-        self.attrs_by_class: dict[str, list[dict[str, str | None]]] = {}
-        self._open: list[tuple[str, list[str]]] = []  # (tag, classes)
-        self._text: list[list[str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        if tag in {"br", "meta", "img", "input", "link"}:
-            return
-        classes = (a.get("class") or "").split()
-        for c in classes:
-            self.attrs_by_class.setdefault(c, []).append(a)
-        self._open.append((tag, classes))
-        self._text.append([])
-
-    def handle_endtag(self, tag):
-        while self._open:
-            open_tag, classes = self._open.pop()
-            text = "".join(self._text.pop())
-            for c in classes:
-                self.by_class.setdefault(c, []).append(text.strip())
-            if self._text:
-                self._text[-1].append(text)
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data):
-        if self._text:
-            self._text[-1].append(data)
-
-
-def parse(html: str) -> Extract:
-    p = Extract()
-    p.feed(html)
-    p.close()
-    return p
-
-
 def test_every_truth_page_is_served(site, pages):
     assert len(pages) == len(site.truth["pages"]) >= 90
     for url, (status, ctype, html) in pages.items():
@@ -161,55 +96,46 @@ def test_every_truth_page_is_served(site, pages):
 
 
 def test_crawl_from_home_reaches_exactly_the_truth_pages(site, pages):
-    base = site.truth["services"][0]["url"]
-    seen, frontier = {base}, [base]
-    while frontier:
-        url = frontier.pop()
-        for href in parse(pages[url][2]).links:
-            assert not href.startswith(("http:", "https:", "//")), href  # relative links only
-            target = urljoin(url, href).split("#")[0]
-            if urlsplit(target).hostname == site.onion and target not in seen:
-                assert target in pages, f"{url} links to {target}, which truth does not list"
-                seen.add(target)
-                frontier.append(target)
-    assert seen == set(site.truth["pages"])
+    base = site.truth["services"][0]["url"].rstrip("/")
+    by_path = {url.removeprefix(base): page for url, page in pages.items()}
+    assert {base + path for path in crawl(by_path, root_relative=False)} == set(site.truth["pages"])
 
 
 def test_listing_pages_carry_the_truth_fields(site, pages):
     for lst in site.truth["listings"]:
         x = parse(pages[lst["url"]][2])
-        assert x.by_class["listing-title"] == [lst["title"]]
-        assert x.by_class["listing-id"] == ["#" + lst["listing_id"]]
-        assert x.attrs_by_class["listing"][0]["id"] == "listing-" + lst["listing_id"]
-        vendor = x.by_class["vendor"][0]
+        assert x.text["listing-title"] == [lst["title"]]
+        assert x.text["listing-id"] == ["#" + lst["listing_id"]]
+        assert x.attrs["listing"][0]["id"] == "listing-" + lst["listing_id"]
+        vendor = x.text["vendor"][0]
         assert vendor.startswith(lst["vendor"] + " (")
-        assert x.by_class["category"] == [lst["category"]]
-        assert x.by_class["substance"] == [lst["substance"]]
-        assert x.by_class["weight"] == [f"{lst['weight_g']} g"]
-        assert x.by_class["usd"] == [f"${lst['price_usd']}"]
-        assert x.by_class["btc"] == [f"{lst['price_btc']} BTC"]
-        assert x.by_class["ships-from"] == [lst["ships_from"]]
+        assert x.text["category"] == [lst["category"]]
+        assert x.text["substance"] == [lst["substance"]]
+        assert x.text["weight"] == [f"{lst['weight_g']} g"]
+        assert x.text["usd"] == [f"${lst['price_usd']}"]
+        assert x.text["btc"] == [f"{lst['price_btc']} BTC"]
+        assert x.text["ships-from"] == [lst["ships_from"]]
         assert f"/vendor/{lst['vendor']}" in x.links
 
 
 def test_vendor_pages_carry_key_and_addresses(site, pages):
-    world = build_world(SEED)
+    world, _ = world_and_truth(SEED)
     keys = {v.handle: v.pgp for v in world.services[0].vendors}
     for ven in site.truth["vendors"]:
         x = parse(pages[ven["url"]][2])
-        assert x.by_class["vendor-handle"] == [ven["handle"]]
-        block = x.by_class["pgp-key"][0]
+        assert x.text["vendor-handle"] == [ven["handle"]]
+        block = x.text["pgp-key"][0]
         assert block.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
         assert unescape(block) + "\n" == keys[ven["handle"]].armored
-        fpr = x.by_class["fpr"][0]
+        fpr = x.text["fpr"][0]
         assert fpr.replace(" ", "") == ven["pgp_fingerprint"]
-        assert x.by_class["btc-address"] == list(
+        assert x.text["btc-address"] == list(
             next(v.btc for v in world.services[0].vendors if v.handle == ven["handle"])
         )
-        assert sorted(x.by_class["btc-address"]) == ven["btc"]
+        assert sorted(x.text["btc-address"]) == ven["btc"]
         mine = sorted(lst["listing_id"] for lst in site.truth["listings"]
                       if lst["vendor"] == ven["handle"])  # fmt: skip
-        rows = sorted(a["data-id"] for a in x.attrs_by_class["listing-row"])
+        rows = sorted(a["data-id"] for a in x.attrs["listing-row"])
         assert rows == mine
 
 
@@ -232,14 +158,14 @@ def test_category_pagination_covers_each_category(site, pages):
         url, number, ids = f"{base}/category/{cat['slug']}", 1, []
         while True:
             x = parse(pages[url][2])
-            assert x.by_class["cat-title"] == [cat["name"]]
-            rows = [a["data-id"] for a in x.attrs_by_class.get("listing-row", [])]
+            assert x.text["cat-title"] == [cat["name"]]
+            rows = [a["data-id"] for a in x.attrs.get("listing-row", [])]
             assert 1 <= len(rows) <= 10
             ids += rows
-            assert x.by_class["current"] == [str(number)]
+            assert x.text["current"] == [str(number)]
             if number > 1:
-                assert x.attrs_by_class["prev"][0]["rel"] == "prev"
-            nxt = x.attrs_by_class.get("next")
+                assert x.attrs["prev"][0]["rel"] == "prev"
+            nxt = x.attrs.get("next")
             if not nxt:
                 break
             number += 1

@@ -7,189 +7,34 @@ and the signed mirror list and canary are checked with the ``gpg`` binary.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hashlib
 import json
 import re
-import shutil
-import subprocess
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import base58
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from bip_utils import CoinsConf, P2TRAddrDecoder, P2WPKHAddrDecoder, XmrAddrDecoder
 
-from lab.sites.bazaar import PROTECTED_PREFIXES, make_app
+from lab.sites.bazaar import PROTECTED_PREFIXES
 from lab.sites.bazaar.render import render_site
 from lab.sites.signed_files import admin_key, signed_files
-from lab.world import build_world
 from lab.world.kinds import bazaar as K
 from lab.world.model import Service, World
 from lab.world.truth import ground_truth
+from tests.support.determinism import assert_rebuilds_identically
+from tests.support.gpg import GnuPG, needs_gpg
+from tests.support.html_extract import parse
+from tests.support.identifiers import by_path, found_identifiers, normalised
+from tests.support.site_app import Fetched, crawl, fetch_pages
+from tests.support.validators import onion_ok, valid
 
 SEED = 5
-Fetched = dict[str, tuple[int, str, str]]  # path -> (status, content type, text)
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return build_world(SEED)
-
-
-@pytest.fixture(scope="module")
-def svc(world: World) -> Service:
-    return world.service("bazaar")
-
-
-async def _fetch(app, paths: list[str], host: str) -> Fetched:
-    async with TestClient(TestServer(app)) as client:
-        out: Fetched = {}
-        for path in paths:
-            resp = await client.get(path, headers={"Host": host})
-            out[path] = (resp.status, resp.headers.get("Content-Type", ""), await resp.text())
-        return out
+NAME = "bazaar"
 
 
 @pytest.fixture(scope="module")
 def served(world: World, svc: Service) -> Fetched:
-    paths = [p.path for p in K.pages(svc)]
-    return asyncio.run(_fetch(make_app(world, svc), paths, svc.onion))
-
-
-class Extract(HTMLParser):
-    """Links, plus the text and attributes of every element by CSS class."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-        self.text: dict[str, list[str]] = {}
-        self.attrs: dict[str, list[dict[str, str | None]]] = {}
-        self._open: list[tuple[str, list[str]]] = []
-        self._buf: list[list[str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        if tag in {"br", "meta", "img", "input", "link"}:
-            return
-        classes = (a.get("class") or "").split()
-        for c in classes:
-            self.attrs.setdefault(c, []).append(a)
-        self._open.append((tag, classes))
-        self._buf.append([])
-
-    def handle_endtag(self, tag):
-        while self._open:
-            open_tag, classes = self._open.pop()
-            text = "".join(self._buf.pop())
-            for c in classes:
-                self.text.setdefault(c, []).append(text.strip())
-            if self._buf:
-                self._buf[-1].append(text)
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data):
-        if self._buf:
-            self._buf[-1].append(data)
-
-
-def parse(html: str) -> Extract:
-    x = Extract()
-    x.feed(html)
-    x.close()
-    return x
-
-
-# --- independent validators ------------------------------------------------------------------
-
-B58 = "1-9A-HJ-NP-Za-km-z"
-
-
-def onion_ok(host: str) -> bool:
-    raw = base64.b32decode(host.upper())
-    pub, checksum, version = raw[:32], raw[32:34], raw[34:]
-    digest = hashlib.sha3_256(b".onion checksum" + pub + version).digest()
-    return version == b"\x03" and digest[:2] == checksum
-
-
-def btc_ok(addr: str) -> bool:
-    try:
-        if addr.startswith("bc1q"):
-            P2WPKHAddrDecoder.DecodeAddr(addr, hrp="bc")
-        elif addr.startswith("bc1p"):
-            P2TRAddrDecoder.DecodeAddr(addr, hrp="bc")
-        else:
-            payload = base58.b58decode_check(addr)
-            return len(payload) == 21 and payload[0] in (0x00, 0x05)
-        return True
-    except Exception:
-        return False
-
-
-def xmr_ok(addr: str) -> bool:
-    conf = CoinsConf.MoneroMainNet
-    for key in ("addr_net_ver", "subaddr_net_ver"):
-        try:
-            XmrAddrDecoder.DecodeAddr(addr, net_ver=conf.ParamByKey(key))
-            return True
-        except Exception:
-            continue
-    return False
-
-
-def b58check_ok(addr: str) -> bool:
-    try:
-        base58.b58decode_check(addr)
-        return True
-    except Exception:
-        return False
-
-
-def found_identifiers(text: str) -> set[tuple[str, str]]:
-    """Every valid identifier in ``text`` (types whose shape can be found reliably)."""
-    found: set[tuple[str, str]] = set()
-    for host in re.findall(r"(?<![a-z2-7])([a-z2-7]{56})(?:\.onion)", text):
-        if onion_ok(host):
-            found.add(("onion", host))
-    for addr in re.findall(rf"(?<![{B58}])([13][{B58}]{{25,34}})(?![{B58}])", text):
-        if btc_ok(addr):
-            found.add(("btc", addr))
-    for addr in re.findall(r"\b(bc1[qp][02-9ac-hj-np-z]{38,58})\b", text):
-        if btc_ok(addr):
-            found.add(("btc", addr))
-    for addr in re.findall(rf"(?<![{B58}])([48][{B58}]{{94}})(?![{B58}])", text):
-        if xmr_ok(addr):
-            found.add(("xmr", addr))
-    for fpr in re.findall(r"(?<![0-9A-Za-z])([0-9A-F]{40})(?![0-9A-Za-z])", text):
-        found.add(("pgp_fingerprint", fpr))
-    for sid in re.findall(r"(?<![0-9a-f])(05[0-9a-f]{64})(?![0-9a-f])", text):
-        found.add(("session", sid))
-    for addr in re.findall(r"(?<![\w.@-])([\w.+-]+@[a-z0-9.-]+\.[a-z]{2,})\b", text):
-        found.add(("address@", addr))
-    for name in re.findall(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9])\b", text):
-        found.add(("telegram", name))
-    for addr in re.findall(rf"(?<![{B58}])([LMT][{B58}]{{33}})(?![{B58}])", text):
-        if b58check_ok(addr):
-            found.add(("ltc/trx", addr))
-    for addr in re.findall(r"\b(0x[0-9a-fA-F]{40})\b", text):
-        found.add(("eth", addr))
-    return found
-
-
-def declared(occurrences) -> dict[str, set[tuple[str, str]]]:
-    """Occurrences per path, with e-mail and Jabber IDs folded into one shape."""
-    per: dict[str, set[tuple[str, str]]] = {}
-    for occ in occurrences:
-        kind = "address@" if occ.type in ("email", "jabber") else occ.type
-        per.setdefault(occ.path, set()).add((kind, occ.value))
-    return per
+    return fetch_pages(world, svc, [p.path for p in K.pages(svc)])
 
 
 # --- tests -----------------------------------------------------------------------------------
@@ -224,31 +69,15 @@ def test_every_page_is_served(svc: Service, served: Fetched):
 
 
 def test_crawl_from_home_reaches_exactly_the_truth_pages(svc: Service, served: Fetched):
-    base = svc.url
-    truth_urls = {base.rstrip("/") + p.path for p in K.pages(svc)}
-    seen, frontier = {base}, [base]
-    while frontier:
-        url = frontier.pop()
-        path = urlsplit(url).path
-        if path in K.TEXT_PATHS:
-            continue
-        for href in parse(served[path][2]).links:
-            assert href.startswith("/") and not href.startswith("//"), href
-            target = urljoin(url, href).split("#")[0]
-            if target not in seen:
-                assert target in truth_urls, f"{url} links to {target}"
-                seen.add(target)
-                frontier.append(target)
-    assert seen == truth_urls
+    assert crawl(served) == {p.path for p in K.pages(svc)}
 
 
 def test_identifiers_are_exactly_where_truth_says(svc: Service, served: Fetched):
-    per_page = declared(K.occurrences(svc))
+    per_page = by_path(K.occurrences(svc))
     decoy_values = {d.value for d in K.decoys(svc)}
     for page in K.pages(svc):
-        text = unescape(served[page.path][2])
-        found = found_identifiers(text)
-        assert found == per_page.get(page.path, set()), page.path
+        found = found_identifiers(served[page.path][2])
+        assert found == normalised(per_page.get(page.path, set())), page.path
         assert not decoy_values & {v for _, v in found}
     for occ in K.occurrences(svc):
         assert occ.value in served[occ.path][2], occ
@@ -273,10 +102,9 @@ def test_decoys_are_shown_and_fail_validation(svc: Service, served: Fetched):
     decoys = K.decoys(svc)
     kinds = {d.type for d in decoys}
     assert {"btc", "xmr", "onion"} <= kinds
-    check = {"btc": btc_ok, "xmr": xmr_ok, "onion": onion_ok}
     for d in decoys:
         assert d.value in served[d.path][2], d
-        assert not check[d.type](d.value), d
+        assert not valid(d.type, d.value), d
     # An old address is marked as such in the wallet table.
     old = next(d for d in decoys if d.type == "btc")
     x = parse(served[old.path][2])
@@ -375,22 +203,16 @@ def test_department_pagination(svc: Service, served: Fetched):
         assert sorted(ids) == sorted(mine)
 
 
+@needs_gpg
 def test_signed_files_verify_with_gpg(world: World, svc: Service, served: Fetched, tmp_path):
-    if shutil.which("gpg") is None:
-        pytest.skip("gpg not installed")
     key, _ = admin_key(world, svc)
     assert key == K.content_of(svc).admin_key
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    gpg = ["gpg", "--homedir", str(home), "--batch", "--no-tty", "--status-fd", "1"]
-    (tmp_path / "pgp.txt").write_text(served[K.PGP_TXT][2])
-    subprocess.run([*gpg, "--import", str(tmp_path / "pgp.txt")], check=True, capture_output=True)
+    gpg = GnuPG(tmp_path / "gnupg")
+    gpg.import_keys(served[K.PGP_TXT][2])
     for path in (K.MIRRORS_TXT, K.CANARY_TXT):
-        f = tmp_path / path.strip("/")
-        f.write_text(served[path][2])
-        out = subprocess.run([*gpg, "--verify", str(f)], capture_output=True, text=True)
+        out = gpg.verify(served[path][2])
         assert out.returncode == 0, out.stderr
-        assert f"VALIDSIG {key.fingerprint}" in out.stdout
+        assert out.signer == key.fingerprint
     mirrors = served[K.MIRRORS_TXT][2]
     body = mirrors.split("\n\n", 1)[1].split("-----BEGIN PGP SIGNATURE-----")[0]
     lines = [ln for ln in body.splitlines() if ln.startswith("http://")]
@@ -406,31 +228,23 @@ def test_signed_files_verify_with_gpg(world: World, svc: Service, served: Fetche
     clone_key, clone_secret = admin_key(world, clone)
     assert clone_key.fingerprint != admin_key(world, market)[0].fingerprint
     assert clone_key.uid == admin_key(world, market)[0].uid  # it imitates the name
-    forged = tmp_path / "forged.txt"
-    forged.write_bytes(signed_files(world, clone, clone_key, clone_secret)[K.MIRRORS_TXT])
-    out = subprocess.run([*gpg, "--verify", str(forged)], capture_output=True, text=True)
+    out = gpg.verify(signed_files(world, clone, clone_key, clone_secret)[K.MIRRORS_TXT])
     assert out.returncode != 0 and "VALIDSIG" not in out.stdout
 
 
+@needs_gpg
 def test_market_files_verify_with_its_own_key(world: World, tmp_path):
-    if shutil.which("gpg") is None:
-        pytest.skip("gpg not installed")
     market = world.service("market")
     key, secret = admin_key(world, market)
     files = signed_files(world, market, key, secret)
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    gpg = ["gpg", "--homedir", str(home), "--batch", "--no-tty", "--status-fd", "1"]
-    (tmp_path / "pgp.txt").write_bytes(files["/pgp.txt"])
-    subprocess.run([*gpg, "--import", str(tmp_path / "pgp.txt")], check=True, capture_output=True)
-    (tmp_path / "canary.txt").write_bytes(files["/canary.txt"])
-    out = subprocess.run([*gpg, "--verify", str(tmp_path / "canary.txt")], capture_output=True)
-    assert out.returncode == 0
+    gpg = GnuPG(tmp_path / "gnupg")
+    gpg.import_keys(files["/pgp.txt"])
+    assert gpg.verify(files["/canary.txt"]).returncode == 0
 
 
 def test_mirror_serves_the_same_site(world: World, svc: Service, served: Fetched):
     paths = ["/", K.SECURITY_PATH, K.item_path(svc.listings[0].listing_id)]
-    via_mirror = asyncio.run(_fetch(make_app(world, svc), paths, svc.mirrors[0]))
+    via_mirror = fetch_pages(world, svc, paths, host=svc.mirrors[0])
     for path in paths:
         assert via_mirror[path] == served[path]
 
@@ -439,7 +253,7 @@ def test_unknown_paths_get_the_branded_404(world: World, svc: Service):
     missing = ["/nope", "/item/1", "/store/nobody", "/c/stimulants/99", "/c/stimulants/0",
                "/c/stimulants", "/item/", "/store/x/reviews/",
                "/c/stimulants/1?page=2"]  # fmt: skip
-    got = asyncio.run(_fetch(make_app(world, svc), missing, svc.onion))
+    got = fetch_pages(world, svc, missing)
     for path, (status, ctype, text) in got.items():
         assert status == 404, path
         assert ctype == "text/html; charset=utf-8"
@@ -453,19 +267,14 @@ def test_protected_prefixes_cover_items_and_stores_only(svc: Service):
 
 
 def test_deterministic(world: World, svc: Service):
-    again = build_world(SEED)
-    other = again.service("bazaar")
-    assert other == svc
-
-    def bazaar_truth(w: World) -> str:
+    def bazaar_truth(w: World, _: Service) -> str:
         t = ground_truth(w)
         keep = {k: [x for x in v if isinstance(x, dict) and x.get("site") == "bazaar"]
                 for k, v in t.items() if k in ("listings", "vendors")}  # fmt: skip
         keep["pages"] = [p for p in t["pages"] if svc.onion in p]
         return json.dumps(keep, sort_keys=True)
 
-    assert bazaar_truth(again) == bazaar_truth(world)
-    assert render_site(again, other) == render_site(world, svc)
+    assert_rebuilds_identically(world, SEED, "bazaar", bazaar_truth, render_site)
 
 
 def test_module_layers():

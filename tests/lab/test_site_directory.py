@@ -8,65 +8,27 @@ fail the checksum, and the phishing clone is an unverified entry flagged on ``/w
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hashlib
 import re
-from html import unescape
-from html.parser import HTMLParser
-from urllib.parse import urldefrag
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from lab.sites.directory import PROTECTED_PREFIXES, make_app
+from lab.sites.directory import PROTECTED_PREFIXES
 from lab.sites.directory.render import render_pages
-from lab.world import build_world
 from lab.world.kinds import directory as D
-from lab.world.model import World
-from lab.world.truth import ground_truth
+from tests.support.determinism import assert_rebuilds_identically
+from tests.support.html_extract import page_text
+from tests.support.identifiers import by_path, found_identifiers
+from tests.support.site_app import Fetched, crawl, fetch_pages
+from tests.support.validators import onion_ok
 
 SEED = 7
 ONION = re.compile(r"(?<![a-z2-7])[a-z2-7]{56}(?=\.onion)")
-FPR = re.compile(r"(?<![0-9A-Fa-f])((?:[0-9A-F]{4} {0,2}){9}[0-9A-F]{4})(?![0-9A-Fa-f])")
-
-
-def onion_ok(label: str) -> bool:
-    raw = base64.b32decode(label.upper())
-    pub, checksum, version = raw[:32], raw[32:34], raw[34:]
-    good = hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2]
-    return version == b"\x03" and checksum == good
-
-
-class Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.links.append(href)
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return build_world(SEED)
-
-
-@pytest.fixture(scope="module")
-def served(world) -> dict[str, tuple[int, str, str]]:
+def served(world) -> Fetched:
     svc = world.service("directory")
-
-    async def go() -> dict[str, tuple[int, str, str]]:
-        async with TestClient(TestServer(make_app(world, svc))) as client:
-            out = {}
-            for path in [*(p.path for p in D.pages(svc)), "/nope"]:
-                r = await client.get(path)
-                out[path] = (r.status, r.headers["Content-Type"], await r.text())
-            return out
-
-    return asyncio.run(go())
+    return fetch_pages(world, svc, [*(p.path for p in D.pages(svc)), "/nope"])
 
 
 def test_pages_answer_and_404_is_branded(world, served) -> None:
@@ -83,20 +45,11 @@ def test_pages_answer_and_404_is_branded(world, served) -> None:
 
 def test_crawl_from_home_reaches_exactly_the_truth_pages(world, served) -> None:
     truth = {p.path for p in D.pages(world.service("directory"))}
-    seen, todo = {"/"}, ["/"]
-    while todo:
-        parser = Links()
-        parser.feed(served[todo.pop()][2])
-        for href in parser.links:
-            href = urldefrag(href)[0]
-            if href.startswith("http://"):
-                assert re.fullmatch(r"http://[a-z2-7]{56}\.onion/", href), href
-                continue
-            assert href.startswith("/"), href
-            if href not in seen:
-                seen.add(href)
-                todo.append(href)
-    assert seen == truth
+
+    def onion_home(href: str) -> bool:  # absolute links go to other onions' home pages only
+        return re.fullmatch(r"http://[a-z2-7]{56}\.onion/", href) is not None
+
+    assert crawl(served, external=onion_home) == truth
 
 
 def test_every_other_service_is_listed_with_all_its_addresses(world, served) -> None:
@@ -114,21 +67,16 @@ def test_every_other_service_is_listed_with_all_its_addresses(world, served) -> 
 
 def test_onions_shown_are_exactly_the_declared_ones(world, served) -> None:
     svc = world.service("directory")
-    declared: dict[str, set[tuple[str, str]]] = {}
-    for occ in D.occurrences(svc):
-        declared.setdefault(occ.path, set()).add((occ.type, occ.value))
+    declared = by_path(D.occurrences(svc))
     broken: dict[str, set[str]] = {}
     for occ in D.decoys(svc):
         assert occ.type == "onion"
         broken.setdefault(occ.path, set()).add(occ.value)
     assert sum(len(v) for v in broken.values()) >= 2
     for page in D.pages(svc):
-        text = unescape(re.sub(r"<[^>]*>", " ", served[page.path][2]))
-        found = {m.group(0) for m in ONION.finditer(text)}
-        valid = {("onion", v) for v in found if onion_ok(v)}
-        valid |= {("pgp_fingerprint", m.group(1).replace(" ", "")) for m in FPR.finditer(text)}
-        assert valid == declared.get(page.path, set()), page.path
-        bad = {v for v in found if not onion_ok(v)}
+        text = page_text(served[page.path][2])
+        assert found_identifiers(text) == declared.get(page.path, set()), page.path
+        bad = {m.group(0) for m in ONION.finditer(text) if not onion_ok(m.group(0))}
         assert bad == broken.get(page.path, set()), page.path
 
 
@@ -155,12 +103,8 @@ def test_forum_exit_scam_market_is_listed_down(world) -> None:
         assert any(a.onion == dead.onion and a.kind == "exit-scam" for a in content.alerts)
 
 
-def test_truth_and_html_are_deterministic(world) -> None:
-    again = build_world(SEED)
-    assert render_pages(world, world.service("directory")) == render_pages(
-        again, again.service("directory")
-    )
-    truth = ground_truth(world)
+def test_truth_and_html_are_deterministic(world, truth) -> None:
+    assert_rebuilds_identically(world, SEED, "directory", render_pages)
     base = f"http://{world.service('directory').onion}/"
     assert base in truth["pages"]
     assert any(

@@ -8,207 +8,32 @@ USD price from the rates table the platform publishes.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hashlib
 import json
-import re
 from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import base58
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from bip_utils import (
-    P2PKHAddrDecoder,
-    P2SHAddrDecoder,
-    P2TRAddrDecoder,
-    P2WPKHAddrDecoder,
-    TrxAddrDecoder,
-    XmrAddrDecoder,
-)
 
-from lab.sites.ru_platform import PROTECTED_PREFIXES, make_app
+from lab.sites.ru_platform import PROTECTED_PREFIXES
 from lab.sites.ru_platform.render import render_pages
 from lab.world import build_world, vocab
 from lab.world.kinds import ru_platform as K
 from lab.world.model import Service, World
 from lab.world.truth import ground_truth
+from tests.support.determinism import assert_rebuilds_identically
+from tests.support.html_extract import parse
+from tests.support.identifiers import COINS, by_path, found_identifiers, normalised
+from tests.support.site_app import Fetched, crawl, fetch_pages
+from tests.support.validators import valid
 
 SEED = 7
 NAME = "shop-ru"
-Fetched = dict[str, tuple[int, str, str]]  # path -> (status, content type, text)
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return build_world(SEED)
-
-
-@pytest.fixture(scope="module")
-def svc(world: World) -> Service:
-    return world.service(NAME)
-
-
-async def _fetch(app, paths: list[str], host: str) -> Fetched:
-    async with TestClient(TestServer(app)) as client:
-        out: Fetched = {}
-        for path in paths:
-            resp = await client.get(path, headers={"Host": host})
-            out[path] = (resp.status, resp.headers.get("Content-Type", ""), await resp.text())
-        return out
 
 
 @pytest.fixture(scope="module")
 def served(world: World, svc: Service) -> Fetched:
-    paths = [p.path for p in K.pages(svc)]
-    return asyncio.run(_fetch(make_app(world, svc), paths, svc.onion))
-
-
-class Classes(HTMLParser):
-    """Links, plus the text and attributes of every element by CSS class."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-        self.text: dict[str, list[str]] = {}
-        self.attrs: dict[str, list[dict[str, str | None]]] = {}
-        self._stack: list[tuple[str, list[str], list[str]]] = []  # (tag, classes, text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        if tag in {"br", "meta", "img", "input", "link"}:
-            return
-        classes = (a.get("class") or "").split()
-        for c in classes:
-            self.attrs.setdefault(c, []).append(a)
-        self._stack.append((tag, classes, []))
-
-    def handle_endtag(self, tag):
-        while self._stack:
-            open_tag, classes, buf = self._stack.pop()
-            text = "".join(buf)
-            for c in classes:
-                self.text.setdefault(c, []).append(text.strip())
-            if self._stack:
-                self._stack[-1][2].append(text)
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data):
-        if self._stack:
-            self._stack[-1][2].append(data)
-
-
-def parse(html: str) -> Classes:
-    p = Classes()
-    p.feed(html)
-    p.close()
-    return p
-
-
-# --- independent identifier validation ----------------------------------------------------
-
-B58 = "[1-9A-HJ-NP-Za-km-z]"
-PATTERNS = {
-    "b58": re.compile(rf"\b{B58}{{26,35}}\b"),
-    "xmr": re.compile(rf"\b[48]{B58}{{94}}\b"),
-    "bech32": re.compile(r"\b(?:bc|ltc)1[02-9ac-hj-np-z]{8,87}\b"),
-    "onion": re.compile(r"\b[a-z2-7]{56}\b"),
-    "session": re.compile(r"\b05[0-9a-f]{64}\b"),
-    "pgp_fingerprint": re.compile(r"\b[0-9A-F]{40}\b"),
-    "telegram": re.compile(r"(?<![\w.@-])@([A-Za-z][A-Za-z0-9_]{3,31})\b"),
-    "jabber": re.compile(r"\b[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}\b"),
-}
-
-
-def onion_ok(host: str) -> bool:
-    raw = base64.b32decode(host.upper())
-    pub, checksum, version = raw[:32], raw[32:34], raw[34]
-    digest = hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()
-    return version == 3 and digest[:2] == checksum
-
-
-def b58_kind(value: str) -> str | None:
-    """The chain of a valid Base58Check address (btc/ltc/trx), or None."""
-    try:
-        payload = base58.b58decode_check(value)
-    except ValueError:
-        return None
-    if len(payload) != 21:
-        return None
-    return {0x00: "btc", 0x05: "btc", 0x30: "ltc", 0x32: "ltc", 0x41: "trx"}.get(payload[0])
-
-
-def xmr_ok(value: str) -> bool:
-    for net_ver in (b"\x12", b"\x2a"):
-        try:
-            XmrAddrDecoder().DecodeAddr(value, net_ver=net_ver)
-            return True
-        except Exception:  # bip-utils raises several types
-            continue
-    return False
-
-
-def bech32_ok(value: str) -> bool:
-    hrp = value.split("1", 1)[0]
-    for decoder in (P2WPKHAddrDecoder(), P2TRAddrDecoder()):
-        try:
-            decoder.DecodeAddr(value, hrp=hrp)
-            return True
-        except Exception:
-            continue
-    return False
-
-
-def valid_identifiers(html: str) -> set[tuple[str, str]]:
-    """Every identifier in ``html`` that passes independent validation, as (type, value)."""
-    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
-    found: set[tuple[str, str]] = set()
-    for m in PATTERNS["b58"].findall(html):
-        kind = b58_kind(m)
-        if kind:
-            found.add((kind, m))
-    found |= {("xmr", m) for m in PATTERNS["xmr"].findall(html) if xmr_ok(m)}
-    for m in PATTERNS["bech32"].findall(html):
-        if bech32_ok(m):
-            found.add(("btc" if m.startswith("bc1") else "ltc", m))
-    found |= {("onion", m) for m in PATTERNS["onion"].findall(html) if onion_ok(m)}
-    found |= {("session", m) for m in PATTERNS["session"].findall(html)}
-    found |= {("pgp_fingerprint", m) for m in PATTERNS["pgp_fingerprint"].findall(html)}
-    found |= {("telegram", m) for m in PATTERNS["telegram"].findall(html)}
-    found |= {("jabber", m) for m in PATTERNS["jabber"].findall(html)}
-    return found
-
-
-def address_valid(kind: str, value: str) -> bool:
-    """Independent check of one address of a declared chain (bip-utils)."""
-    p2pkh, p2sh, p2wpkh, p2tr = (
-        P2PKHAddrDecoder(),
-        P2SHAddrDecoder(),
-        P2WPKHAddrDecoder(),
-        P2TRAddrDecoder(),
-    )
-    decoders = {
-        "btc": ((p2pkh, {"net_ver": b"\x00"}), (p2sh, {"net_ver": b"\x05"}),
-                (p2wpkh, {"hrp": "bc"}), (p2tr, {"hrp": "bc"})),
-        "ltc": ((p2pkh, {"net_ver": b"\x30"}), (p2sh, {"net_ver": b"\x32"}),
-                (p2wpkh, {"hrp": "ltc"})),
-        "trx": ((TrxAddrDecoder(), {}),),
-        "xmr": ((XmrAddrDecoder(), {"net_ver": b"\x12"}), (XmrAddrDecoder(), {"net_ver": b"\x2a"})),
-    }  # fmt: skip
-    if kind == "onion":
-        return onion_ok(value)
-    for decoder, kwargs in decoders[kind]:
-        try:
-            decoder.DecodeAddr(value, **kwargs)
-            return True
-        except Exception:
-            continue
-    return False
+    return fetch_pages(world, svc, [p.path for p in K.pages(svc)])
 
 
 # --- tests --------------------------------------------------------------------------------
@@ -264,30 +89,17 @@ def test_every_page_is_served(svc: Service, served: Fetched):
 
 
 def test_crawl_from_home_reaches_exactly_the_truth_pages(svc: Service, served: Fetched):
-    base = "http://" + svc.onion + "/"
-    seen, frontier = {"/"}, ["/"]
-    while frontier:
-        path = frontier.pop()
-        for href in parse(served[path][2]).links:
-            assert href.startswith("/") and not href.startswith("//"), (path, href)
-            target = urlsplit(urljoin(base + path.lstrip("/"), href))
-            key = target.path + (f"?{target.query}" if target.query else "")
-            assert key in served, f"{path} links to {key}, which pages() does not list"
-            if key not in seen:
-                seen.add(key)
-                frontier.append(key)
-    assert seen == set(served)
+    assert crawl(served) == set(served)
 
 
 def test_identifiers_are_exactly_where_truth_says(svc: Service, served: Fetched):
-    expected: dict[str, set[tuple[str, str]]] = {path: set() for path in served}
+    expected = by_path(K.occurrences(svc))
     for occ in K.occurrences(svc):
-        expected[occ.path].add((occ.type, occ.value))
         assert occ.value in served[occ.path][2], occ
-        if occ.type in ("btc", "ltc", "trx", "xmr", "onion"):
-            assert address_valid(occ.type, occ.value), occ
+        if occ.type in (*COINS, "onion"):
+            assert valid(occ.type, occ.value), occ
     for path, (_, _, html) in served.items():
-        assert valid_identifiers(html) == expected[path], path
+        assert found_identifiers(html) == normalised(expected.get(path, set())), path
     types = {occ.type for occ in K.occurrences(svc)}
     assert {"onion", "btc", "trx", "xmr", "ltc", "telegram", "jabber", "session"} <= types
     assert "pgp_fingerprint" in types
@@ -299,7 +111,7 @@ def test_decoys_are_shown_and_fail_validation(svc: Service, served: Fetched):
     assert {d.type for d in decoys} >= {"btc", "trx", "onion"}
     for d in decoys:
         assert d.value in served[d.path][2], d
-        assert not address_valid(d.type, d.value), d
+        assert not valid(d.type, d.value), d
         if d.type in ("btc", "ltc", "trx"):
             with pytest.raises(ValueError):
                 base58.b58decode_check(d.value)
@@ -389,22 +201,21 @@ def test_protected_prefixes_cover_cards_and_jobs(svc: Service):
 
 def test_unknown_paths_are_branded_404(world: World, svc: Service):
     paths = ["/nope", "/tovar/0", "/magazin/nobody", "/magazin/x/otzyvy?page=99", "/gorod/paris"]
-    got = asyncio.run(_fetch(make_app(world, svc), paths, svc.onion))
+    got = fetch_pages(world, svc, paths)
     for status, _, html in got.values():
         assert status == 404
         assert "Страница не найдена" in html
 
 
 def test_deterministic(world: World, svc: Service):
-    again = build_world(SEED)
-    other = again.service(NAME)
-    dump = lambda s: json.dumps(  # noqa: E731
-        [K.truth_listings(s), K.truth_vendors(s), K.truth_jobs(s)], sort_keys=True
-    )
-    assert dump(other) == dump(svc)
-    assert render_pages(again, other) == render_pages(world, svc)
-    assert K.occurrences(other) == K.occurrences(svc)
-    assert K.decoys(other) == K.decoys(svc)
+    assert_rebuilds_identically(
+        world, SEED, NAME,
+        lambda _, s: json.dumps([K.truth_listings(s), K.truth_vendors(s), K.truth_jobs(s)],
+                                sort_keys=True),
+        render_pages,
+        lambda _, s: K.occurrences(s),
+        lambda _, s: K.decoys(s),
+    )  # fmt: skip
 
 
 def test_content_scales_with_scale():

@@ -26,6 +26,8 @@ from lab.world.btc import compressed_pubkey, hash160, ripemd160_pure
 from lab.world.data_files import load_data
 from lab.world.pgp import armor
 from lab.world.truth import ground_truth, truth_json
+from tests.support.site_pages import site_truth
+from tests.support.validators import onion_ok
 
 SEED = 1
 REPO = Path(__file__).resolve().parents[2]
@@ -44,21 +46,7 @@ def truth(world):
 @pytest.fixture(scope="module")
 def market_truth(truth):
     """The ground truth of the ``market`` service alone (the world has several sites)."""
-    market = next(s for s in truth["services"] if s["name"] == "market")
-    base = f"http://{market['onion']}/"
-    return {
-        **truth,
-        "services": [market],
-        "categories": [c for c in truth["categories"] if c["site"] == "market"],
-        "vendors": [v for v in truth["vendors"] if v["site"] == "market"],
-        "listings": [x for x in truth["listings"] if x["site"] == "market"],
-        "identifiers": [
-            {**i, "pages": [p for p in i["pages"] if p.startswith(base)]}
-            for i in truth["identifiers"]
-            if any(p.startswith(base) for p in i["pages"])
-        ],
-        "pages": [p for p in truth["pages"] if p.startswith(base)],
-    }
+    return site_truth(truth, "market")
 
 
 def test_same_seed_gives_byte_identical_truth(world):
@@ -152,10 +140,7 @@ def test_truth_follows_the_contract(market_truth):
 def test_onion_address_checksum(market_truth):
     truth = market_truth
     onion = truth["services"][0]["onion"].removesuffix(".onion")
-    raw = base64.b32decode(onion.upper())
-    pub, checksum, version = raw[:32], raw[32:34], raw[34:]
-    assert version == b"\x03"
-    assert hashlib.sha3_256(b".onion checksum" + pub + version).digest()[:2] == checksum
+    assert onion_ok(onion)  # v3: version byte 3 and the SHA3-256 checksum
     idents = [i for i in truth["identifiers"] if i["type"] == "onion"]
     assert [i["value"] for i in idents] == [onion]
 

@@ -12,12 +12,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import Listing, Vendor
 from plugins import bazaar
-from tests.support.site_pages import extract, fetch_site, score_site, world_and_truth
-
-
-def _host(seed: int, name: str) -> str:
-    world, _ = world_and_truth(seed)
-    return world.service(name).onion.lower()
+from tests.support.site_pages import fetch_site, host, items_on_market, score_site, world_and_truth
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -30,12 +25,8 @@ def test_scores_perfectly_on_the_bazaar(seed: int, tmp_path: Path) -> None:
 
 
 def test_yields_nothing_on_the_market() -> None:
-    pages = fetch_site(1, "market")
-    assert all(bazaar.onionlab_extract(page) is None for page in pages.values())
-    items, errors = extract(pages)
-    assert not errors
-    assert items, "the market's own plugin should still find items there"
-    bazaar_host = _host(1, "bazaar")
+    items = items_on_market(bazaar)
+    bazaar_host = host(1, "bazaar")
     assert not [i for i in items if getattr(i, "site", None) == bazaar_host]
     # Every item on the market's pages is the market plugin's: no bazaar-only extras.
     assert not [i for i in items if isinstance(i, Listing) and "tiers" in i.extra]
@@ -45,7 +36,7 @@ def test_yields_nothing_on_the_market() -> None:
 @pytest.fixture(scope="module")
 def bazaar_pages() -> dict[str, TextResponse]:
     """Seed 1's bazaar pages by path (rendered once for the page-level tests)."""
-    base = f"http://{_host(1, 'bazaar')}"
+    base = f"http://{host(1, 'bazaar')}"
     return {url.removeprefix(base): page for url, page in fetch_site(1, "bazaar").items()}
 
 
@@ -57,7 +48,7 @@ def test_parses_one_item_page(bazaar_pages: dict[str, TextResponse]) -> None:
     assert len(items) == 1
     listing = items[0]
     assert isinstance(listing, Listing)
-    assert listing.site == _host(1, "bazaar")
+    assert listing.site == host(1, "bazaar")
     assert listing.url == response.url
     assert listing.listing_id == row["listing_id"]
     assert listing.title == row["title"]

@@ -8,16 +8,14 @@ must get nothing from this plugin.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import Vendor
-from crawler.plugins import load_plugins
 from plugins import forum_vendors
-from tests.support.site_pages import extract, fetch_site, score_site
+from tests.support.site_pages import assert_adds_nothing_on_market, score_site
 
 HOST = "b" * 55 + "d.onion"
 FPR = "DFFA ED6F 8364 46A6 6408  F9F5 4A3B 53F8 6E87 F6AC"
@@ -110,12 +108,4 @@ def test_forum_vendors_are_all_found_and_right(seed: int, tmp_path: Path) -> Non
 
 
 def test_installed_and_nothing_from_the_market(monkeypatch: pytest.MonkeyPatch) -> None:
-    [info] = [p for p in load_plugins().plugins if p.name == "forum_vendors"]
-    assert not info.error and info.hooks == ["onionlab_extract"]
-    responses = fetch_site(1, "market")
-    assert all(forum_vendors.onionlab_extract(r) is None for r in responses.values())
-    found, errors = extract(responses)
-    monkeypatch.setenv("ONIONLAB_DISABLE_PLUGINS", "forum_vendors")
-    without, _ = extract(responses)
-    assert not errors
-    assert Counter(i.doc_id() for i in found) == Counter(i.doc_id() for i in without)
+    assert_adds_nothing_on_market(forum_vendors, monkeypatch)

@@ -15,14 +15,9 @@ from scrapy.http import TextResponse
 
 from crawler.items import Listing
 from plugins import ru_platform
-from tests.support.site_pages import extract, fetch_site, score_site, world_and_truth
+from tests.support.site_pages import fetch_site, host, items_on_market, score_site, world_and_truth
 
 SITE = "shop-ru"
-
-
-def _host(seed: int, name: str) -> str:
-    world, _ = world_and_truth(seed)
-    return world.service(name).onion.lower()
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["seed1", "seed2"])
@@ -48,11 +43,7 @@ def test_listings_score_perfectly(scores: dict[str, Any]) -> None:
 
 
 def test_yields_nothing_on_the_market() -> None:
-    pages = fetch_site(1, "market")
-    assert all(ru_platform.onionlab_extract(page) is None for page in pages.values())
-    items, errors = extract(pages)
-    assert not errors
-    assert items, "the market's own plugin should still find items there"
+    items = items_on_market(ru_platform)
     assert not [i for i in items if isinstance(i, Listing) and "stash_type" in i.extra]
 
 
@@ -67,7 +58,7 @@ def test_parses_one_product_card() -> None:
     response: TextResponse = fetch_site(1, SITE)[url]
     (listing,) = ru_platform.onionlab_extract(response) or ()
     assert isinstance(listing, Listing)
-    assert (listing.site, listing.url, listing.listing_id) == (_host(1, SITE), url,
+    assert (listing.site, listing.url, listing.listing_id) == (host(1, SITE), url,
                                                                row["listing_id"])  # fmt: skip
     assert listing.title == row["title"]
     assert listing.vendor == row["vendor"]  # the operator's handle

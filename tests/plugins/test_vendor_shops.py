@@ -8,16 +8,14 @@ the market's pages must get nothing from this plugin.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import Listing, Vendor
-from crawler.plugins import load_plugins
 from plugins import vendor_shops
-from tests.support.site_pages import extract, fetch_site, score_site
+from tests.support.site_pages import assert_adds_nothing_on_market, score_site
 
 HOST = "a" * 55 + "d.onion"
 FPR = "9185 05BF 2CE9 49B7 7BD7 8094 094F 243C E5D7 56DB"
@@ -189,12 +187,4 @@ def test_vendor_is_found_and_right(seed: int, name: str, tmp_path: Path) -> None
 
 
 def test_installed_and_nothing_from_the_market(monkeypatch: pytest.MonkeyPatch) -> None:
-    [info] = [p for p in load_plugins().plugins if p.name == "vendor_shops"]
-    assert not info.error and info.hooks == ["onionlab_extract"]
-    responses = fetch_site(1, "market")
-    assert all(vendor_shops.onionlab_extract(r) is None for r in responses.values())
-    found, errors = extract(responses)
-    monkeypatch.setenv("ONIONLAB_DISABLE_PLUGINS", "vendor_shops")
-    without, _ = extract(responses)
-    assert not errors
-    assert Counter(i.doc_id() for i in found) == Counter(i.doc_id() for i in without)
+    assert_adds_nothing_on_market(vendor_shops, monkeypatch)

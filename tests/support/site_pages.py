@@ -2,17 +2,22 @@
 
 For plugin tests: every truth page of one service is fetched from its aiohttp app, turned
 into a Scrapy ``HtmlResponse`` with its onion URL, passed through every plugin, and the
-items are scored with ``crawler.eval`` exactly as a crawl would be.
+items are scored with ``crawler.eval`` exactly as a crawl would be. ``site_truth`` cuts
+the ground truth down to one service. ``items_on_market``
+and ``assert_adds_nothing_on_market`` check that a plugin stays silent on another layout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from scrapy.http import HtmlResponse, TextResponse
 
@@ -31,8 +36,37 @@ def world_and_truth(seed: int) -> tuple[Any, dict[str, Any]]:
     return world, ground_truth(world)
 
 
+def site_truth(truth: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ground truth of service ``name`` alone (the world has several sites)."""
+    service = next(s for s in truth["services"] if s["name"] == name)
+    base = f"http://{service['onion']}/"
+    return {
+        **truth,
+        "services": [service],
+        "vendors": [v for v in truth["vendors"] if v["site"] == name],
+        "listings": [x for x in truth["listings"] if x["site"] == name],
+        "categories": [c for c in truth["categories"] if c["site"] == name],
+        "identifiers": [
+            {**i, "pages": [p for p in i["pages"] if p.startswith(base)]}
+            for i in truth["identifiers"]
+            if any(p.startswith(base) for p in i["pages"])
+        ],
+        "pages": [p for p in truth["pages"] if p.startswith(base)],
+    }
+
+
+def host(seed: int, name: str) -> str:
+    """The onion host of service ``name`` in the world of ``seed``."""
+    world, _ = world_and_truth(seed)
+    return world.service(name).onion.lower()
+
+
+@cache
 def fetch_site(seed: int, name: str) -> dict[str, TextResponse]:
-    """Every truth page of service ``name``, as Scrapy responses with their onion URLs."""
+    """Every truth page of service ``name``, as Scrapy responses with their onion URLs.
+
+    Cached: tests read the responses and must not change the returned dict.
+    """
     world, truth = world_and_truth(seed)
     service = world.service(name)
     base = f"http://{service.onion}/"
@@ -91,3 +125,24 @@ def score_site(seed: int, name: str, tmp_path: Path) -> dict[str, Any]:
         kind: score["by_site"].get(name, empty) | {"fields": score.get("fields", {})}
         for kind, score in scores.items()
     }
+
+
+def items_on_market(plugin: ModuleType) -> list[Item]:
+    """Every plugin's items on seed 1's market, where ``plugin`` must recognise no page."""
+    pages = fetch_site(1, "market")
+    assert all(plugin.onionlab_extract(page) is None for page in pages.values())
+    items, errors = extract(pages)
+    assert not errors
+    assert items, "the market's own plugin should still find items there"
+    return items
+
+
+def assert_adds_nothing_on_market(plugin: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plugin`` is installed, and the market's items are the same without it."""
+    name = plugin.__name__.rsplit(".", 1)[-1]
+    [info] = [p for p in load_plugins().plugins if p.name == name]
+    assert not info.error and info.hooks == ["onionlab_extract"]
+    found = items_on_market(plugin)
+    monkeypatch.setenv("ONIONLAB_DISABLE_PLUGINS", name)
+    without, _ = extract(fetch_site(1, "market"))
+    assert Counter(i.doc_id() for i in found) == Counter(i.doc_id() for i in without)

@@ -30,8 +30,13 @@ CRAWL_DEFAULTS: dict[str, object] = {
 
 
 # onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
-SPIDER_MIDDLEWARES: dict[str, int] = {}
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    "crawler.politeness.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550)
+    "crawler.gate.ObstacleGate": 585,  # after HttpCompression (590), before MetaRefresh (580)
+}
+SPIDER_MIDDLEWARES: dict[str, int] = {
+    "crawler.scope.ScopeMiddleware": 600,
+}
 
 
 class OnionlabAddon:

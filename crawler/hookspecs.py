@@ -14,8 +14,10 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
+    import scrapy
     from scrapy.http import TextResponse
 
+    from crawler.credentials import Credentials
     from crawler.items import Item
 
 PROJECT = "onionlab"
@@ -63,4 +65,41 @@ def onionlab_lab() -> Any | None:
     ``down(*, data_dir: Path) -> None``.
 
     :return: the controller, or ``None`` when this plugin provides no lab.
+    """
+
+
+@hookspec(firstresult=True)
+def onionlab_page_state(response: TextResponse) -> str | None:
+    """Say whether a page is an obstacle in front of the content; stops at first non-None result.
+
+    Called by the obstacle gate (:mod:`crawler.gate`) for every HTML or text page before the
+    spider sees it (the model: CRATOR's per-market page detectors). Answer only for layouts
+    this plugin knows; the gate then asks :func:`onionlab_gate_request` how to pass it.
+
+    :param response: the page, a Scrapy ``TextResponse`` (see :func:`onionlab_extract`).
+    :return: ``"wait"`` (a queue page), ``"captcha"``, ``"login"`` (a login wall or an
+        expired session), ``"banned"``, or ``None`` when the page is normal content.
+    """
+
+
+@hookspec(firstresult=True)
+def onionlab_gate_request(
+    response: TextResponse, state: str, credentials: Credentials | None
+) -> scrapy.Request | dict[str, float] | None:
+    """Return what passes the obstacle ``response`` shows; stops at first non-None result.
+
+    The gate sends the returned request (a CAPTCHA answer or a login form: a
+    ``scrapy.FormRequest`` with the form's fields, see ``form_request`` in
+    ``plugins/lab_gate.py``; Scrapy 2.19 deprecates ``FormRequest.from_response``) in the
+    site's cookie session, ignores its response, then fetches the original page again.
+    One site's gate is passed once and shared by all its requests; attempts are bounded
+    and counted under ``onionlab/gate/*``.
+
+    :param response: the obstacle page, as classified by :func:`onionlab_page_state`.
+    :param state: the state that hook returned (``"wait"``, ``"captcha"``, ``"login"``, …).
+    :param credentials: the configured account for this onion host (``.username``,
+        ``.password``; see :mod:`crawler.credentials`), or ``None`` when none is configured
+        (a plugin may then register an account itself).
+    :return: a ``scrapy.Request`` to send; ``{"wait": seconds}`` to wait before fetching the
+        page again (a queue); or ``None`` when this plugin cannot pass the obstacle.
     """

@@ -1,8 +1,10 @@
 """The onion spider: follows links within the given onion sites and asks plugins for items.
 
 Scope is Scrapy's own (``allowed_domains`` + the offsite middleware); the Tor layer refuses
-anything non-onion on top. Every fetched page becomes a :class:`crawler.items.Page`; every
-plugin's items follow it. Failures are counted and written, never dropped silently.
+anything non-onion on top. Links hidden from humans (a honeypot) are never followed; every
+followed link then passes :class:`crawler.scope.ScopeMiddleware` (canonical URL, budgets).
+Every fetched page becomes a :class:`crawler.items.Page`; every plugin's items follow it.
+Failures are counted and written, never dropped silently.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from twisted.python.failure import Failure
 from crawler.items import Item, Page
 from crawler.plugins import call_each, get_plugins
 
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
+# An element a human cannot see: the ``hidden`` attribute or an inline style hiding it.
+HIDDEN = f"@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')"
+VISIBLE_LINKS = f"//*[self::a or self::area][not(ancestor-or-self::*[{HIDDEN}])]"
+HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]]"
+
 
 class OnionSpider(scrapy.Spider):
     """Crawl ``start_urls`` and every page they link to on the same onion hosts."""
@@ -33,7 +42,9 @@ class OnionSpider(scrapy.Spider):
         # Scrapy's link extractor compares the netloc, port included: list both forms.
         netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
         self.link_extractor = LinkExtractor(
-            allow_domains=sorted(netlocs | set(self.allowed_domains)), unique=True
+            allow_domains=sorted(netlocs | set(self.allowed_domains)),
+            restrict_xpaths=VISIBLE_LINKS,
+            unique=True,
         )
         self.plugins = get_plugins()
 
@@ -49,6 +60,9 @@ class OnionSpider(scrapy.Spider):
             self.plugins.manager, "onionlab_extract", stats=self.crawler.stats, response=response
         ):
             yield from result or ()
+        hidden = len(response.xpath(HIDDEN_LINKS))
+        if hidden:
+            self.crawler.stats.inc_value("onionlab/scope/hidden", hidden)
         for link in self.link_extractor.extract_links(response):
             yield response.follow(link, callback=self.parse, errback=self.on_error)
 

@@ -1,0 +1,266 @@
+"""The obstacle gate: a downloader middleware that passes queues, CAPTCHAs and login walls.
+
+Crawler layer (Scrapy). Plugins say what a page is (``onionlab_page_state``) and how to
+pass it (``onionlab_gate_request``); this middleware does the rest, per onion host:
+
+- one solve at a time per host: while a host's gate is being passed, that host's other
+  requests wait in :meth:`ObstacleGate.process_request` (no 16 parallel CAPTCHA answers);
+  a page that met an obstacle already passed since it was sent is simply fetched again;
+- the solving request goes out through the engine (every downloader middleware applies:
+  cookies, redirects) in the original request's cookie jar, then the original request is
+  fetched again; ``{"wait": s}`` sleeps ``s`` seconds (at most ``ONIONLAB_GATE_MAX_WAIT``);
+- bounded: ``ONIONLAB_GATE_MAX_ATTEMPTS`` gate retries per page, and after
+  ``ONIONLAB_GATE_MAX_FAILURES`` solves in a row that did not get past one kind of obstacle
+  the host's gate gives up on it; such pages fail with :class:`GateFailed` (the spider's
+  errback records them, nothing is dropped silently).
+
+Stats: ``onionlab/gate/<state>`` (solves sent), ``onionlab/gate/<state>/pages`` (obstacle
+pages met), ``onionlab/gate/retries``, ``onionlab/gate/held``, ``onionlab/gate/errors``,
+``onionlab/gate/failed``, ``onionlab/gate/given_up/<state>``. Settings:
+``ONIONLAB_GATE_ENABLED``, ``ONIONLAB_GATE_MAX_ATTEMPTS``, ``ONIONLAB_GATE_MAX_FAILURES``,
+``ONIONLAB_GATE_MAX_WAIT``, ``ONIONLAB_GATE_WAIT_MARGIN``, ``ONIONLAB_CREDENTIALS``.
+Depends on Scrapy, :mod:`crawler.plugins` and :mod:`crawler.credentials`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response, TextResponse
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from crawler.credentials import CredentialsError, CredentialStore, load_credentials
+from crawler.plugins import get_plugins
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+GATE_REQUEST = "onionlab_gate"  # meta: this request solves an obstacle; never held or classified
+ATTEMPTS = "onionlab_gate_attempts"  # meta: gate retries of this page so far
+STATE = "onionlab_gate_state"  # meta: the obstacle this page met last
+GENERATION = "onionlab_gate_generation"  # meta: the host's gate generation when it was sent
+
+
+class GateFailed(IgnoreRequest):
+    """A page stayed behind an obstacle the gate could not (or may no longer) pass."""
+
+
+@dataclass
+class HostGate:
+    """The gate state of one onion host."""
+
+    generation: int = 0  # bumped after every solve: responses sent earlier may be stale
+    solving: bool = False
+    waiters: list[Deferred[None]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)  # state → solves in a row
+    given_up: set[str] = field(default_factory=set)
+
+    async def wait(self) -> None:
+        """Until the solve in progress ends."""
+        waiter: Deferred[None] = Deferred()
+        self.waiters.append(waiter)
+        await maybe_deferred_to_future(waiter)
+
+    def release(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+
+def _host(request: Request) -> str:
+    return (urlsplit(request.url).hostname or "").lower()
+
+
+class ObstacleGate:
+    """Downloader middleware: classify each page through plugins and pass obstacles."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        *,
+        credentials: CredentialStore,
+        max_attempts: int = 5,
+        max_failures: int = 5,
+        max_wait: float = 60.0,
+        wait_margin: float = 0.5,
+    ) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.credentials = credentials
+        self.max_attempts = max_attempts
+        self.max_failures = max_failures
+        self.max_wait = max_wait
+        self.wait_margin = wait_margin
+        self.plugins = get_plugins().manager
+        self.gates: dict[str, HostGate] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ObstacleGate:
+        settings = crawler.settings
+        if not settings.getbool("ONIONLAB_GATE_ENABLED", True):
+            raise NotConfigured("ONIONLAB_GATE_ENABLED is off")
+        try:
+            credentials = load_credentials(settings.get("ONIONLAB_CREDENTIALS"))
+        except CredentialsError as exc:
+            # Loud, not fatal: the crawl still gets every page that needs no account.
+            logger.error("gate: no site accounts: %s", exc)
+            credentials = CredentialStore()
+        if credentials.source:
+            logger.info("gate: %d site account(s) from %s", len(credentials), credentials.source)
+        return cls(
+            crawler,
+            credentials=credentials,
+            max_attempts=max(0, settings.getint("ONIONLAB_GATE_MAX_ATTEMPTS", 5)),
+            max_failures=max(1, settings.getint("ONIONLAB_GATE_MAX_FAILURES", 5)),
+            max_wait=max(0.0, settings.getfloat("ONIONLAB_GATE_MAX_WAIT", 60.0)),
+            wait_margin=max(0.0, settings.getfloat("ONIONLAB_GATE_WAIT_MARGIN", 0.5)),
+        )
+
+    def _inc(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"onionlab/gate/{key}")
+
+    def _first(self, hook: str, **kwargs: Any) -> Any:
+        """The first non-None answer of ``hook`` (pluggy's order, as ``firstresult``).
+
+        Unlike a plain ``firstresult`` call, a plugin that raises is logged, counted under
+        ``plugins/<name>/errors`` and skipped: the next plugin may still answer.
+        """
+        for impl in reversed(getattr(self.plugins.hook, hook).get_hookimpls()):
+            try:
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:
+                if self.stats is not None:
+                    self.stats.inc_value(f"plugins/{impl.plugin_name}/errors")
+                logger.error("plugin %r failed in %s: %r", impl.plugin_name, hook, exc)
+                continue
+            if result is not None:
+                return result
+        return None
+
+    async def _wait_for_solve(self, gate: HostGate) -> None:
+        # Another solve may start the moment one ends (queue, then CAPTCHA): wait, bounded.
+        for _ in range(self.max_attempts + 1):
+            if not gate.solving:
+                return
+            await gate.wait()
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get(GATE_REQUEST):
+            return None
+        gate = self.gates.get(_host(request))
+        if gate is not None:
+            if gate.solving:
+                self._inc("held")
+                await self._wait_for_solve(gate)
+            request.meta[GENERATION] = gate.generation
+        else:
+            request.meta[GENERATION] = 0
+        return None
+
+    async def process_response(self, request: Request, response: Response) -> Response | Request:
+        if request.meta.get(GATE_REQUEST) or not isinstance(response, TextResponse):
+            return response
+        state = self._first("onionlab_page_state", response=response)
+        previous = request.meta.get(STATE)
+        host = _host(request)
+        gate = self.gates.setdefault(host, HostGate())
+        if previous and previous != state:
+            gate.failures.pop(previous, None)  # the last solve got this page past it
+        if state is None:
+            return response
+        state = str(state)
+        self._inc(f"{state}/pages")
+        attempts = int(request.meta.get(ATTEMPTS, 0))
+        if attempts >= self.max_attempts:
+            raise self._fail(request, state, f"still behind it after {attempts} gate attempts")
+        if state in gate.given_up:
+            raise self._fail(request, state, "the gate gave up on this site's obstacle")
+        if gate.solving:
+            await self._wait_for_solve(gate)
+        elif gate.generation == request.meta.get(GENERATION, 0):
+            await self._solve(gate, host, request, response, state)
+        # else: the gate was passed after this page was sent; just fetch it again.
+        return self._retry(request, state, attempts)
+
+    def _retry(self, request: Request, state: str, attempts: int) -> Request:
+        self._inc("retries")
+        retry = request.replace(dont_filter=True, priority=request.priority + 10)
+        retry.meta[ATTEMPTS] = attempts + 1
+        retry.meta[STATE] = state
+        return retry
+
+    def _fail(self, request: Request, state: str, why: str) -> GateFailed:
+        self._inc("failed")
+        message = f"{state} page at {request.url}: {why}"
+        logger.error("gate: %s", message)
+        return GateFailed(message)
+
+    async def _solve(
+        self, gate: HostGate, host: str, request: Request, response: TextResponse, state: str
+    ) -> None:
+        """Pass ``state`` on ``host`` once, holding the host's other requests meanwhile."""
+        if gate.failures.get(state, 0) >= self.max_failures:
+            gate.given_up.add(state)
+            self._inc(f"given_up/{state}")
+            logger.error(
+                "gate: %s: %d %s solves in a row did not pass; giving up on it",
+                host,
+                gate.failures[state],
+                state,
+            )
+            raise self._fail(request, state, "the gate gave up on this site's obstacle")
+        answer = self._first(
+            "onionlab_gate_request",
+            response=response,
+            state=state,
+            credentials=self.credentials.for_host(host),
+        )
+        if answer is None:
+            raise self._fail(request, state, "no plugin knows how to pass it")
+        gate.solving = True
+        try:
+            gate.failures[state] = gate.failures.get(state, 0) + 1
+            self._inc(state)
+            if isinstance(answer, dict):
+                try:
+                    seconds = float(answer.get("wait", 0)) + self.wait_margin
+                except (TypeError, ValueError):
+                    raise self._fail(request, state, f"a plugin answered {answer!r}") from None
+                seconds = min(seconds, self.max_wait)
+                logger.info("gate: %s: %s, waiting %.1f s", host, state, seconds)
+                await sleep(max(0.0, seconds))
+            elif isinstance(answer, Request):
+                await self._send(answer, request, host, state)
+            else:
+                raise self._fail(request, state, f"a plugin answered {type(answer).__name__}")
+        finally:
+            gate.generation += 1
+            gate.solving = False
+            gate.release()
+
+    async def _send(self, answer: Request, original: Request, host: str, state: str) -> None:
+        meta = {GATE_REQUEST: True, "dont_retry": True}
+        if "cookiejar" in original.meta:
+            meta["cookiejar"] = original.meta["cookiejar"]  # the same site session
+        solving = answer.replace(dont_filter=True, priority=original.priority + 100)
+        solving.meta.update(meta)
+        logger.info("gate: %s: %s, sending %s %s", host, state, solving.method, solving.url)
+        engine = self.crawler.engine
+        assert engine is not None
+        try:
+            result = await engine.download_async(solving)
+        except Exception as exc:  # the page is fetched again and met again: bounded there
+            self._inc("errors")
+            logger.warning("gate: %s: %s request failed: %s", host, state, exc)
+            return
+        logger.debug("gate: %s: %s answered %s at %s", host, state, result.status, result.url)

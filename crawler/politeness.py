@@ -1,0 +1,160 @@
+"""Politeness: honour ``429``/``503`` + ``Retry-After`` per site (a Scrapy downloader middleware).
+
+Crawler layer, next to Scrapy's own ``RetryMiddleware`` (it must sit at a higher order so it
+sees the response first). On a ``429`` (or a ``503`` that carries ``Retry-After``) it:
+
+1. pauses the site's download slot for the ``Retry-After`` time (seconds or an HTTP date,
+   capped at ``POLITENESS_MAX_WAIT``; a ``429`` without the header waits
+   ``POLITENESS_DEFAULT_WAIT``), so the other queued requests to that site wait too;
+2. slows the slot: a floor under its download delay, doubled at most once per pause from
+   ``POLITENESS_SLOWDOWN_DELAY`` up to ``POLITENESS_MAX_DELAY``, held for
+   ``POLITENESS_SLOWDOWN_SECONDS`` after the last pause (AutoThrottle cannot undercut it);
+3. sleeps that long (without blocking the reactor) and retries the request, at most
+   ``POLITENESS_MAX_RETRIES`` times. After that the response goes on with ``dont_retry``
+   set: Scrapy's ``HttpErrorMiddleware`` hands it to the spider's errback, which records it.
+
+Stats: ``onionlab/politeness/retry_after`` (waits), ``…/wait_seconds`` (their sum),
+``…/slowdowns``, ``…/gave_up``. ``POLITENESS_ENABLED`` (True) switches it off.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.asyncio import sleep
+
+RETRIES_KEY = "politeness_retries"
+MAX_DELAY_CEILING = 600.0  # seconds: no setting makes a pause longer
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date); None if bad."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    wall = time.time() if now is None else now
+    return max(0.0, when.timestamp() - wall)
+
+
+@dataclass
+class SlotState:
+    """What the middleware remembers about one download slot (one site)."""
+
+    floor: float = 0.0
+    original_delay: float | None = None
+    paused_until: float = 0.0
+    slow_until: float = 0.0
+
+
+class RetryAfterMiddleware:
+    """Downloader middleware: wait as told by ``Retry-After``, slow the site, retry, bounded."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.codes = {int(c) for c in settings.getlist("POLITENESS_HTTP_CODES", [429, 503])}
+        self.max_retries = settings.getint("POLITENESS_MAX_RETRIES", 6)
+        self.max_wait = min(settings.getfloat("POLITENESS_MAX_WAIT", 120.0), MAX_DELAY_CEILING)
+        self.default_wait = settings.getfloat("POLITENESS_DEFAULT_WAIT", 5.0)
+        self.slowdown_delay = settings.getfloat("POLITENESS_SLOWDOWN_DELAY", 0.1)
+        self.max_delay = min(settings.getfloat("POLITENESS_MAX_DELAY", 10.0), MAX_DELAY_CEILING)
+        self.slowdown_seconds = settings.getfloat("POLITENESS_SLOWDOWN_SECONDS", 60.0)
+        self.slots: dict[str, SlotState] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        if not crawler.settings.getbool("POLITENESS_ENABLED", True):
+            raise NotConfigured("POLITENESS_ENABLED is off")
+        return cls(crawler)
+
+    def wait_for(self, response: Response) -> float | None:
+        """How long ``response`` asks us to wait, or None when it is not a back-off answer."""
+        if response.status not in self.codes:
+            return None
+        told = parse_retry_after(response.headers.get("Retry-After"))
+        if told is None:
+            if response.status != 429:
+                return None  # a plain 503 is Scrapy's RetryMiddleware's business
+            told = self.default_wait
+        return min(told, self.max_wait)
+
+    def _slot(self, request: Request) -> tuple[str, Any] | None:
+        engine = self.crawler.engine
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None:
+            return None
+        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        return (key, slot) if slot is not None else None
+
+    def _slow_down(self, request: Request, wait: float) -> None:
+        found = self._slot(request)
+        if found is None:
+            return
+        key, slot = found
+        state = self.slots.setdefault(key, SlotState())
+        now = time.monotonic()
+        if state.original_delay is None:
+            state.original_delay = slot.delay
+        if now >= state.paused_until:  # one step per pause, not one per in-flight 429
+            state.floor = min(max(state.floor * 2, self.slowdown_delay), self.max_delay)
+            self.stats.inc_value("onionlab/politeness/slowdowns")
+        state.paused_until = max(state.paused_until, now + wait)
+        state.slow_until = state.paused_until + self.slowdown_seconds
+        slot.delay = max(slot.delay, state.floor)
+        # Scrapy's slot sends its next request ``delay`` after ``lastseen``: move that point
+        # to the end of the pause so queued requests to this site wait as well.
+        slot.lastseen = max(slot.lastseen, state.paused_until - slot.delay)
+
+    def _keep_floor(self, request: Request) -> None:
+        found = self._slot(request)
+        if found is None or found[0] not in self.slots:
+            return
+        key, slot = found
+        state = self.slots[key]
+        if time.monotonic() < state.slow_until:
+            slot.delay = max(slot.delay, state.floor)  # runs after AutoThrottle's adjustment
+        else:
+            if state.original_delay is not None:
+                slot.delay = max(state.original_delay, 0.0)
+            del self.slots[key]
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        wait = self.wait_for(response)
+        if wait is None:
+            self._keep_floor(request)
+            return response
+        self._slow_down(request, wait)
+        retries = int(request.meta.get(RETRIES_KEY, 0))
+        if retries >= self.max_retries or request.meta.get("dont_retry"):
+            self.stats.inc_value("onionlab/politeness/gave_up")
+            request.meta["dont_retry"] = True  # Scrapy's RetryMiddleware must not hammer on
+            return response  # HttpErrorMiddleware → the spider's errback records it
+        self.stats.inc_value("onionlab/politeness/retry_after")
+        self.stats.inc_value("onionlab/politeness/wait_seconds", round(wait, 3))
+        await sleep(wait)
+        retry = request.copy()
+        retry.meta[RETRIES_KEY] = retries + 1
+        retry.dont_filter = True
+        retry.priority = request.priority + 1
+        return retry

@@ -1,0 +1,200 @@
+"""Politeness: ``Retry-After`` parsing, then real crawls through the recording SOCKS server —
+the lab market behind a tight rate limit, and a site that never stops answering 429."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from crawler.eval import evaluate
+from crawler.politeness import parse_retry_after
+from crawler.rundir import RunDir
+from tests.support.site_pages import world_and_truth
+from tests.support.socks5 import FakeTorSocks
+
+MARKET = "uuqy7gqxosefwgvdzft7nuffrpwfymp2cay6krbdvxw6544yb33ocdyd.onion"
+BUSY = "f" * 55 + "d.onion"
+RATE_LIMITED = """base = "open"
+rate_limit = true
+rate = 20
+burst = 10
+"""
+
+
+# --- Retry-After ------------------------------------------------------------------------
+
+
+def test_retry_after_in_seconds() -> None:
+    assert parse_retry_after(b"7") == 7.0
+    assert parse_retry_after(" 0 ") == 0.0
+
+
+def test_retry_after_as_http_date() -> None:
+    now = 1_700_000_000.0
+    assert parse_retry_after(formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30)
+    assert parse_retry_after(formatdate(now - 30, usegmt=True), now=now) == 0.0
+
+
+@pytest.mark.parametrize("value", [None, b"", b"soon", b"-5", b"1.5e9"])
+def test_unusable_retry_after(value: bytes | None) -> None:
+    assert parse_retry_after(value) is None
+
+
+# --- end to end: the lab market behind a tight rate limit --------------------------------
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("ratelimit")
+    profile, ready = tmp / "profile.toml", tmp / "ready.json"
+    profile.write_text(RATE_LIMITED)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.sites.serve", "--seed", "1", "--profile", str(profile),
+         "--listen", "market=127.0.0.1:0", "--ready-file", str(ready),
+         "--admin-socket", str(tmp / "a.sock")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "lab site did not start"
+            time.sleep(0.1)
+        port = int(json.loads(ready.read_text())["sites"]["market"].rsplit(":", 1)[1])
+        with FakeTorSocks(routes={MARKET: port}) as socks:
+            result = subprocess.run(
+                [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+                 f"127.0.0.1:{socks.port}", "--data-dir", str(tmp / "data"), "--json",
+                 "--no-score", "--max-seconds", "50", f"http://{MARKET}/"],
+                capture_output=True, text=True, timeout=90, env=dict(os.environ),
+            )  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    run = RunDir(Path(summary["run_dir"]))
+    _, truth = world_and_truth(1)
+    pages = [u for u in truth["pages"] if u.startswith(f"http://{MARKET}/")]
+    return {
+        "summary": summary,
+        "stats": json.loads(run.stats.read_text()),
+        "eval": evaluate(run, {**truth, "pages": pages}),
+    }
+
+
+def test_rate_limited_crawl_still_fetches_every_page(limited: dict) -> None:
+    assert limited["eval"]["pages"]["by_site"]["market"]["recall"] == 1.0
+    assert limited["summary"]["errors"] == 0
+
+
+def test_retry_after_was_honoured(limited: dict) -> None:
+    stats = limited["stats"]
+    assert stats.get("downloader/response_status_count/429", 0) > 0, "the limit never hit"
+    assert stats["onionlab/politeness/retry_after"] > 0
+    assert stats["onionlab/politeness/wait_seconds"] >= 1  # the lab says "Retry-After: 1+"
+    assert stats["onionlab/politeness/slowdowns"] >= 1
+    assert "onionlab/politeness/gave_up" not in stats
+    assert "retry/count" not in stats  # Scrapy's RetryMiddleware never retried a 429 blindly
+
+
+# --- end to end: a site that never stops answering 429 -----------------------------------
+
+
+class _Busy(BaseHTTPRequestHandler):
+    server: _BusyServer
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path)
+        if self.path == "/busy":  # always busy: the crawler must give up, and say so
+            self._send(429, "<html><body>slow down</body></html>", "0")
+        elif self.path == "/later" and self.server.paths.count("/later") == 1:
+            self._send(
+                429, "<html><body>later</body></html>", formatdate(time.time() + 1, usegmt=True)
+            )
+        else:
+            links = '<a href="/busy">b</a><a href="/later">l</a><a href="/ok">o</a>'
+            self._send(200, f"<html><body>{links}</body></html>", None)
+
+    def _send(self, status: int, body: str, retry_after: str | None) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _BusyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Busy)
+        self.paths: list[str] = []
+
+
+CRAWL_WITH_SETTINGS = """
+import json, sys
+from pathlib import Path
+from crawler.runner import CrawlConfig, run_crawl
+args = json.loads(sys.argv[1])
+config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
+                     progress=False, extra_settings=args["settings"])
+print(json.dumps(run_crawl(config)))
+"""
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("busy")
+    (tmp / "run").mkdir()
+    server = _BusyServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with FakeTorSocks(routes={BUSY: server.server_address[1]}) as socks:
+            args = {
+                "urls": [f"http://{BUSY}/"],
+                "socks": f"127.0.0.1:{socks.port}",
+                "run": str(tmp / "run"),
+                "settings": {"POLITENESS_MAX_RETRIES": 2},
+            }
+            result = subprocess.run(
+                [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
+                capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
+            )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"summary": summary, "paths": list(server.paths), "run": RunDir(tmp / "run")}
+
+
+def test_retries_are_bounded_then_the_page_is_an_error(busy: dict) -> None:
+    assert busy["paths"].count("/busy") == 1 + 2  # POLITENESS_MAX_RETRIES = 2, nothing more
+    assert busy["summary"]["errors_by_kind"] == {"http_429": 1}
+    errors = busy["run"].path.joinpath("errors.ndjson").read_text().splitlines()
+    assert [json.loads(line)["url"] for line in errors] == [f"http://{BUSY}/busy"]
+    stats = json.loads(busy["run"].stats.read_text())
+    assert stats["onionlab/politeness/gave_up"] == 1
+
+
+def test_an_http_date_retry_after_is_waited_for_then_succeeds(busy: dict) -> None:
+    assert busy["paths"].count("/later") == 2
+    assert busy["summary"]["pages"] >= 3  # /, /later (after its wait), /ok
+    assert not re.search("later", busy["run"].path.joinpath("errors.ndjson").read_text())

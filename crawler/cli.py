@@ -275,10 +275,10 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
 @click.option("--scale", default=1.0, show_default=True, help="Size of the lab world.")
 @click.option(
     "--profile",
-    default="open",
+    default="default",
     show_default=True,
-    help="Lab obstacles: 'open' (none) or 'default' (CAPTCHA, login, rate limits, traps). "
-    "The crawler learns to pass the obstacles in a later release; until then 'open'.",
+    help="Lab obstacles: 'default' (queue, CAPTCHA, login, rate limits, link traps), "
+    "'open' (none), or an instructor's TOML file.",
 )
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
 @click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")

@@ -1,4 +1,4 @@
-"""One real lab (private Tor network + sites) for the whole end-to-end session."""
+"""One real lab (private Tor network + sites, every obstacle on) for the end-to-end session."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     lab_dir = data / "lab"
     started = time.monotonic()
     state_path = Lab().up(
-        seed=SEED, data_dir=lab_dir, profile="open", progress=lambda m: print("lab:", m)
+        seed=SEED, data_dir=lab_dir, profile="default", progress=lambda m: print("lab:", m)
     )
     up_seconds = time.monotonic() - started
     print(f"lab up in {up_seconds:.1f} s")

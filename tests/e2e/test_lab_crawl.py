@@ -17,6 +17,8 @@ from tests.support.cli import SEED, onionlab
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
+TRAP_BUDGET = 24  # crawler.scope's budget for trap-shaped URL families, per site
+
 
 def test_crawl_through_tor_finds_every_listing_and_vendor_exactly(
     crawl_summary: dict[str, Any],
@@ -34,10 +36,14 @@ def test_crawl_through_tor_finds_every_listing_and_vendor_exactly(
 def test_crawl_reaches_every_page_without_errors(
     crawl_summary: dict[str, Any], lab: dict[str, Any]
 ) -> None:
+    # Every obstacle is on: the crawler must get through queue, CAPTCHA and login walls,
+    # and spend at most TRAP_BUDGET requests per site in link traps (endless calendars).
     pages = crawl_summary["eval"]["pages"]
-    assert pages["recall"] == 1.0 and pages["precision"] == 1.0
+    assert pages["recall"] == 1.0
     assert crawl_summary["errors"] == 0
-    assert crawl_summary["pages"] >= len(lab["truth"]["pages"])
+    sites = len(lab["truth"]["services"])
+    extra = pages["found"] - pages["correct"]
+    assert 0 <= extra <= TRAP_BUDGET * sites, f"{extra} pages outside the truth"
 
 
 def test_run_directory_holds_bulk_ndjson_and_stats(crawl_summary: dict[str, Any]) -> None:

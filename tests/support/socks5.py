@@ -4,6 +4,10 @@ It stands in for Tor in fast unit tests of the crawler's SOCKS layer: it records
 address type, host name and username each CONNECT carried (so a test can prove names are
 sent unresolved and circuits isolated per host), can answer chosen hosts with a given
 SOCKS/Tor error code, and answers plain HTTP like a Tor SocksPort does.
+
+To play a Tor restart: ``port=`` binds a given port (start a new server where the old one
+listened), ``fail_after=N`` makes the server drop every connection after its N-th CONNECT
+without a word (as a tor that is shutting down), and ``close()`` stops listening.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class SocksConfig:
     errors: dict[str, int] = field(default_factory=dict)  # host -> reply code
     records: list[ConnectRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fail_after: int | None = None  # drop every connection after this many CONNECTs
+    failing: threading.Event = field(default_factory=threading.Event)
 
 
 def _read_exact(sock: socket.socket, n: int) -> bytes:
@@ -52,6 +58,8 @@ class _Handler(socketserver.BaseRequestHandler):
             self._handle(sock)
 
     def _handle(self, sock: socket.socket) -> None:
+        if self.server.config.failing.is_set():
+            return  # closed without a word, like a SOCKS port whose tor is going away
         first = _read_exact(sock, 1)
         if first != b"\x05":  # HTTP sent to a SOCKS port: answer as Tor does
             sock.sendall(b"HTTP/1.0 501 Tor is not an HTTP Proxy\r\n\r\n")
@@ -78,6 +86,8 @@ class _Handler(socketserver.BaseRequestHandler):
         config = self.server.config
         with config.lock:
             config.records.append(ConnectRecord(atyp, host, port, username))
+            if config.fail_after is not None and len(config.records) >= config.fail_after:
+                config.failing.set()
         code = config.errors.get(host)
         target_port = config.routes.get(host)
         if code is None and target_port is None:
@@ -111,17 +121,27 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, config: SocksConfig) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, config: SocksConfig, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.config = config
 
 
 class FakeTorSocks:
     """Context manager running the server in a thread; ``.port`` is where it listens."""
 
-    def __init__(self, routes: dict[str, int] | None = None, errors: dict[str, int] | None = None):
-        self.config = SocksConfig(routes=dict(routes or {}), errors=dict(errors or {}))
-        self._server = _Server(self.config)
+    def __init__(
+        self,
+        routes: dict[str, int] | None = None,
+        errors: dict[str, int] | None = None,
+        *,
+        port: int = 0,
+        fail_after: int | None = None,
+    ):
+        self.config = SocksConfig(
+            routes=dict(routes or {}), errors=dict(errors or {}), fail_after=fail_after
+        )
+        self._server = _Server(self.config, port)
+        self._closed = False
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -134,6 +154,19 @@ class FakeTorSocks:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+    @property
+    def failing(self) -> threading.Event:
+        """Set once ``fail_after`` CONNECTs were seen: from then on, connections are dropped."""
+        return self.config.failing
+
+    def close(self) -> None:
+        """Stop listening (idempotent): new connections are refused, as with a stopped tor."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,273 @@
+"""Per-site liveness: which onion hosts answer, which are down, which vanished mid-crawl.
+
+Two Scrapy components share one :class:`LivenessRegistry` per crawler:
+
+* :class:`LivenessMiddleware` (downloader middleware, above ``RetryMiddleware`` so it sees
+  every failed attempt before a retry is scheduled) records, per onion host, each response
+  and each connection-level failure (SOCKS/Tor reply codes, timeouts, refused or lost
+  connections). A host that answered earlier in the crawl and then fails ``K`` times in a
+  row (``ONIONLAB_GONE_AFTER``, default 5) is declared **gone** — it disappeared mid-crawl,
+  as in an exit scam or a seizure — and logged once. From then on its requests are not
+  downloaded: they fail with :class:`SiteGone`, which reaches the spider's errback like any
+  other failure, so ``errors.ndjson`` lists them with kind ``site_gone`` and the summary
+  counts them. The cost of a vanished site is thus bounded by ``K`` plus the attempts that
+  were already in flight. A host that never answered stays **down** (it is never cut off).
+* :class:`LivenessExtension` writes ``sites.json`` to the run directory (``ONIONLAB_RUN_DIR``)
+  when the spider closes, merged with the history already there (a resumed crawl keeps each
+  host's ``first_seen``), and sets the ``onionlab/liveness/*`` stats.
+
+``sites.json`` maps each host to ``first_seen``/``last_seen`` (UTC ISO time of its first and
+latest answer, null if it never answered), ``last_attempt``, ``responses``, ``failures`` (by
+kind: ``tor_F0``, ``timeout``, ``connection``, ``site_gone``), ``consecutive_failures``,
+``gone_at`` and ``state`` (``up``/``down``/``gone``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import weakref
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.internet import defer
+from twisted.internet.error import ConnectError, ConnectionLost, TimeoutError
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler.rundir import RunDir
+from crawler.tor.errors import SocksError
+
+logger = logging.getLogger(__name__)
+
+SITES_FILE = "sites.json"
+DEFAULT_GONE_AFTER = 5
+STATS = "onionlab/liveness"
+UP, DOWN, GONE = "up", "down", "gone"
+SITE_GONE = "site_gone"
+
+
+class SiteGone(IgnoreRequest):
+    """A request to a host that vanished mid-crawl: not downloaded, recorded as an error."""
+
+    def __init__(self, host: str, url: str) -> None:
+        super().__init__(f"{host} disappeared mid-crawl; not fetching {url}")
+        self.host = host
+
+
+# The spider's errback records ``type(error).__name__`` as the error kind: name the class
+# after the kind so these failures appear as ``site_gone`` in errors.ndjson and the summary.
+SiteGone.__name__ = SiteGone.__qualname__ = SITE_GONE
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _host(request: Request) -> str | None:
+    """The onion host a request goes to, or None for anything else (refused elsewhere)."""
+    host = (urlsplit(request.url).hostname or "").lower()
+    return host if host.endswith(".onion") else None
+
+
+def failure_kind(exc: BaseException) -> str | None:
+    """The liveness kind of a connection-level failure, or None if it says nothing of liveness."""
+    if isinstance(exc, SocksError):
+        return "tor_no_reply" if exc.code is None else f"tor_{exc.code:02X}"
+    if isinstance(exc, TimeoutError | defer.TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectError | ConnectionLost | ResponseNeverReceived | ResponseFailed):
+        return "connection"
+    return None
+
+
+@dataclass
+class HostRecord:
+    """What is known about one onion host; the JSON fields of its ``sites.json`` entry."""
+
+    first_seen: str | None = None
+    last_seen: str | None = None
+    last_attempt: str | None = None
+    responses: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    consecutive_failures: int = 0
+    gone_at: str | None = None
+    state: str = DOWN
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HostRecord:
+        record = cls()
+        record.first_seen = data.get("first_seen")
+        record.last_seen = data.get("last_seen")
+        record.last_attempt = data.get("last_attempt")
+        record.responses = int(data.get("responses", 0))
+        record.failures = {str(k): int(v) for k, v in dict(data.get("failures", {})).items()}
+        record.consecutive_failures = int(data.get("consecutive_failures", 0))
+        record.gone_at = data.get("gone_at")
+        record.state = str(data.get("state", DOWN))
+        return record
+
+
+class LivenessRegistry:
+    """Per-host liveness of one crawl, seeded from the run directory's earlier ``sites.json``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.gone_after = crawler.settings.getint("ONIONLAB_GONE_AFTER", DEFAULT_GONE_AFTER)
+        run_dir = crawler.settings.get("ONIONLAB_RUN_DIR")
+        self.path: Path | None = Path(run_dir) / SITES_FILE if run_dir else None
+        self.hosts: dict[str, HostRecord] = self._load_history()
+        # Hosts gone in an earlier run of this crawl get one probe before being cut off again.
+        self._probe = {host for host, record in self.hosts.items() if record.state == GONE}
+
+    def _load_history(self) -> dict[str, HostRecord]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {host: HostRecord.from_json(entry) for host, entry in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            logger.warning("ignoring unreadable site history %s: %s", self.path, exc)
+            return {}
+
+    def _record(self, host: str) -> HostRecord:
+        record = self.hosts.setdefault(host, HostRecord())
+        record.last_attempt = _now()
+        return record
+
+    def is_gone(self, host: str) -> bool:
+        record = self.hosts.get(host)
+        if record is None or record.state != GONE:
+            return False
+        if host in self._probe:
+            self._probe.discard(host)
+            return False
+        return True
+
+    def answered(self, host: str) -> None:
+        record = self._record(host)
+        record.first_seen = record.first_seen or record.last_attempt
+        record.last_seen = record.last_attempt
+        record.responses += 1
+        record.consecutive_failures = 0
+        if record.state == GONE:
+            logger.warning("site %s answers again after it was declared gone", host)
+            self.stats.inc_value(f"{STATS}/returned")
+        record.state = UP
+        record.gone_at = None
+
+    def failed(self, host: str, kind: str) -> None:
+        record = self._record(host)
+        record.failures[kind] = record.failures.get(kind, 0) + 1
+        record.consecutive_failures += 1
+        self.stats.inc_value(f"{STATS}/failures/{kind}")
+        # "Answered earlier in the crawl": this run, or an earlier run of a resumed crawl.
+        answered_before = record.last_seen is not None
+        if (
+            record.state != GONE
+            and answered_before
+            and self.gone_after > 0
+            and record.consecutive_failures >= self.gone_after
+        ):
+            self._declare_gone(host, record, kind)
+
+    def _declare_gone(self, host: str, record: HostRecord, kind: str) -> None:
+        record.state = GONE
+        record.gone_at = record.last_attempt
+        self.stats.inc_value(f"{STATS}/declared_gone")
+        logger.error(
+            "SITE GONE: %s disappeared mid-crawl — exit scam or seizure? It answered %d "
+            "time(s), last at %s, then failed %d times in a row (last: %s). Its remaining "
+            "requests are not fetched; they are recorded as '%s' errors.",
+            host,
+            record.responses,
+            record.last_seen,
+            record.consecutive_failures,
+            kind,
+            SITE_GONE,
+        )
+
+    def skipped(self, host: str) -> None:
+        record = self._record(host)
+        record.failures[SITE_GONE] = record.failures.get(SITE_GONE, 0) + 1
+        self.stats.inc_value(f"{STATS}/skipped")
+
+    def to_json(self) -> dict[str, dict[str, Any]]:
+        return {host: asdict(record) for host, record in sorted(self.hosts.items())}
+
+    def counts(self) -> dict[str, int]:
+        counts = {UP: 0, DOWN: 0, GONE: 0}
+        for record in self.hosts.values():
+            counts[record.state] = counts.get(record.state, 0) + 1
+        return counts
+
+
+_registries: weakref.WeakKeyDictionary[Crawler, LivenessRegistry] = weakref.WeakKeyDictionary()
+
+
+def registry_for(crawler: Crawler) -> LivenessRegistry:
+    """The crawler's one registry, shared by the middleware and the extension."""
+    registry = _registries.get(crawler)
+    if registry is None:
+        registry = _registries[crawler] = LivenessRegistry(crawler)
+    return registry
+
+
+class LivenessMiddleware:
+    """Downloader middleware: records answers and failures per host; cuts off gone hosts."""
+
+    def __init__(self, registry: LivenessRegistry) -> None:
+        self.registry = registry
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LivenessMiddleware:
+        return cls(registry_for(crawler))
+
+    def process_request(self, request: Request) -> None:
+        host = _host(request)
+        if host is not None and self.registry.is_gone(host):
+            self.registry.skipped(host)
+            raise SiteGone(host, request.url)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        host = _host(request)
+        if host is not None:
+            self.registry.answered(host)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        host = _host(request)
+        kind = failure_kind(exception)
+        if host is not None and kind is not None:
+            self.registry.failed(host, kind)
+
+
+class LivenessExtension:
+    """Extension: writes ``sites.json`` and the ``onionlab/liveness/*`` stats at the end."""
+
+    def __init__(self, registry: LivenessRegistry) -> None:
+        self.registry = registry
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LivenessExtension:
+        extension = cls(registry_for(crawler))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        registry = self.registry
+        for state, count in registry.counts().items():
+            registry.stats.set_value(f"{STATS}/{state}", count)
+        gone = sorted(host for host, r in registry.hosts.items() if r.state == GONE)
+        if gone:
+            logger.warning("sites gone during the crawl: %s", ", ".join(gone))
+        if registry.path is not None:
+            RunDir(registry.path.parent).write_json(registry.path, registry.to_json())

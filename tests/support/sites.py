@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -11,6 +12,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append((self.path, dict(self.headers.items())))
+        if self.server.delay:
+            time.sleep(self.server.delay)
         number = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/p/") else 0
         links = "".join(
             f'<a href="/p/{i}">page {i}</a>'
@@ -32,17 +35,19 @@ class _Site(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, pages: int) -> None:
+    def __init__(self, pages: int, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.pages = pages
+        self.delay = delay
         self.requests: list[tuple[str, dict[str, str]]] = []
 
 
 class LinkedSite:
-    """Pages ``/`` and ``/p/1`` … ``/p/<pages-1>``, each linking to the next two."""
+    """Pages ``/`` and ``/p/1`` … ``/p/<pages-1>``, each linking to the next two; each
+    answer waits ``delay`` seconds (after the request is logged) when given."""
 
-    def __init__(self, pages: int = 20) -> None:
-        self._server = _Site(pages)
+    def __init__(self, pages: int = 20, delay: float = 0.0) -> None:
+        self._server = _Site(pages, delay)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -33,9 +33,12 @@ CRAWL_DEFAULTS: dict[str, object] = {
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "crawler.politeness.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550)
     "crawler.gate.ObstacleGate": 585,  # after HttpCompression (590), before MetaRefresh (580)
+    "crawler.tor.health.TorHealth": 575,  # Tor outages: above Liveness (570), Retry (550)
+    "crawler.liveness.LivenessMiddleware": 570,  # sees failed attempts before RetryMiddleware
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     "crawler.scope.ScopeMiddleware": 600,
+    "crawler.resume.ResumeMiddleware": 50,  # nearest the engine: records what gets scheduled
 }
 
 
@@ -60,6 +63,7 @@ class OnionlabAddon:
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500
+        extensions["crawler.liveness.LivenessExtension"] = 510
         settings.set("EXTENSIONS", extensions, priority="addon")
         for name, ours in (
             ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),

@@ -86,6 +86,13 @@ def render_summary(summary: dict[str, Any]) -> None:
     errors = summary["errors"]
     table.add_row("errors", f"[red]{errors}[/red] {summary['errors_by_kind']}" if errors else "0")
     table.add_row("duration", f"{summary['duration_s']} s ({summary['pages_per_s']} pages/s)")
+    if "sites" in summary:  # per-site liveness (crawler.liveness); gone = vanished mid-crawl
+        sites, gone = summary["sites"], ", ".join(summary["sites"]["gone_hosts"])
+        table.add_row(
+            "sites",
+            f"{sites['up']} up, {sites['down']} down, "
+            + (f"[red]{sites['gone']} gone ({gone})[/red]" if gone else "0 gone"),
+        )
     table.add_row("run directory", summary["run_dir"])
     err.print(table)
     if "eval" in summary:
@@ -152,6 +159,7 @@ def _crawl(
     max_pages: int,
     max_seconds: int,
     progress: bool,
+    state: LabState | None = None,
 ) -> dict[str, Any]:
     from crawler.rundir import RunDir
     from crawler.runner import CrawlConfig, run_crawl
@@ -173,8 +181,51 @@ def _crawl(
             max_pages=max_pages,
             max_seconds=max_seconds,
             progress=progress,
+            # The lab's Tor control port: lets the crawler ask for new circuits (NEWNYM).
+            tor_control=state.control if state and socks == state.socks else "",
+            tor_control_cookie=state.control_cookie if state and socks == state.socks else "",
         )
     )
+
+
+def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str, Any] | None:
+    """Continue the crawl in ``run_dir`` with its stored config; None if it had finished."""
+    from crawler.resume import run_status
+    from crawler.runner import CrawlConfig, run_crawl
+    from crawler.tor.handler import parse_socks_address
+
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        fail(f"{run_dir} is not a crawl run directory (no config.json): nothing to resume", 2)
+    try:
+        stored = CrawlConfig.load(config_path)
+    except (ValueError, TypeError) as exc:
+        fail(f"cannot read {config_path}: {exc}", 2)
+    if run_status(run_dir) == "finished":
+        err.print(f"{run_dir} finished its crawl already: nothing to resume")
+        return None
+    stored.run_dir = run_dir
+    stored.progress = progress
+    stored.socks = socks or stored.socks
+    try:
+        host, port = parse_socks_address(stored.socks)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    _check_tor(host, port)
+    if progress:
+        err.print(f"resuming the crawl in {run_dir} through Tor at {stored.socks}")
+    return run_crawl(stored)
+
+
+def _resume_hint(summary: dict[str, Any]) -> None:
+    """After a crawl that stopped early (Ctrl-C, a limit), say how to continue it."""
+    reason = summary.get("finish_reason", "")
+    if reason and reason != "finished":
+        err.print(
+            f"crawl stopped ({reason}); resume with: onionlab crawl --resume {summary['run_dir']}",
+            markup=False,
+            soft_wrap=True,  # one line, to copy as it is
+        )
 
 
 def _score(summary: dict[str, Any], truth_path: Path) -> None:
@@ -205,6 +256,16 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
     "--max-seconds", default=4 * 3600, show_default=True, help="Stop after this many seconds."
 )
 @click.option("--score/--no-score", default=True, help="Score against the lab's ground truth.")
+@click.option(
+    "--resume",
+    "resume_dir",
+    metavar="RUN_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Continue the interrupted crawl in RUN_DIR (same config, same directory; --socks "
+    "may point at a new Tor port). Pages already written are not fetched again; pages "
+    "that were in flight are fetched again. A finished run is left alone (exit 0); a "
+    "directory that is not a run is wrong usage (exit 2).",
+)
 @data_dir_option
 @json_option
 def crawl(
@@ -213,6 +274,7 @@ def crawl(
     max_pages: int,
     max_seconds: int,
     score: bool,
+    resume_dir: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -222,12 +284,30 @@ def crawl(
     lab's Tor client. Progress is shown live on stderr; the run directory gets items.ndjson
     (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json.
 
+    Every crawl can be resumed, even after kill -9: stop it with Ctrl-C (once: Scrapy
+    finishes what is in flight) and continue with --resume RUN_DIR. summary.json and
+    stats.json then describe the last session; items.ndjson holds every session's items.
+
     \b
     Examples:
       onionlab crawl
       onionlab crawl --max-pages 100 --json
       onionlab crawl --socks 127.0.0.1:9050 http://<56 chars>.onion/
+      onionlab crawl --resume onionlab-data/runs/<run>
     """
+    if resume_dir is not None:
+        if urls:
+            fail("--resume continues a run with its own URLs: give no URLS with it", 2)
+        if not resume_dir.is_dir():
+            fail(f"no run directory at {resume_dir}: nothing to resume", 2)
+        resumed = _resume_crawl(resume_dir, socks, progress=not as_json)
+        if resumed is None:
+            if as_json:
+                _print_json({"run_dir": str(resume_dir), "resumed": False, "finished": True})
+            return
+        _print_json(resumed) if as_json else render_summary(resumed)
+        _resume_hint(resumed)
+        return
     base = config.data_dir(data_dir)
     state = None
     if not urls or not socks:
@@ -240,10 +320,12 @@ def crawl(
         max_pages=max_pages,
         max_seconds=max_seconds,
         progress=not as_json,
+        state=state,
     )
     if score and state is not None:
         _score(summary, state.truth_path)
     _print_json(summary) if as_json else render_summary(summary)
+    _resume_hint(summary)
 
 
 @cli.command(name="eval")
@@ -329,6 +411,7 @@ def demo(
             max_pages=50_000,
             max_seconds=max_seconds,
             progress=not as_json,
+            state=state,
         )
         _score(summary, state.truth_path)
         summary["lab_up_s"] = round(lab_up_s, 2)

@@ -52,6 +52,8 @@ class LabState:
     socks_port: int
     services: tuple[LabService, ...]
     truth_path: Path
+    control: str = ""  # "IP:PORT" of the lab client's ControlPort
+    control_cookie: str = ""
 
     @property
     def socks(self) -> str:
@@ -76,6 +78,10 @@ class LabState:
                 for s in data["services"]
             ),
             truth_path=Path(data["truth"]),
+            control=f"{data['control']['host']}:{data['control']['port']}"
+            if data.get("control")
+            else "",
+            control_cookie=(data.get("control") or {}).get("cookie", ""),
         )
 
 

@@ -7,8 +7,9 @@ Twisted's reactor cannot be restarted.
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,18 @@ class CrawlConfig:
     progress: bool = True
     allow_clearnet: bool = False
     log_level: str = "INFO"
+    tor_control: str = ""  # "IP:PORT" of Tor's ControlPort (for NEWNYM); "" = none
+    tor_control_cookie: str = ""  # path of its authentication cookie
     extra_settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> CrawlConfig:
+        """The config a run was started with (its ``config.json``); unknown keys ignored."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        config = cls(**{key: value for key, value in data.items() if key in known})
+        config.run_dir = Path(config.run_dir)
+        return config
 
     def scrapy_settings(self) -> dict[str, Any]:
         settings = {
@@ -47,8 +59,12 @@ class CrawlConfig:
             "DOWNLOAD_TIMEOUT": self.download_timeout,
             "LOG_LEVEL": self.log_level,
             "LOG_FILE": str(RunDir(self.run_dir).log),
-            "LOG_FILE_APPEND": False,
+            "LOG_FILE_APPEND": True,  # a resumed run adds to its log
+            "JOBDIR": str(Path(self.run_dir) / "jobdir"),  # Scrapy's; see crawler.resume
         }
+        if self.tor_control:
+            settings["TOR_CONTROL"] = self.tor_control
+            settings["TOR_CONTROL_COOKIE"] = self.tor_control_cookie
         settings.update(self.extra_settings)
         return settings
 
@@ -71,6 +87,12 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         if key.startswith("plugins/") and key.endswith("/errors")
     }
     pages = int(stats.get("response_received_count", 0))
+    # Per-site liveness, from the sites.json the liveness extension wrote (crawler.liveness).
+    sites_path = run.path / "sites.json"
+    hosts = json.loads(sites_path.read_text(encoding="utf-8")) if sites_path.exists() else {}
+    states = [str(entry.get("state")) for entry in hosts.values()]
+    sites: dict[str, Any] = {s: states.count(s) for s in ("up", "down", "gone")}
+    sites["gone_hosts"] = sorted(h for h, entry in hosts.items() if entry.get("state") == "gone")
     return {
         "run_dir": str(run.path),
         "pages": pages,
@@ -83,6 +105,7 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         "duration_s": round(duration, 2),
         "pages_per_s": round(pages / duration, 1) if duration > 0 else 0.0,
         "finish_reason": stats.get("finish_reason", ""),
+        "sites": sites,
     }
 
 

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,9 +68,13 @@ def test_status_shows_every_service_answering_through_tor(lab: dict[str, Any]) -
     assert report["services"] and all(s["answers"] for s in report["services"])
 
 
-def audited(lab: dict[str, Any], tmp_path: Path, urls: list[str], control: bool) -> dict:
+def audited(
+    lab: dict[str, Any], tmp_path: Path, urls: list[str], control: bool, trace: Path | None = None
+) -> dict:
     log = tmp_path / "audit.json"
     command = [sys.executable, "-m", "tests.support.audit_crawl", str(log)]
+    if trace is not None:  # also under strace: the kernel's view of the same crawl
+        command = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace), *command]
     command += ["--direct-control"] if control else []
     command += ["--", "crawl", "--json", "--no-score", "--data-dir", str(lab["data"]), *urls]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -87,15 +94,59 @@ def test_leak_zero_onion_lookups_and_only_the_socks_port(
     assert {tuple(c) for c in audit["connects"]} == {socks}
 
 
+IPV4_CONNECT = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)')
+IPV6_CONNECT = re.compile(r'sin6_port=htons\((\d+)\).*inet_pton\(AF_INET6, "([^"]+)"')
+
+
+def strace_connects(path: Path) -> tuple[set[tuple[str, int]], list[str]]:
+    """Internet ``connect()`` targets and AF_UNIX connects seen by ``strace -e connect``."""
+    inet: set[tuple[str, int]] = set()
+    unix: list[str] = []
+    for line in path.read_text().splitlines():
+        if "connect(" not in line:
+            continue
+        if "AF_UNIX" in line:
+            unix.append(line)
+            continue
+        for pattern in (IPV4_CONNECT, IPV6_CONNECT):
+            if match := pattern.search(line):
+                inet.add((match.group(2), int(match.group(1))))
+    return inet, unix
+
+
+def test_leak_strace_sees_connects_only_to_the_socks_port(
+    lab: dict[str, Any], tmp_path: Path
+) -> None:
+    """The kernel's view: every connect() of a full crawl, in every thread and process."""
+    strace = shutil.which("strace")
+    if strace is None:
+        assert not os.environ.get("CI"), "CI must have strace (bin/setup installs it)"
+        pytest.skip("strace is not installed")
+    trace = tmp_path / "connect.trace"
+    command = [strace, "-f", "-qq", "-e", "trace=connect", "-o", str(trace), sys.executable]
+    command += ["-m", "crawler.cli", "crawl", "--json", "--no-score"]
+    command += ["--data-dir", str(lab["data"])]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pages"] >= len(lab["truth"]["pages"])
+    inet, unix = strace_connects(trace)
+    assert inet == {("127.0.0.1", lab["state"]["socks"]["port"])}
+    assert unix == [], "an AF_UNIX connect (e.g. nscd, a name lookup) was made"
+
+
 def test_leak_positive_control_direct_requests_are_caught(
     lab: dict[str, Any], tmp_path: Path
 ) -> None:
     service = lab["state"]["services"][0]
     direct = f"http://{service['local']}/"
-    audit = audited(lab, tmp_path, [service["url"], direct], control=True)
+    trace = tmp_path / "control.trace" if shutil.which("strace") else None
+    audit = audited(lab, tmp_path, [service["url"], direct], control=True, trace=trace)
     assert service["onion"] in audit["lookups"]
     host, port = service["local"].rsplit(":", 1)
     assert [host, int(port)] in audit["connects"]
+    if trace is not None:
+        inet, _ = strace_connects(trace)
+        assert (host, int(port)) in inet, "strace missed the direct connect"
 
 
 def test_same_seed_gives_same_onions_other_seed_others(lab: dict[str, Any], tmp_path: Path) -> None:

@@ -27,24 +27,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from parsel import Selector, SelectorList
+from parsel import Selector
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
+from crawler.parsing import text as _text
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 FINGERPRINT = re.compile(r"[0-9A-F]{40}")
 CENT = Decimal("0.01")
 SATOSHI = Decimal("0.00000001")
-
-Node = TextResponse | Selector | SelectorList
-
-
-def _text(node: Node, css: str) -> str:
-    """All text under the first match of ``css``, whitespace collapsed ("" when absent)."""
-    found = node.css(css)
-    return " ".join(found[0].xpath("string()").get("").split()) if found else ""
 
 
 def _decimal(text: str) -> Decimal | None:

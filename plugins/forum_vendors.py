@@ -11,7 +11,6 @@ other page (threads, boards, profiles of members and staff) gets ``None``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -20,19 +19,10 @@ from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Vendor
+from crawler.parsing import fingerprint as _fingerprint
+from crawler.parsing import text as _text
 
 VENDOR = "vendor"
-
-
-def _text(nodes: Selector | SelectorList[Selector] | TextResponse, css: str) -> str:
-    """All text under the first match of ``css``, whitespace collapsed (``""`` if none)."""
-    return " ".join(" ".join(nodes.css(css).xpath("string()").getall()[:1]).split())
-
-
-def _fingerprint(text: str) -> str | None:
-    """A fingerprint printed in any grouping, as 40 upper-case hex digits."""
-    compact = "".join(text.split()).upper()
-    return compact if re.fullmatch(r"[0-9A-F]{40}", compact) else None
 
 
 def _typed(profile: SelectorList[Selector], css: str, value_css: str) -> list[dict[str, str]]:

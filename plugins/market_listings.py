@@ -7,7 +7,6 @@ It answers only for pages that have this layout (``div.listing`` / ``div.vendor-
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -15,18 +14,9 @@ from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
-
-MONEY = re.compile(r"[\d,]+(?:\.\d+)?")
-
-
-def _text(response: TextResponse, css: str) -> str:
-    """All text under the first match of ``css``, whitespace collapsed."""
-    return " ".join(" ".join(response.css(css).xpath("string()").getall()[:1]).split())
-
-
-def _number(text: str) -> str | None:
-    match = MONEY.search(text)
-    return match.group(0).replace(",", "") if match else None
+from crawler.parsing import fingerprint as _fingerprint
+from crawler.parsing import number as _number
+from crawler.parsing import text as _text
 
 
 def _listing(response: TextResponse, site: str) -> Listing | None:
@@ -53,12 +43,12 @@ def _vendor(response: TextResponse, site: str) -> Vendor | None:
     handle = _text(response, "div.vendor-profile h1.vendor-handle")
     if not handle:
         return None
-    fingerprint = "".join(_text(response, "div.vendor-profile code.fpr").split()).upper()
+    fingerprint = _fingerprint(_text(response, "div.vendor-profile code.fpr"))
     return Vendor(
         site=site,
         handle=handle,
         url=response.url,
-        pgp_fingerprint=fingerprint or None,
+        pgp_fingerprint=fingerprint,
         btc=[a.strip() for a in response.css("ul.btc-addresses code.btc-address::text").getall()],
     )
 

@@ -36,16 +36,12 @@ from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
+from crawler.parsing import text as _text
 
 CENT = Decimal("0.01")
 NUMBER = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?")
 CITY_CRUMB = re.compile(r"^/magazin/[^/]+/([a-z0-9-]+)$")
 RATE_CLASS = re.compile(r"\brate-([a-z]+)\b")
-
-
-def _text(response: TextResponse, css: str) -> str:
-    """All text under the first match of ``css``, whitespace collapsed."""
-    return " ".join(" ".join(response.css(css).xpath("string()").getall()[:1]).split())
 
 
 def _decimal(text: str) -> Decimal | None:

@@ -16,7 +16,6 @@ Any other page gets ``None``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,31 +25,10 @@ from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
-
-DECIMAL = re.compile(r"\d[\d,]*(?:\.\d+)?")
-
-
-def _text(nodes: Selector | SelectorList[Selector] | TextResponse, css: str) -> str:
-    """All text under the first match of ``css``, whitespace collapsed (``""`` if none)."""
-    return " ".join(" ".join(nodes.css(css).xpath("string()").getall()[:1]).split())
-
-
-def _texts(nodes: Selector | SelectorList[Selector] | TextResponse, css: str) -> list[str]:
-    """The collapsed text of every match of ``css``, empty ones left out."""
-    found = (" ".join(s.split()) for s in nodes.css(css).xpath("string()").getall())
-    return [text for text in found if text]
-
-
-def _number(text: str) -> str | None:
-    """The first decimal number in ``text`` as written, thousands separators dropped."""
-    match = DECIMAL.search(text)
-    return match.group(0).replace(",", "") if match else None
-
-
-def _fingerprint(text: str) -> str | None:
-    """A fingerprint printed in any grouping, as 40 upper-case hex digits."""
-    compact = "".join(text.split()).upper()
-    return compact if re.fullmatch(r"[0-9A-F]{40}", compact) else None
+from crawler.parsing import fingerprint as _fingerprint
+from crawler.parsing import number as _number
+from crawler.parsing import text as _text
+from crawler.parsing import texts as _texts
 
 
 def _extra(**fields: Any) -> dict[str, Any]:

@@ -44,6 +44,48 @@ def onionlab_extract(response: TextResponse) -> Iterable[Item] | None:
 
 
 @hookspec
+def onionlab_normalize_item(item: Item) -> None:
+    """Normalise one extracted item in place (canonical substance, price per gram, …).
+
+    Called for every item any plugin's :func:`onionlab_extract` returned, after all of them
+    ran, on a crawl and in ``onionlab extract``. Every plugin is called, in load order; each
+    changes only the fields it owns (for example a substance normaliser sets
+    ``Listing.substance`` to the canonical name and keeps the site's wording in
+    ``extra["substance_raw"]``). A plugin that raises is counted like in
+    :func:`onionlab_extract`; the item is kept as the other plugins left it.
+
+    :param item: a :mod:`crawler.items` item (``Listing``, ``Vendor``, ``Entity``, …).
+    :return: nothing; change ``item`` itself.
+    """
+
+
+@hookspec
+def onionlab_link_items(items: list[Item]) -> Iterable[Item] | None:
+    """Derive items that need the whole crawl at once, such as vendor identities across sites.
+
+    Called once when a crawl has finished (over every item of the run, resumed sessions
+    included) and once per ``onionlab extract`` call (over all the files given). Every
+    plugin is called; their results are merged and written like extracted items.
+
+    :param items: every ``Listing``, ``Vendor`` and ``Entity`` of the run.
+    :return: an iterable of new items (e.g. :class:`crawler.items.VendorIdentity`), or
+        ``None``.
+    """
+
+
+@hookspec
+def onionlab_index_fields() -> dict[str, dict[str, Any]] | None:
+    """Contribute Elasticsearch mapping fields for the fields a plugin adds under ``extra``.
+
+    ``onionlab index setup`` merges every plugin's answer into the index templates, so a
+    plugin's own fields are searchable in Kibana like the built-in ones.
+
+    :return: ``{kind: {field: mapping}}``, e.g. ``{"listing": {"strain": {"type":
+        "keyword"}}}`` maps ``extra.strain`` of listings; or ``None``.
+    """
+
+
+@hookspec
 def onionlab_register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``onionlab`` command line (the model: datasette's hook).
 

@@ -1,4 +1,4 @@
-"""The item types every layer shares (pages, listings, vendors), with stable document ids.
+"""The item types every layer shares (pages, listings, vendors, identifiers), with stable ids.
 
 Plain dataclasses (Scrapy handles them through itemadapter). An item's ``doc_id`` depends
 only on what identifies it, so a re-crawl or a replay updates instead of duplicating.
@@ -99,4 +99,79 @@ class Vendor(Item):
         return stable_id("vendor", self.site, self.handle.lower())
 
 
-ITEM_TYPES: dict[str, type[Item]] = {cls.kind: cls for cls in (Page, Listing, Vendor)}
+ENTITY_TYPES = (
+    "onion",
+    "btc",
+    "ltc",
+    "xmr",
+    "eth",
+    "trx",
+    "pgp_fingerprint",
+    "email",
+    "telegram",
+    "jabber",
+    "session",
+    "substance",
+)
+"""The entity vocabulary shared by ``onionlab extract``, eval and the Elasticsearch indices."""
+
+
+@dataclass
+class Entity(Item):
+    """One occurrence of an entity (an identifier or a canonical substance) on one page.
+
+    ``type`` is one of :data:`ENTITY_TYPES`; ``value`` is normalised as that type demands
+    (``onion``: the 56-character v3 address, lower case, without ``.onion``; ``btc``/``ltc``/
+    ``xmr``/``trx``: as written, bech32 lower case; ``eth``: EIP-55; ``pgp_fingerprint``: 40
+    upper-case hex; ``email``/``jabber``: lower case; ``telegram``: the username without ``@``
+    or link; ``session``: 66 hex; ``substance``: the canonical name). ``context`` is a short
+    snippet around the occurrence; ``extra`` holds type-specific details (a PGP key's user
+    ids, a crypto address's format, …).
+    """
+
+    kind: ClassVar[str] = "identifier"
+    type: str
+    value: str
+    url: str
+    site: str
+    context: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def entity_id(self) -> str:
+        """The id of the entity itself (type and value), shared by all its occurrences."""
+        return stable_id("entity", self.type, self.value)
+
+    def doc_id(self) -> str:
+        return stable_id("identifier", self.type, self.value, self.url)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = super().to_doc()
+        doc["entity_id"] = self.entity_id()
+        return doc
+
+
+@dataclass
+class VendorIdentity(Item):
+    """The person behind vendor profiles on several sites, linked by shared identifiers.
+
+    ``members`` are ``{"site": host, "handle": handle}`` pairs; the lists hold every PGP
+    fingerprint, contact and wallet (``{"type", "value"}``) that links them. ``identity`` is
+    derived from the strongest shared identifier, so a re-crawl gives the same id.
+    """
+
+    kind: ClassVar[str] = "vendor_identity"
+    identity: str
+    members: list[dict[str, str]] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
+    pgp_fingerprints: list[str] = field(default_factory=list)
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    wallets: list[dict[str, str]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def doc_id(self) -> str:
+        return stable_id("vendor_identity", self.identity)
+
+
+ITEM_TYPES: dict[str, type[Item]] = {
+    cls.kind: cls for cls in (Page, Listing, Vendor, Entity, VendorIdentity)
+}

@@ -18,9 +18,12 @@ from typing import Any
 INDEX_PREFIX = "onionlab"
 
 
+_PLURALS = {"vendor_identity": "vendor-identities"}
+
+
 def index_for(kind: str) -> str:
     """The index (alias) name items of ``kind`` are written to, e.g. ``onionlab-listings``."""
-    return f"{INDEX_PREFIX}-{kind}s"
+    return f"{INDEX_PREFIX}-{_PLURALS.get(kind, kind + 's')}"
 
 
 @dataclass(frozen=True)

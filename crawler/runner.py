@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from crawler.extraction import link_run
+from crawler.plugins import get_plugins
 from crawler.rundir import RunDir
 from crawler.tor.guard import harden_environment
 
@@ -124,6 +126,8 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     started = time.monotonic()
     process.start()
     duration = time.monotonic() - started
+    if crawler.stats is not None:
+        link_run(get_plugins().manager, run, crawler.stats)
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     run.write_json(run.stats, stats)
     summary = summarize(stats, duration, run)

@@ -19,8 +19,9 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
+from crawler.extraction import extract_items
 from crawler.items import Item, Page
-from crawler.plugins import call_each, get_plugins
+from crawler.plugins import get_plugins
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
@@ -56,10 +57,7 @@ class OnionSpider(scrapy.Spider):
         yield self._page_item(response)
         if not isinstance(response, TextResponse):
             return
-        for _name, result in call_each(
-            self.plugins.manager, "onionlab_extract", stats=self.crawler.stats, response=response
-        ):
-            yield from result or ()
+        yield from extract_items(self.plugins.manager, response, self.crawler.stats)
         hidden = len(response.xpath(HIDDEN_LINKS))
         if hidden:
             self.crawler.stats.inc_value("onionlab/scope/hidden", hidden)

@@ -23,7 +23,8 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from crawler.eval import evaluate
 from crawler.items import Item
-from crawler.plugins import call_each, load_plugins
+from crawler.extraction import extract_items
+from crawler.plugins import load_plugins
 from crawler.rundir import RunDir, index_for
 from lab.sites.registry import make_app
 from lab.world import build_world
@@ -102,10 +103,7 @@ def extract(responses: dict[str, TextResponse]) -> tuple[list[Item], dict[str, i
 
     items: list[Item] = []
     for response in responses.values():
-        for _name, result in call_each(
-            manager, "onionlab_extract", stats=Stats(), response=response
-        ):
-            items.extend(result or ())
+        items.extend(extract_items(manager, response, Stats()))
     return items, errors
 
 

@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from scrapy.http import HtmlResponse, TextResponse
 
 from crawler.eval import evaluate
-from crawler.items import Item
 from crawler.extraction import extract_items
+from crawler.items import Item
 from crawler.plugins import load_plugins
 from crawler.rundir import RunDir, index_for
 from lab.sites.registry import make_app

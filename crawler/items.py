@@ -63,6 +63,8 @@ class Listing(Item):
 
     ``site`` is the onion host the listing was seen on and ``listing_id`` the site's own key
     for it. Money and weights are decimal strings exactly as normalised by the plugin.
+    ``unit`` is ``"g"`` (sold by weight) or ``"unit"`` (tablets, blotters, …) and
+    ``price_per_unit_usd`` the price per gram or per unit in USD, set by a normaliser.
     """
 
     kind: ClassVar[str] = "listing"
@@ -77,6 +79,8 @@ class Listing(Item):
     price_usd: str | None = None
     price_btc: str | None = None
     ships_from: str | None = None
+    unit: str | None = None
+    price_per_unit_usd: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def doc_id(self) -> str:

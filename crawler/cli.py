@@ -96,23 +96,33 @@ def render_summary(summary: dict[str, Any]) -> None:
     table.add_row("run directory", summary["run_dir"])
     err.print(table)
     if "eval" in summary:
+        rows = _eval_rows(summary["eval"])
         scores = Table(title="score against ground truth", title_justify="left")
-        for column in ("kind", "precision", "recall", "found", "expected"):
+        for column in ("kind", "precision", "recall", "found", "expected", "decoys accepted"):
             scores.add_column(column, justify="left" if column == "kind" else "right")
-        for kind, score in summary["eval"].items():
+        for kind, score in rows.items():
+            decoys = score.get("decoys_accepted")
             scores.add_row(
                 kind,
                 f"{score['precision']:.3f}",
                 f"{score['recall']:.3f}",
                 str(score["found"]),
                 str(score["expected"]),
+                "" if decoys is None else (f"[red]{decoys}[/red]" if decoys else "0"),
             )
         err.print(scores)
-        sites = sorted(
-            {site for score in summary["eval"].values() for site in score.get("by_site", {})}
-        )
+        per_site = {k: v for k, v in rows.items() if k in ("listings", "vendors", "pages")}
+        sites = sorted({site for score in per_site.values() for site in score.get("by_site", {})})
         if len(sites) > 1:
-            err.print(_per_site_table(summary["eval"], sites))
+            err.print(_per_site_table(per_site, sites))
+
+
+def _eval_rows(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One row per scored kind; entity types as ``entity <type>`` rows."""
+    rows = {kind: score for kind, score in result.items() if kind != "entities"}
+    for kind, score in result.get("entities", {}).items():
+        rows[f"entity {kind}"] = score
+    return rows
 
 
 def _per_site_table(scores: dict[str, Any], sites: list[str]) -> Table:

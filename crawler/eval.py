@@ -4,8 +4,13 @@ Listings are matched by (site, listing id) and count as correct only when every 
 field the truth gives for them is equal (sites show different fields; extras such as
 quantity tiers are not scored); per-field accuracy is reported beside. Vendors match by
 (site, handle) and need the right fingerprint and addresses.
-Pages are matched by canonical URL. Every kind is also broken down per site, so a site
-without an extractor shows up as such. Depends on the run directory and the truth format.
+Pages are matched by canonical URL. Entities (identifiers) are scored per type, per
+occurrence: (type, value, page) against the truth's identifiers and the pages they are on;
+a decoy (a look-alike failing its checksum) reported anywhere is counted as accepted.
+Substance entities are scored on listing pages against the listing's canonical substance.
+Vendor identities are scored over pairs of vendor profiles linked to the same person.
+Every kind is also broken down per site, so a site without an extractor shows up as such.
+Depends on the run directory and the truth format.
 """
 
 from __future__ import annotations
@@ -155,11 +160,76 @@ def score_pages(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     return tally.result()
 
 
+def _truth_occurrences(truth: dict[str, Any], key: str) -> dict[str, set[tuple[str, str]]]:
+    """Identifier type → {(value, canonical page URL)} of truth's ``identifiers`` or ``decoys``."""
+    occurrences: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for entry in truth.get(key, []):
+        for page in entry.get("pages", []):
+            occurrences[entry["type"]].add((entry["value"], canonical_url(page)))
+    return occurrences
+
+
+def score_entities(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
+    """Per entity type: precision/recall of (value, page) occurrences, and decoys accepted."""
+    hosts = _hosts(truth)
+    expected = _truth_occurrences(truth, "identifiers")
+    decoys = {(d["type"], d["value"]) for d in truth.get("decoys", [])}
+    listing_pages = {canonical_url(t["url"]): t["substance"] for t in truth.get("listings", [])}
+    expected["substance"] = {(name, url) for url, name in listing_pages.items() if name}
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    accepted: dict[str, set[str]] = defaultdict(set)
+    for doc in run.documents("identifier"):
+        kind, value, url = doc.get("type", ""), doc.get("value", ""), canonical_url(doc["url"])
+        if (kind, value) in decoys:
+            accepted[kind].add(value)
+        if kind == "substance" and url not in listing_pages:
+            continue  # only listing pages say for sure which substance they are about
+        found[kind].add((value, url))
+    scores: dict[str, Any] = {}
+    for kind in sorted(set(expected) | set(found)):
+        tally = _Tally()
+        for _value, url in expected[kind]:
+            tally.add(hosts.get(urlsplit(url).hostname or "", "?"), expected=1)
+        for value, url in found[kind]:
+            site = hosts.get(urlsplit(url).hostname or "", urlsplit(url).hostname or "?")
+            tally.add(site, found=1, correct=int((value, url) in expected[kind]))
+        scores[kind] = tally.result()
+        scores[kind]["decoys_accepted"] = len(accepted.get(kind, ()))
+    return scores
+
+
+def _pairs(groups: list[list[tuple[str, str]]]) -> set[frozenset[tuple[str, str]]]:
+    return {frozenset((a, b)) for group in groups for a in group for b in group if a < b}
+
+
+def score_identities(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
+    """Vendor linking: precision/recall over pairs of (site, handle) in the same identity."""
+    hosts = _hosts(truth)
+    by_identity: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for vendor in truth.get("vendors", []):
+        if vendor.get("identity"):
+            by_identity[vendor["identity"]].append((vendor["site"], vendor["handle"].lower()))
+    expected = _pairs(list(by_identity.values()))
+    found_groups = [
+        [
+            (hosts.get(m["site"].lower(), m["site"].lower()), m["handle"].lower())
+            for m in doc.get("members", [])
+        ]
+        for doc in run.documents("vendor_identity")
+    ]
+    found = _pairs(found_groups)
+    result = _score(len(found), len(found & expected), len(expected))
+    result["identities"] = {"found": len(found_groups), "expected": len(by_identity)}
+    return result
+
+
 def evaluate(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
-    """Precision/recall per scored kind (``listings``, ``vendors``, ``pages``), with per-site
-    breakdowns under ``by_site``."""
+    """Precision/recall per scored kind (``listings``, ``vendors``, ``pages``, ``entities``
+    per type, vendor ``identities``), with per-site breakdowns under ``by_site``."""
     return {
         "listings": score_listings(run, truth),
         "vendors": score_vendors(run, truth),
         "pages": score_pages(run, truth),
+        "entities": score_entities(run, truth),
+        "identities": score_identities(run, truth),
     }

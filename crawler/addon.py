@@ -38,6 +38,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     "crawler.scope.ScopeMiddleware": 600,
+    "crawler.sitelimits.SiteLimitsMiddleware": 590,  # on canonical URLs, after Depth (900)
     "crawler.resume.ResumeMiddleware": 50,  # nearest the engine: records what gets scheduled
 }
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from crawler import config
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugins import call_each, get_plugins
+from crawler.siteprofiles import SiteProfiles
 
 err = Console(stderr=True)
 
@@ -170,6 +171,7 @@ def _crawl(
     max_seconds: int,
     progress: bool,
     state: LabState | None = None,
+    sites: Path | None = None,
 ) -> dict[str, Any]:
     from crawler.rundir import RunDir
     from crawler.runner import CrawlConfig, run_crawl
@@ -179,6 +181,8 @@ def _crawl(
         host, port = parse_socks_address(socks)
     except ValueError as exc:
         fail(str(exc), 2)
+    if sites is not None:
+        _site_profiles(sites, state)  # wrong usage stops here, before Tor is touched
     _check_tor(host, port)
     run = RunDir.create(config.runs_dir(data_dir))
     if progress:
@@ -194,6 +198,8 @@ def _crawl(
             # The lab's Tor control port: lets the crawler ask for new circuits (NEWNYM).
             tor_control=state.control if state and socks == state.socks else "",
             tor_control_cookie=state.control_cookie if state and socks == state.socks else "",
+            site_profiles=str(sites.resolve()) if sites else "",
+            site_services=state.site_hosts() if state else {},
         )
     )
 
@@ -252,6 +258,29 @@ data_dir_option = click.option(
     help="Where lab state and crawl runs live [default: ./onionlab-data or $ONIONLAB_DATA].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+sites_option = click.option(
+    "--sites",
+    "sites_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ONIONLAB_SITES",
+    help="Per-site crawl profiles (TOML): which plugins extract and pass the gate on each "
+    "site, and its depth, page, concurrency and delay limits [env: ONIONLAB_SITES; "
+    "example: examples/lab-sites.toml; check one with `onionlab sites FILE`].",
+)
+
+
+def _site_profiles(path: Path, state: LabState | None) -> SiteProfiles:
+    """Load and check a site-profile file against the installed plugins and the lab."""
+    from crawler.siteprofiles import SiteProfileError, load_profiles
+
+    known = [info.name for info in get_plugins().plugins if not info.error]
+    try:
+        return load_profiles(
+            path, services=state.site_hosts() if state else {}, known_plugins=known
+        )
+    except SiteProfileError as exc:
+        fail(str(exc), 2)
 
 
 @cli.command()
@@ -276,6 +305,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
     "that were in flight are fetched again. A finished run is left alone (exit 0); a "
     "directory that is not a run is wrong usage (exit 2).",
 )
+@sites_option
 @data_dir_option
 @json_option
 def crawl(
@@ -285,6 +315,7 @@ def crawl(
     max_seconds: int,
     score: bool,
     resume_dir: Path | None,
+    sites_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -303,6 +334,7 @@ def crawl(
       onionlab crawl
       onionlab crawl --max-pages 100 --json
       onionlab crawl --socks 127.0.0.1:9050 http://<56 chars>.onion/
+      onionlab crawl --sites examples/lab-sites.toml
       onionlab crawl --resume onionlab-data/runs/<run>
     """
     if resume_dir is not None:
@@ -331,6 +363,7 @@ def crawl(
         max_seconds=max_seconds,
         progress=not as_json,
         state=state,
+        sites=sites_file,
     )
     if score and state is not None:
         _score(summary, state.truth_path)
@@ -374,6 +407,7 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
 )
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
 @click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")
+@sites_option
 @data_dir_option
 @json_option
 def demo(
@@ -382,6 +416,7 @@ def demo(
     profile: str,
     keep_lab: bool,
     max_seconds: int,
+    sites_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -422,6 +457,7 @@ def demo(
             max_seconds=max_seconds,
             progress=not as_json,
             state=state,
+            sites=sites_file,
         )
         _score(summary, state.truth_path)
         summary["lab_up_s"] = round(lab_up_s, 2)
@@ -431,6 +467,56 @@ def demo(
     _print_json(summary) if as_json else render_summary(summary)
     if not as_json:
         err.print(f"lab up in {lab_up_s:.1f} s" + (", still running" if keep_lab else ", now down"))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@data_dir_option
+@json_option
+def sites(file: Path, data_dir: Path | None, as_json: bool) -> None:
+    """Check a per-site crawl profile FILE and show what each site gets.
+
+    Names in FILE such as [sites.market] are the running lab's services (see `onionlab
+    status`); without a running lab, use onion hosts as keys. Exit 2 when FILE is wrong,
+    with the table and key at fault.
+
+    \b
+    Example:
+      onionlab sites examples/lab-sites.toml
+    """
+    try:
+        lab_json = config.lab_dir(config.data_dir(data_dir)) / "lab.json"
+        state: LabState | None = LabState.load(lab_json)
+    except LabNotRunning:
+        state = None
+    profiles = _site_profiles(file, state)
+    rows = [{"hosts": ["*"], **profiles.defaults.as_dict()}]
+    by_name: dict[str, list[str]] = {}
+    for host, profile in profiles.by_host.items():
+        by_name.setdefault(profile.name, []).append(host)
+    for hosts in by_name.values():
+        rows.append({"hosts": hosts, **profiles.by_host[hosts[0]].as_dict()})
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"site profiles from {file}", title_justify="left")
+    columns = ("site", "plugins", "gate", "depth", "pages", "concurrency", "delay", "allow/deny")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        hosts = ", ".join(h[:16] + "…" if len(h) > 20 else h for h in row["hosts"])
+        rules = [f"+{p}" for p in row["allow"]] + [f"-{p}" for p in row["deny"]]
+        table.add_row(
+            f"{row['name']}\n[dim]{hosts}[/dim]",
+            ", ".join(row["plugins"]),
+            ", ".join(row["gate"]),
+            str(row["depth"] or "∞"),
+            str(row["max_pages"] or "∞"),
+            str(row["concurrency"] or "crawl's"),
+            f"{row['delay']:g} s",
+            "\n".join(rules) or "–",
+        )
+    err.print(table)
 
 
 @cli.group()

@@ -8,6 +8,7 @@ the end of a crawl and ``onionlab extract``. Depends on :mod:`crawler.plugins` a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
@@ -22,14 +23,24 @@ LINKED_KINDS = ("listing", "vendor", "identifier")
 
 
 def extract_items(
-    pm: pluggy.PluginManager, response: TextResponse, stats: StatsLike | None = None
+    pm: pluggy.PluginManager,
+    response: TextResponse,
+    stats: StatsLike | None = None,
+    only: Callable[[str], bool] | None = None,
 ) -> list[Item]:
-    """Every plugin's items for one page, each normalised by every plugin."""
+    """Every plugin's items for one page, each normalised by every plugin.
+
+    ``only`` limits both steps to the plugins it accepts by name (a site's profile).
+    """
     items: list[Item] = []
-    for _name, result in call_each(pm, "onionlab_extract", stats=stats, response=response):
+    for _name, result in call_each(
+        pm, "onionlab_extract", stats=stats, only=only, response=response
+    ):
         items.extend(item for item in result or () if isinstance(item, Item))
     for item in items:
-        for _name, _result in call_each(pm, "onionlab_normalize_item", stats=stats, item=item):
+        for _name, _result in call_each(
+            pm, "onionlab_normalize_item", stats=stats, only=only, item=item
+        ):
             pass
     return items
 

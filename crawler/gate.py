@@ -38,6 +38,7 @@ from twisted.internet.defer import Deferred
 
 from crawler.credentials import CredentialsError, CredentialStore, load_credentials
 from crawler.plugins import get_plugins
+from crawler.siteprofiles import from_settings
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -101,6 +102,7 @@ class ObstacleGate:
         self.max_wait = max_wait
         self.wait_margin = wait_margin
         self.plugins = get_plugins().manager
+        self.profiles = from_settings(crawler.settings)
         self.gates: dict[str, HostGate] = {}
 
     @classmethod
@@ -129,13 +131,17 @@ class ObstacleGate:
         if self.stats is not None:
             self.stats.inc_value(f"onionlab/gate/{key}")
 
-    def _first(self, hook: str, **kwargs: Any) -> Any:
+    def _first(self, hook: str, host: str, **kwargs: Any) -> Any:
         """The first non-None answer of ``hook`` (pluggy's order, as ``firstresult``).
 
         Unlike a plain ``firstresult`` call, a plugin that raises is logged, counted under
-        ``plugins/<name>/errors`` and skipped: the next plugin may still answer.
+        ``plugins/<name>/errors`` and skipped: the next plugin may still answer. Only the
+        plugins ``host``'s crawl profile names under ``gate`` are asked.
         """
+        allowed = self.profiles.for_host(host).gate.allows
         for impl in reversed(getattr(self.plugins.hook, hook).get_hookimpls()):
+            if not allowed(impl.plugin_name):
+                continue
             try:
                 result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception as exc:
@@ -170,9 +176,9 @@ class ObstacleGate:
     async def process_response(self, request: Request, response: Response) -> Response | Request:
         if request.meta.get(GATE_REQUEST) or not isinstance(response, TextResponse):
             return response
-        state = self._first("onionlab_page_state", response=response)
-        previous = request.meta.get(STATE)
         host = _host(request)
+        state = self._first("onionlab_page_state", host, response=response)
+        previous = request.meta.get(STATE)
         gate = self.gates.setdefault(host, HostGate())
         if previous and previous != state:
             gate.failures.pop(previous, None)  # the last solve got this page past it
@@ -221,6 +227,7 @@ class ObstacleGate:
             raise self._fail(request, state, "the gate gave up on this site's obstacle")
         answer = self._first(
             "onionlab_gate_request",
+            host,
             response=response,
             state=state,
             credentials=self.credentials.for_host(host),

@@ -42,6 +42,7 @@ class LabService:
     onion: str
     url: str
     local: str
+    mirrors: tuple[str, ...] = ()  # onion hosts of the service's mirrors
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class LabState:
     def socks(self) -> str:
         return f"{self.socks_host}:{self.socks_port}"
 
+    def site_hosts(self) -> dict[str, list[str]]:
+        """Service name → its onion hosts (the main address first, then its mirrors)."""
+        return {s.name: [s.onion.lower(), *(m.lower() for m in s.mirrors)] for s in self.services}
+
     @classmethod
     def load(cls, path: Path) -> LabState:
         if not path.exists():
@@ -74,7 +79,14 @@ class LabState:
             socks_host=data["socks"]["host"],
             socks_port=int(data["socks"]["port"]),
             services=tuple(
-                LabService(s["name"], s["kind"], s["onion"], s["url"], s.get("local", ""))
+                LabService(
+                    s["name"],
+                    s["kind"],
+                    s["onion"],
+                    s["url"],
+                    s.get("local", ""),
+                    tuple(s.get("mirrors", ())),
+                )
                 for s in data["services"]
             ),
             truth_path=Path(data["truth"]),

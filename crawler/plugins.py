@@ -22,7 +22,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -149,9 +149,13 @@ def call_each(
     hook_name: str,
     *,
     stats: StatsLike | None = None,
+    only: Callable[[str], bool] | None = None,
     **kwargs: Any,
 ) -> Iterator[tuple[str, Any]]:
     """Call every implementation of ``hook_name``, isolating failures.
+
+    ``only``, when given, says which plugins (by name) may answer; the others are skipped
+    (a site's crawl profile, see :mod:`crawler.siteprofiles`).
 
     Yields ``(plugin_name, result)`` for each plugin that returned normally. A plugin that
     raises is logged with its name and counted as ``plugins/<name>/errors``; the rest still
@@ -162,6 +166,8 @@ def call_each(
     caller = getattr(pm.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):
         name = impl.plugin_name
+        if only is not None and not only(name):
+            continue
         started = time.perf_counter()
         try:
             result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})

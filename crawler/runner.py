@@ -16,6 +16,7 @@ from typing import Any
 from crawler.extraction import link_run
 from crawler.plugins import get_plugins
 from crawler.rundir import RunDir
+from crawler.siteprofiles import load_profiles
 from crawler.tor.guard import harden_environment
 
 
@@ -36,6 +37,8 @@ class CrawlConfig:
     log_level: str = "INFO"
     tor_control: str = ""  # "IP:PORT" of Tor's ControlPort (for NEWNYM); "" = none
     tor_control_cookie: str = ""  # path of its authentication cookie
+    site_profiles: str = ""  # per-site crawl profiles (TOML, see crawler.siteprofiles)
+    site_services: dict[str, list[str]] = field(default_factory=dict)  # lab name -> hosts
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +67,11 @@ class CrawlConfig:
             "LOG_FILE_APPEND": True,  # a resumed run adds to its log
             "JOBDIR": str(Path(self.run_dir) / "jobdir"),  # Scrapy's; see crawler.resume
         }
+        if self.site_profiles:
+            profiles = load_profiles(Path(self.site_profiles), services=self.site_services)
+            settings["ONIONLAB_SITE_PROFILES"] = self.site_profiles
+            settings["ONIONLAB_SITE_SERVICES"] = self.site_services
+            settings["DOWNLOAD_SLOTS"] = profiles.download_slots(self.per_site_concurrency)
         if self.tor_control:
             settings["TOR_CONTROL"] = self.tor_control
             settings["TOR_CONTROL_COOKIE"] = self.tor_control_cookie

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from crawler.extraction import extract_items
 from crawler.items import Item, Page
 from crawler.plugins import get_plugins
+from crawler.siteprofiles import SiteProfiles, from_settings
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
@@ -49,6 +50,11 @@ class OnionSpider(scrapy.Spider):
         )
         self.plugins = get_plugins()
 
+    @property
+    def profiles(self) -> SiteProfiles:
+        """Each site's crawl profile (which plugins extract; see :mod:`crawler.siteprofiles`)."""
+        return from_settings(self.crawler.settings)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
@@ -57,7 +63,10 @@ class OnionSpider(scrapy.Spider):
         yield self._page_item(response)
         if not isinstance(response, TextResponse):
             return
-        yield from extract_items(self.plugins.manager, response, self.crawler.stats)
+        profile = self.profiles.for_host(urlsplit(response.url).hostname)
+        yield from extract_items(
+            self.plugins.manager, response, self.crawler.stats, only=profile.plugins.allows
+        )
         hidden = len(response.xpath(HIDDEN_LINKS))
         if hidden:
             self.crawler.stats.inc_value("onionlab/scope/hidden", hidden)

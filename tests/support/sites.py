@@ -12,6 +12,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append((self.path, dict(self.headers.items())))
+        self.server.times.append(time.monotonic())
         if self.server.delay:
             time.sleep(self.server.delay)
         number = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/p/") else 0
@@ -40,6 +41,7 @@ class _Site(ThreadingHTTPServer):
         self.pages = pages
         self.delay = delay
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[float] = []  # when each request arrived (time.monotonic())
 
 
 class LinkedSite:
@@ -54,6 +56,10 @@ class LinkedSite:
     @property
     def requests(self) -> list[tuple[str, dict[str, str]]]:
         return list(self._server.requests)
+
+    @property
+    def times(self) -> list[float]:
+        return list(self._server.times)
 
     def __enter__(self) -> LinkedSite:
         self._thread.start()

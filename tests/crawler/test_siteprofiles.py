@@ -1,0 +1,211 @@
+"""Per-site crawl profiles: the file an instructor writes, its mistakes, and a real crawl
+(through the recording SOCKS5 server) that obeys each site's plugins, limits and pacing."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.rundir import RunDir
+from crawler.siteprofiles import SiteProfileError, load_profiles, parse_profiles
+from tests.support.sites import LinkedSite
+from tests.support.socks5 import FakeTorSocks
+
+SITE_A = "a" * 55 + "d.onion"
+SITE_B = "b" * 55 + "d.onion"
+MIRROR = "m" * 55 + "d.onion"
+SERVICES = {"market": [SITE_A, MIRROR], "forum": [SITE_B]}
+PLUGINS = ["market_listings", "forum_vendors", "lab_gate", "probe"]
+
+
+def parse(text: str, **kwargs: Any):
+    import tomllib
+
+    kwargs.setdefault("services", SERVICES)
+    kwargs.setdefault("known_plugins", PLUGINS)
+    return parse_profiles(tomllib.loads(text), source="sites.toml", **kwargs)
+
+
+# --- the file ----------------------------------------------------------------------------
+
+
+def test_sites_inherit_the_defaults_and_override_key_by_key() -> None:
+    profiles = parse(
+        """
+        [defaults]
+        depth = 5
+        deny = ["^/help/"]
+        gate = ["lab_gate"]
+
+        [sites.market]
+        plugins = ["market_listings"]
+        max_pages = 100
+        """
+    )
+    market = profiles.for_host(SITE_A)
+    assert market is profiles.for_host(MIRROR.upper())  # a service name covers its mirrors
+    assert (market.depth, market.max_pages) == (5, 100)
+    assert market.plugins.allows("market_listings") and not market.plugins.allows("probe")
+    assert market.gate.allows("lab_gate") and not market.gate.allows("probe")
+    assert market.admits_path("/help/faq") == "deny"
+    other = profiles.for_host("c" * 55 + "d.onion")
+    assert other.plugins.allows("probe") and other.max_pages == 0 and other.depth == 5
+
+
+def test_all_but_some_plugins() -> None:
+    choice = parse('[sites.forum]\nplugins = ["*", "-probe"]').for_host(SITE_B).plugins
+    assert choice.allows("forum_vendors") and not choice.allows("probe")
+
+
+def test_allow_list_admits_only_what_matches() -> None:
+    profile = parse('[sites.forum]\nallow = ["^/$", "^/p/"]').for_host(SITE_B)
+    assert profile.admits_path("/p/3") is None
+    assert profile.admits_path("/user/x") == "not_allowed"
+
+
+def test_concurrency_and_delay_become_scrapy_download_slots() -> None:
+    profiles = parse("[sites.market]\nconcurrency = 2\ndelay = 0.5\n[sites.forum]\ndepth = 1")
+    slots = profiles.download_slots(default_concurrency=16)
+    assert slots == {
+        host: {"concurrency": 2, "delay": 0.5, "randomize_delay": False}
+        for host in (SITE_A, MIRROR)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[sites.market]\ndeepth = 3", "[market] deepth: unknown setting"),
+        ('[sites.market]\nplugins = ["marketlistings"]', "no plugin named 'marketlistings'"),
+        ('[sites.market]\ndeny = ["(unclosed"]', "bad regular expression '(unclosed'"),
+        ("[sites.shop]\ndepth = 1", "[sites.shop]: not an onion host and not a service"),
+        ("[sites.market]\nmax_pages = -1", "expected a number ≥ 0"),
+        ("[sites.market]\ndepth = 1.5", "expected a whole number"),
+        ("[defaults]\nhosts = []", "only sites have hosts"),
+        ("[site.market]\ndepth = 1", "unknown table [site]"),
+        (f'[sites.market]\n[sites."{SITE_A}"]', f"{SITE_A} already has the profile"),
+    ],
+)
+def test_mistakes_name_the_file_and_the_key(text: str, expected: str) -> None:
+    with pytest.raises(SiteProfileError) as error:
+        parse(text)
+    assert "sites.toml" in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_a_missing_or_broken_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(SiteProfileError, match="no such site profile file"):
+        load_profiles(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[sites\n")
+    with pytest.raises(SiteProfileError, match="not valid TOML"):
+        load_profiles(broken)
+
+
+def test_the_cli_refuses_a_wrong_file_before_touching_tor(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.market]\nplugins = ["nope"]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--socks", "127.0.0.1:9",
+         "--sites", str(sites), "--data-dir", str(tmp_path), f"http://{SITE_A}/"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no plugin named 'nope'" in result.stderr
+    assert "SOCKS" not in result.stderr  # stopped before checking Tor at all
+
+
+# --- a real crawl obeys the profiles -------------------------------------------------------
+
+PROBE = """
+from urllib.parse import urlsplit
+from crawler import hookimpl
+from crawler.items import Listing
+
+@hookimpl
+def onionlab_extract(response):
+    path = urlsplit(response.url).path
+    return [Listing(site=urlsplit(response.url).hostname, listing_id=path, url=response.url,
+                    title=path)]
+"""
+
+PROFILES = f"""
+[defaults]
+depth = 3
+
+[sites."{SITE_A}"]
+plugins = ["*", "-probe"]   # the probe extracts nothing here
+max_pages = 4
+deny = ["^/p/1$"]
+
+[sites."{SITE_B}"]
+concurrency = 1
+delay = 0.25
+"""
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("profiles")
+    (tmp / "plugins").mkdir()
+    (tmp / "plugins" / "probe.py").write_text(PROBE)
+    (tmp / "sites.toml").write_text(PROFILES)
+    env = {**os.environ, "ONIONLAB_PLUGINS_DIR": str(tmp / "plugins")}
+    with (
+        LinkedSite(pages=40) as a,
+        LinkedSite(pages=40) as b,
+        FakeTorSocks(routes={SITE_A: a.port, SITE_B: b.port}) as socks,
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+             f"127.0.0.1:{socks.port}", "--sites", str(tmp / "sites.toml"),
+             "--data-dir", str(tmp / "data"), "--json", "--no-score",
+             f"http://{SITE_A}/", f"http://{SITE_B}/"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        run = RunDir(Path(summary["run_dir"]))
+        return {
+            "a": [path for path, _ in a.requests],
+            "b": [path for path, _ in b.requests],
+            "b_times": b.times,
+            "listings": run.documents("listing"),
+            "stats": json.loads(run.stats.read_text()),
+        }
+
+
+def test_a_site_stops_at_its_page_limit_and_never_requests_denied_urls(
+    profiled: dict[str, Any],
+) -> None:
+    # /p/1 denied; then /, /p/2, /p/3, /p/4 are the first four pages the links reach.
+    assert sorted(profiled["a"]) == ["/", "/p/2", "/p/3", "/p/4"]
+    stats = profiled["stats"]
+    assert stats["onionlab/site_limits/deny"] >= 1
+    assert stats[f"onionlab/site_limits/max_pages/{SITE_A}"] >= 1
+
+
+def test_depth_limit_applies_to_every_site(profiled: dict[str, Any]) -> None:
+    # Page n links to n+1 and n+2: depth 3 from the home page reaches /p/6 at most.
+    assert sorted(profiled["b"]) == sorted(["/", *(f"/p/{n}" for n in range(1, 7))])
+    assert profiled["stats"]["onionlab/site_limits/depth"] >= 1
+
+
+def test_only_the_profiled_plugins_extract_on_each_site(profiled: dict[str, Any]) -> None:
+    sites = {doc["site"] for doc in profiled["listings"]}
+    assert sites == {SITE_B}
+    assert len(profiled["listings"]) == len(set(profiled["b"]))
+
+
+def test_a_site_delay_spaces_its_requests(profiled: dict[str, Any]) -> None:
+    times = sorted(profiled["b_times"])
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) >= 5
+    assert min(gaps) >= 0.2  # Scrapy's download slot: concurrency 1, 0.25 s apart

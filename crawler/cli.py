@@ -326,8 +326,9 @@ def crawl(
     (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json.
 
     Every crawl can be resumed, even after kill -9: stop it with Ctrl-C (once: Scrapy
-    finishes what is in flight) and continue with --resume RUN_DIR. summary.json and
-    stats.json then describe the last session; items.ndjson holds every session's items.
+    finishes what is in flight) and continue with --resume RUN_DIR. summary.json then
+    adds up every session (each one is kept under "sessions"; one that was killed is
+    listed as "interrupted"); stats.json is the last session's; items.ndjson holds all.
 
     \b
     Examples:

@@ -86,3 +86,10 @@ class RunDir:
             if doc.get("kind") == kind:
                 by_id[next(iter(action.values()))["_id"]] = doc
         return list(by_id.values())
+
+    def count_documents(self) -> dict[str, int]:
+        """Distinct documents per kind in ``items.ndjson`` (a re-written id counts once)."""
+        ids: dict[str, set[str]] = {}
+        for action, doc in self.iter_docs():
+            ids.setdefault(str(doc.get("kind")), set()).add(next(iter(action.values()))["_id"])
+        return {kind: len(found) for kind, found in sorted(ids.items())}

@@ -119,6 +119,65 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
     }
 
 
+_SESSION_KEYS = (
+    "pages",
+    "items",
+    "errors",
+    "errors_by_kind",
+    "plugin_errors",
+    "refused_non_onion",
+    "retries",
+    "duration_s",
+    "pages_per_s",
+    "finish_reason",
+)
+
+
+def _sum_counts(dicts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in dicts:
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + int(value)
+    return dict(sorted(total.items()))
+
+
+def combine_sessions(
+    previous: dict[str, Any] | None,
+    current: dict[str, Any],
+    run: RunDir,
+    session_count: int = 1,
+) -> dict[str, Any]:
+    """The summary of a whole run across resumed sessions (``current`` is the last one).
+
+    Counts are summed over sessions (``sessions`` keeps each one); ``items`` counts the
+    distinct documents in ``items.ndjson``, so a page fetched again after a kill counts once.
+    ``session_count`` is how many sessions the run has had (the resume ledger knows).
+    """
+    sessions = list(previous.get("sessions") or [previous]) if previous else []
+    sessions = [{k: s[k] for k in _SESSION_KEYS if k in s} for s in sessions]
+    # A session killed before it could write its summary left only its items behind.
+    lost = max(0, session_count - 1 - len(sessions))
+    sessions.extend({"finish_reason": "interrupted"} for _ in range(lost))
+    sessions.append({k: current[k] for k in _SESSION_KEYS if k in current})
+    combined = dict(current)
+    combined["sessions"] = sessions
+    if len(sessions) > 1:
+        duration = sum(float(s.get("duration_s", 0)) for s in sessions)
+        pages = sum(int(s.get("pages", 0)) for s in sessions)
+        combined.update(
+            pages=pages,
+            errors=sum(int(s.get("errors", 0)) for s in sessions),
+            errors_by_kind=_sum_counts([s.get("errors_by_kind", {}) for s in sessions]),
+            plugin_errors=_sum_counts([s.get("plugin_errors", {}) for s in sessions]),
+            refused_non_onion=sum(int(s.get("refused_non_onion", 0)) for s in sessions),
+            retries=sum(int(s.get("retries", 0)) for s in sessions),
+            duration_s=round(duration, 2),
+            pages_per_s=round(pages / duration, 1) if duration > 0 else 0.0,
+        )
+    combined["items"] = run.count_documents() or current.get("items", {})
+    return combined
+
+
 def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     """Crawl through Tor as configured; block until done; return the summary."""
     harden_environment()
@@ -138,6 +197,8 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
         link_run(get_plugins().manager, run, crawler.stats)
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     run.write_json(run.stats, stats)
-    summary = summarize(stats, duration, run)
+    previous = json.loads(run.summary.read_text()) if run.summary.exists() else None
+    sessions = int(stats.get("onionlab/resume/sessions", 1))
+    summary = combine_sessions(previous, summarize(stats, duration, run), run, sessions)
     run.write_json(run.summary, summary)
     return summary

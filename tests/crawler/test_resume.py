@@ -108,6 +108,15 @@ def test_resume_completes_the_crawl(killed_and_resumed: dict) -> None:
     assert stats.get("onionlab/resume/rescheduled", 0) > 0
 
 
+def test_the_summary_covers_the_whole_run(killed_and_resumed: dict) -> None:
+    summary = json.loads((killed_and_resumed["run"] / "summary.json").read_text())
+    assert summary["items"]["page"] == PAGES  # distinct pages of both sessions
+    first, last = summary["sessions"]
+    assert first == {"finish_reason": "interrupted"}  # killed: it left no summary
+    assert last["finish_reason"] == "finished"
+    assert last["items"]["page"] < PAGES  # the resumed session alone fetched the rest
+
+
 def test_no_page_is_lost_and_no_page_item_is_written_twice(killed_and_resumed: dict) -> None:
     urls = _page_urls(killed_and_resumed["run"])
     expected = {_url("/")} | {_url(f"/p/{n}") for n in range(1, PAGES)}
@@ -204,3 +213,20 @@ def test_repair_cuts_torn_lines(tmp_path: Path) -> None:
     state = read_ledger(ledger, repair=True)
     assert [e["url"] for e in state.pending()] == ["u"]
     assert ledger.read_text().endswith('"url":"u"}\n')
+
+
+def test_sessions_stopped_cleanly_are_added_up(tmp_path: Path) -> None:
+    from crawler.runner import combine_sessions
+
+    run = RunDir(tmp_path)
+    first = {"pages": 10, "errors": 1, "errors_by_kind": {"http_404": 1}, "duration_s": 4.0,
+             "items": {"page": 10}, "finish_reason": "shutdown"}  # fmt: skip
+    second = {"pages": 5, "errors": 2, "errors_by_kind": {"http_404": 1, "F0": 1},
+              "duration_s": 1.0, "items": {"page": 5}, "finish_reason": "finished"}  # fmt: skip
+    both = combine_sessions(first, second, run, session_count=2)
+    assert (both["pages"], both["errors"], both["duration_s"]) == (15, 3, 5.0)
+    assert both["errors_by_kind"] == {"F0": 1, "http_404": 2}
+    assert both["pages_per_s"] == 3.0
+    assert [s["finish_reason"] for s in both["sessions"]] == ["shutdown", "finished"]
+    third = combine_sessions(both, {**second, "finish_reason": "finished"}, run, session_count=3)
+    assert len(third["sessions"]) == 3 and third["pages"] == 20

@@ -89,10 +89,12 @@ def render_summary(summary: dict[str, Any]) -> None:
     table.add_row("duration", f"{summary['duration_s']} s ({summary['pages_per_s']} pages/s)")
     if "sites" in summary:  # per-site liveness (crawler.liveness); gone = vanished mid-crawl
         sites, gone = summary["sites"], ", ".join(summary["sites"]["gone_hosts"])
+        moved = ", ".join(f"{a} → {b}" for a, b in sites.get("moved", {}).items())
         table.add_row(
             "sites",
             f"{sites['up']} up, {sites['down']} down, "
-            + (f"[red]{sites['gone']} gone ({gone})[/red]" if gone else "0 gone"),
+            + (f"[red]{sites['gone']} gone ({gone})[/red]" if gone else "0 gone")
+            + (f", [yellow]moved: {moved}[/yellow]" if moved else ""),
         )
     table.add_row("run directory", summary["run_dir"])
     err.print(table)

@@ -16,10 +16,19 @@ Two Scrapy components share one :class:`LivenessRegistry` per crawler:
   when the spider closes, merged with the history already there (a resumed crawl keeps each
   host's ``first_seen``), and sets the ``onionlab/liveness/*`` stats.
 
+Mirrors: the registry reads every site's own ``/mirrors.txt`` the crawl fetches (see
+:mod:`crawler.mirrors`; ``ONIONLAB_MIRRORS`` may seed host → official addresses, e.g.
+from the lab's ``lab.json``). When a site is declared gone but one of its official
+addresses answers, the site has **moved**: its state is ``moved``, ``moved_to`` names the
+mirror, and its remaining requests are sent to the mirror under their original URLs
+(``meta["onionlab_via"]``, see :mod:`crawler.tor.handler`), so pages keep their identity
+and nothing is fetched twice. Site identity is the site, not the address.
+
 ``sites.json`` maps each host to ``first_seen``/``last_seen`` (UTC ISO time of its first and
 latest answer, null if it never answered), ``last_attempt``, ``responses``, ``failures`` (by
 kind: ``tor_F0``, ``timeout``, ``connection``, ``site_gone``), ``consecutive_failures``,
-``gone_at`` and ``state`` (``up``/``down``/``gone``).
+``gone_at``, ``mirrors`` (its official addresses), ``moved_to`` and ``state``
+(``up``/``down``/``gone``/``moved``).
 """
 
 from __future__ import annotations
@@ -41,15 +50,17 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectError, ConnectionLost, TimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.mirrors import is_mirror_list, parse_mirror_list
 from crawler.rundir import RunDir
 from crawler.tor.errors import SocksError
+from crawler.tor.handler import VIA
 
 logger = logging.getLogger(__name__)
 
 SITES_FILE = "sites.json"
 DEFAULT_GONE_AFTER = 5
 STATS = "onionlab/liveness"
-UP, DOWN, GONE = "up", "down", "gone"
+UP, DOWN, GONE, MOVED = "up", "down", "gone", "moved"
 SITE_GONE = "site_gone"
 
 
@@ -70,10 +81,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _host(request: Request) -> str | None:
-    """The onion host a request goes to, or None for anything else (refused elsewhere)."""
+def _url_host(request: Request) -> str | None:
+    """The onion host of a request's URL (the site), or None for anything else."""
     host = (urlsplit(request.url).hostname or "").lower()
     return host if host.endswith(".onion") else None
+
+
+def _host(request: Request) -> str | None:
+    """The onion host a request goes to (a mirror when sent via one), or None."""
+    return request.meta.get(VIA) or _url_host(request)
 
 
 def failure_kind(exc: BaseException) -> str | None:
@@ -98,6 +114,8 @@ class HostRecord:
     failures: dict[str, int] = field(default_factory=dict)
     consecutive_failures: int = 0
     gone_at: str | None = None
+    mirrors: list[str] = field(default_factory=list)
+    moved_to: str | None = None
     state: str = DOWN
 
     @classmethod
@@ -110,6 +128,8 @@ class HostRecord:
         record.failures = {str(k): int(v) for k, v in dict(data.get("failures", {})).items()}
         record.consecutive_failures = int(data.get("consecutive_failures", 0))
         record.gone_at = data.get("gone_at")
+        record.mirrors = [str(h) for h in data.get("mirrors", [])]
+        record.moved_to = data.get("moved_to")
         record.state = str(data.get("state", DOWN))
         return record
 
@@ -126,7 +146,13 @@ class LivenessRegistry:
         self.path: Path | None = Path(run_dir) / SITES_FILE if run_dir else None
         self.hosts: dict[str, HostRecord] = self._load_history()
         # Hosts gone in an earlier run of this crawl get one probe before being cut off again.
-        self._probe = {host for host, record in self.hosts.items() if record.state == GONE}
+        self._probe = {host for host, r in self.hosts.items() if r.state in (GONE, MOVED)}
+        # Each site's official addresses: seeded by settings, learnt from its mirrors.txt.
+        self.mirrors: dict[str, list[str]] = {
+            host: list(record.mirrors) for host, record in self.hosts.items() if record.mirrors
+        }
+        for host, hosts in crawler.settings.getdict("ONIONLAB_MIRRORS").items():
+            self.learn_mirrors(host, hosts)
 
     def _load_history(self) -> dict[str, HostRecord]:
         if self.path is None or not self.path.exists():
@@ -145,7 +171,7 @@ class LivenessRegistry:
 
     def is_gone(self, host: str) -> bool:
         record = self.hosts.get(host)
-        if record is None or record.state != GONE:
+        if record is None or record.state not in (GONE, MOVED):
             return False
         if host in self._probe:
             self._probe.discard(host)
@@ -158,11 +184,12 @@ class LivenessRegistry:
         record.last_seen = record.last_attempt
         record.responses += 1
         record.consecutive_failures = 0
-        if record.state == GONE:
-            logger.warning("site %s answers again after it was declared gone", host)
+        if record.state in (GONE, MOVED):
+            logger.warning("site %s answers again after it was declared %s", host, record.state)
             self.stats.inc_value(f"{STATS}/returned")
         record.state = UP
         record.gone_at = None
+        record.moved_to = None
 
     def failed(self, host: str, kind: str) -> None:
         record = self._record(host)
@@ -172,16 +199,58 @@ class LivenessRegistry:
         # "Answered earlier in the crawl": this run, or an earlier run of a resumed crawl.
         answered_before = record.last_seen is not None
         if (
-            record.state != GONE
+            record.state not in (GONE, MOVED)
             and answered_before
             and self.gone_after > 0
             and record.consecutive_failures >= self.gone_after
         ):
             self._declare_gone(host, record, kind)
 
+    def learn_mirrors(self, host: str, hosts: list[str] | tuple[str, ...]) -> None:
+        """Record ``hosts`` as official addresses of the site at ``host`` (its mirror list)."""
+        known = self.mirrors.setdefault(host, [])
+        for mirror in hosts:
+            mirror = mirror.lower()
+            if mirror != host and mirror not in known:
+                known.append(mirror)
+        if host in self.hosts:
+            self.hosts[host].mirrors = list(known)
+
+    def mirror_for(self, host: str) -> str | None:
+        """An official address of ``host``'s site to use instead, or None.
+
+        One that answers now comes first; one never tried is worth a try; a mirror that is
+        itself gone or failing is not.
+        """
+        best: tuple[int, str] | None = None
+        for mirror in self.mirrors.get(host, []):
+            record = self.hosts.get(mirror)
+            if record is None:
+                rank = 1
+            elif record.state == UP and record.consecutive_failures < self.gone_after:
+                rank = 0
+            else:
+                continue
+            if best is None or (rank, mirror) < best:
+                best = (rank, mirror)
+        return best[1] if best else None
+
     def _declare_gone(self, host: str, record: HostRecord, kind: str) -> None:
-        record.state = GONE
         record.gone_at = record.last_attempt
+        mirror = self.mirror_for(host)
+        if mirror is not None:
+            record.state, record.moved_to = MOVED, mirror
+            self.stats.inc_value(f"{STATS}/moved")
+            logger.error(
+                "SITE MOVED: %s stopped answering (%d failures in a row, last: %s); its "
+                "official mirror %s takes its remaining requests (same URLs, same pages).",
+                host,
+                record.consecutive_failures,
+                kind,
+                mirror,
+            )
+            return
+        record.state = GONE
         self.stats.inc_value(f"{STATS}/declared_gone")
         logger.error(
             "SITE GONE: %s disappeared mid-crawl — exit scam or seizure? It answered %d "
@@ -204,7 +273,7 @@ class LivenessRegistry:
         return {host: asdict(record) for host, record in sorted(self.hosts.items())}
 
     def counts(self) -> dict[str, int]:
-        counts = {UP: 0, DOWN: 0, GONE: 0}
+        counts = {UP: 0, DOWN: 0, GONE: 0, MOVED: 0}
         for record in self.hosts.values():
             counts[record.state] = counts.get(record.state, 0) + 1
         return counts
@@ -233,14 +302,28 @@ class LivenessMiddleware:
 
     def process_request(self, request: Request) -> None:
         host = _host(request)
-        if host is not None and self.registry.is_gone(host):
+        if host is None or not self.registry.is_gone(host):
+            return
+        mirror = None if request.meta.get(VIA) else self.registry.mirror_for(host)
+        if mirror is None:
             self.registry.skipped(host)
             raise SiteGone(host, request.url)
+        request.meta[VIA] = mirror  # the same URL, through the site's official mirror
+        request.headers[b"Host"] = mirror.encode("ascii")
+        self.registry.stats.inc_value(f"{STATS}/via_mirror")
 
     def process_response(self, request: Request, response: Response) -> Response:
         host = _host(request)
         if host is not None:
             self.registry.answered(host)
+            if getattr(response, "status", None) == 200 and is_mirror_list(response.url):
+                try:
+                    text = response.body.decode("utf-8", errors="replace")
+                except AttributeError:
+                    text = ""
+                self.registry.learn_mirrors(
+                    _url_host(request) or host, parse_mirror_list(text).hosts
+                )
         return response
 
     def process_exception(self, request: Request, exception: BaseException) -> None:

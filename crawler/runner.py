@@ -103,6 +103,8 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
     states = [str(entry.get("state")) for entry in hosts.values()]
     sites: dict[str, Any] = {s: states.count(s) for s in ("up", "down", "gone")}
     sites["gone_hosts"] = sorted(h for h, entry in hosts.items() if entry.get("state") == "gone")
+    moved = {h: e.get("moved_to") for h, e in sorted(hosts.items()) if e.get("state") == "moved"}
+    sites["moved"] = moved
     return {
         "run_dir": str(run.path),
         "pages": pages,

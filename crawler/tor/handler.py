@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 from twisted.web.iweb import IAgentEndpointFactory
 
+VIA = "onionlab_via"
+"""Request meta key: the onion host to connect to instead of the URL's (an official mirror
+of the site, see :mod:`crawler.liveness`); the URL, and so the page's identity, is kept."""
+
 
 class OutOfScope(IgnoreRequest):
     """A request the Tor layer refuses to send (a non-onion host, a bad URL)."""
@@ -73,16 +77,18 @@ class _SocksEndpointFactory:
         policy: IPolicyForHTTPS,
         timeout: float,
         isolate: bool,
+        via: str | None = None,
     ) -> None:
         self._socks = socks
         self._policy = policy
         self._timeout = timeout
         self._isolate = isolate
+        self._via = via
 
     def endpointForURI(self, uri: URI) -> IStreamClientEndpoint:
         from twisted.internet import reactor
 
-        host = uri.host.decode("ascii")
+        host = self._via or uri.host.decode("ascii")
         proxy = TCP4ClientEndpoint(reactor, self._socks[0], self._socks[1], timeout=self._timeout)
         # One circuit per onion host (IsolateSOCKSAuth): sites cannot be linked by circuit.
         username = host.encode("ascii") if self._isolate else None
@@ -108,7 +114,9 @@ class _SocksScrapyAgent(_ScrapyAgent):
     def _get_agent(self, request: Request, timeout: float) -> Agent:
         from twisted.internet import reactor
 
-        factory = _SocksEndpointFactory(self._socks, self._contextFactory, timeout, self._isolate)
+        factory = _SocksEndpointFactory(
+            self._socks, self._contextFactory, timeout, self._isolate, request.meta.get(VIA)
+        )
         return Agent.usingEndpointFactory(reactor, factory, pool=self._pool)
 
 
@@ -133,9 +141,11 @@ class TorDownloadHandler(HTTP11DownloadHandler):
         host = urlparse_cached(request).hostname or ""
         if not host:
             raise OutOfScope(f"no host in {request.url}")
-        if not self._allow_clearnet and not is_onion_host(host):
-            self._crawler.stats.inc_value("onionlab/refused/non_onion")
-            raise OutOfScope(f"refusing {host}: only .onion hosts go through the lab crawler")
+        via = request.meta.get(VIA)
+        for name in (host, via) if via else (host,):
+            if not self._allow_clearnet and not is_onion_host(name):
+                self._crawler.stats.inc_value("onionlab/refused/non_onion")
+                raise OutOfScope(f"refusing {name}: only .onion hosts go through the lab crawler")
         # SOCKS credentials live in the handshake; nothing proxy-related may reach the site.
         request.headers.pop(b"Proxy-Authorization", None)
         agent = _SocksScrapyAgent(

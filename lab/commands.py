@@ -165,6 +165,31 @@ def health(data_dir: Path | None) -> None:
     raise SystemExit(0 if healthy(default_lab_dir(data_dir)) else 1)
 
 
+@lab_group.command(name="restart-tor")
+@click.option(
+    "--down",
+    "down_for",
+    default=3.0,
+    show_default=True,
+    help="Seconds the client tor stays stopped before it starts again.",
+)
+@data_dir_option
+def restart_tor(down_for: float, data_dir: Path | None) -> None:
+    """Restart the lab's client tor under a running crawl (same SOCKS and control ports).
+
+    An exercise: a crawl should hold its requests while Tor is away and finish with
+    nothing lost. Exit 4 when no lab is running or tor does not come back.
+    """
+    from lab.tornet.network import TorNetworkError
+
+    _progress(f"stopping the client tor for {down_for:g} s")
+    try:
+        seconds = Lab().restart_tor(data_dir=default_lab_dir(data_dir), down_for=down_for)
+    except (LabError, TorNetworkError) as exc:
+        raise _lab_error(exc) from None
+    _progress(f"client tor bootstrapped again in {seconds:.1f} s")
+
+
 def _register_scam() -> None:
     from lab.admin import scam_command
 

@@ -223,6 +223,25 @@ class Lab:
         (lab_dir / "lab.json").rename(lab_dir / "lab.stopped.json")
         return True
 
+    def restart_tor(self, *, data_dir: Path, down_for: float = 0.0) -> float:
+        """Restart the lab's client tor (ports unchanged), recording its new pid in lab.json.
+
+        Returns the seconds it took to bootstrap again. For exercises and tests of a crawl
+        surviving a Tor restart.
+        """
+        lab_dir = Path(data_dir)
+        state = _read_state(lab_dir)
+        if state is None:
+            raise LabError(f"no lab is running in {lab_dir}; start one with `onionlab up`")
+        net = TorNetwork.attach(lab_dir / "tor", state["tor"])
+        try:
+            seconds = net.restart_client(down_for=down_for)
+        finally:
+            state["pids"]["tor"] = net.pids()
+            state["tor"] = net.state()
+            (lab_dir / "lab.json").write_text(json.dumps(state, indent=2) + "\n")
+        return seconds
+
     def status(self, *, data_dir: Path, timeout: float = 15.0) -> dict[str, Any]:
         """Which processes run and which services answer through Tor (bounded probes)."""
         lab_dir = Path(data_dir)

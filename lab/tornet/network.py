@@ -230,6 +230,24 @@ class TorNetwork:
             pids = ", ".join(str(proc.pid) for proc in survivors)
             raise TorNetworkError(f"tor processes survived SIGKILL: {pids}")
 
+    def restart_client(self, *, down_for: float = 0.0, timeout: float = 60.0) -> float:
+        """Stop the client tor (the one crawlers use), wait ``down_for`` s, start it again.
+
+        The same torrc, ports and data directory, so its SOCKS and control ports come back
+        where they were (a trainee's "Tor restarted under my crawl"). Returns the seconds
+        from the restart until the client had bootstrapped again.
+        """
+        client = self._node(CLIENT_NICK)
+        if client.process is not None and stop_processes([client.process], 10.0):
+            raise self._error(client, f"the client tor (pid {client.process.pid}) did not stop")
+        time.sleep(max(0.0, down_for))
+        started = time.monotonic()
+        client.process = launch_tor(
+            client.torrc, self.run_dir / "tor" / "torrc-defaults", client.log
+        )
+        self._wait_for_bootstrap(time.monotonic() + timeout)
+        return time.monotonic() - started
+
     # -- start-up phases -------------------------------------------------------------
 
     def _prepare(self) -> None:

@@ -120,8 +120,8 @@ def score_site(seed: int, name: str, tmp_path: Path) -> dict[str, Any]:
     scores = evaluate(run, truth)
     empty = {"precision": 1.0, "recall": 1.0, "found": 0, "correct": 0, "expected": 0}
     return {
-        kind: score["by_site"].get(name, empty) | {"fields": score.get("fields", {})}
-        for kind, score in scores.items()
+        kind: scores[kind]["by_site"].get(name, empty) | {"fields": scores[kind].get("fields", {})}
+        for kind in ("listings", "vendors", "pages")
     }
 
 

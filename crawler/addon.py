@@ -61,6 +61,9 @@ class OnionlabAddon:
         settings.set("TELNETCONSOLE_ENABLED", False, priority=LOCKED)
         pipelines = settings.getdict("ITEM_PIPELINES")
         pipelines["crawler.pipelines.rundir.RunDirPipeline"] = 800
+        # Off (NotConfigured) unless ES_URL / ONIONLAB_ES_URL is set; after the run dir: the
+        # spool it falls back on lives there.
+        pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500

@@ -19,6 +19,7 @@ from rich.table import Table
 from crawler import config
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugins import call_each, get_plugins
+from crawler.sinks.elastic.commands import index as index_command
 from crawler.siteprofiles import SiteProfiles
 
 err = Console(stderr=True)
@@ -545,6 +546,9 @@ def plugins_list(as_json: bool) -> None:
     err.print(table)
     for info in loaded.errors:
         err.print(f"{info.error}\n{info.traceback}", markup=False, style="red")
+
+
+cli.add_command(index_command)
 
 
 def main() -> None:

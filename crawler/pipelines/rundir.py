@@ -8,6 +8,7 @@ dropped silently.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,5 +59,7 @@ class RunDirPipeline:
 
     def record_failure(self, url: str, kind: str, message: str, **_: Any) -> None:
         if self._errors is not None:
-            self._errors.write(json.dumps({"url": url, "kind": kind, "message": message}) + "\n")
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            record = {"url": url, "kind": kind, "message": message, "at": at}
+            self._errors.write(json.dumps(record) + "\n")
             self._errors.flush()

@@ -1,0 +1,1 @@
+"""Where crawl results go besides the run directory (framework core): Elasticsearch."""

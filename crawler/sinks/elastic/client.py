@@ -1,0 +1,135 @@
+"""Where Elasticsearch is and how to log in: settings resolution and the client factory.
+
+Precedence, as everywhere in onionlab: flags (or Scrapy settings ``ES_*``) > environment
+(``ONIONLAB_ES_URL``, ``ONIONLAB_ES_USER``, ``ONIONLAB_ES_PASSWORD``, ``ONIONLAB_ES_API_KEY``,
+``ONIONLAB_ES_CA_CERT``) > the ``[elasticsearch]`` table of ``onionlab.toml`` (or the file
+``ONIONLAB_CONFIG`` names) > defaults. Secrets are never shown: :class:`ElasticSettings`
+hides them in its ``repr``. Depends on ``elasticsearch`` and the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+CONFIG_FILE = "onionlab.toml"
+CONFIG_TABLE = "elasticsearch"
+START_HINT = "start it with `docker compose up -d elasticsearch`, or set ONIONLAB_ES_URL"
+# setting name -> (environment variable, key in the [elasticsearch] table)
+FIELDS: dict[str, tuple[str, str]] = {
+    "url": ("ONIONLAB_ES_URL", "url"),
+    "user": ("ONIONLAB_ES_USER", "user"),
+    "password": ("ONIONLAB_ES_PASSWORD", "password"),
+    "api_key": ("ONIONLAB_ES_API_KEY", "api_key"),
+    "ca_cert": ("ONIONLAB_ES_CA_CERT", "ca_cert"),
+}
+
+
+class ElasticConfigError(ValueError):
+    """The Elasticsearch settings are unusable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ElasticSettings:
+    """How to reach one cluster. ``url`` empty means Elasticsearch is not configured."""
+
+    url: str = ""
+    user: str = ""
+    password: str = field(default="", repr=False)
+    api_key: str = field(default="", repr=False)
+    ca_cert: str = ""
+    request_timeout: float = 10.0
+    source: str = "defaults"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+    def describe(self) -> str:
+        """The URL and how it authenticates, for messages (never the secret itself)."""
+        auth = "API key" if self.api_key else f"user {self.user}" if self.user else "no auth"
+        return f"{self.url} ({auth}, from {self.source})"
+
+
+def _config_table(env: Mapping[str, str], cwd: Path | None) -> tuple[dict[str, Any], str]:
+    path = Path(env.get("ONIONLAB_CONFIG") or (cwd or Path.cwd()) / CONFIG_FILE).expanduser()
+    if not path.is_file():
+        return {}, ""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ElasticConfigError(f"cannot read {path}: {exc}") from exc
+    table = data.get(CONFIG_TABLE, {})
+    if not isinstance(table, Mapping):
+        raise ElasticConfigError(f"{path}: [{CONFIG_TABLE}] must be a table")
+    return dict(table), str(path)
+
+
+def resolve_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ElasticSettings:
+    """Merge flags > environment > ``onionlab.toml`` > defaults into one :class:`ElasticSettings`.
+
+    ``flags`` maps the names of :data:`FIELDS` (``url``, ``user``, …) to values; ``None`` or
+    ``""`` means "not given". ``source`` names where the URL came from.
+    """
+    env = os.environ if env is None else env
+    flags = flags or {}
+    table, table_path = _config_table(env, cwd)
+    values: dict[str, str] = {}
+    url_source = "defaults"
+    for name, (variable, key) in FIELDS.items():
+        for value, source in (
+            (flags.get(name), "flag"),
+            (env.get(variable), f"${variable}"),
+            (table.get(key), table_path),
+        ):
+            if value not in (None, ""):
+                values[name] = str(value)
+                if name == "url":
+                    url_source = source
+                break
+    if values.get("url") and not values["url"].startswith(("http://", "https://")):
+        raise ElasticConfigError(
+            f"not an Elasticsearch URL: {values['url']!r} (expected http(s)://host:port)"
+        )
+    if values.get("ca_cert") and not Path(values["ca_cert"]).expanduser().is_file():
+        raise ElasticConfigError(f"CA certificate not found: {values['ca_cert']}")
+    return ElasticSettings(**values, source=url_source)
+
+
+def scrapy_flags(settings: Any) -> dict[str, Any]:
+    """A crawl's ``ES_*`` / ``ONIONLAB_ES_*`` Scrapy settings, as :func:`resolve_settings` flags."""
+    flags: dict[str, Any] = {}
+    for name in FIELDS:
+        key = name.upper()
+        flags[name] = settings.get(f"ES_{key}") or settings.get(f"ONIONLAB_ES_{key}")
+    return flags
+
+
+def make_client(settings: ElasticSettings, **options: Any) -> Elasticsearch:
+    """An :class:`~elasticsearch.Elasticsearch` client for ``settings`` (no request sent yet).
+
+    ``options`` go to the client as they are (tests pass ``node_class``).
+    """
+    if not settings.configured:
+        raise ElasticConfigError(f"Elasticsearch is not configured: {START_HINT}")
+    kwargs: dict[str, Any] = {"request_timeout": settings.request_timeout}
+    if settings.api_key:
+        kwargs["api_key"] = settings.api_key
+    elif settings.user:
+        kwargs["basic_auth"] = (settings.user, settings.password)
+    if settings.ca_cert:
+        kwargs["ca_certs"] = str(Path(settings.ca_cert).expanduser())
+    kwargs.update(options)
+    return Elasticsearch(settings.url, **kwargs)

@@ -1,0 +1,107 @@
+"""Crawl events for the "crawl health" dashboard: page failures and per-site liveness.
+
+Two ECS ``event.action`` values go to the ``onionlab-crawl-events`` alias:
+``page_failed`` (one per URL and failure kind, from ``errors.ndjson`` or live from a crawl)
+and ``site_liveness`` (one per onion host and run, from ``sites.json``). Ids are
+deterministic, so loading a run twice updates the same documents. A plain aliased index,
+not a data stream: reloads must overwrite (data streams are append-only) and the test
+stand-in has no data streams. Depends on :mod:`crawler.items`, :mod:`crawler.sinks.elastic`
+siblings and the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.items import host_of, stable_id
+from crawler.sinks.elastic.bulk import Action
+from crawler.sinks.elastic.documents import RunInfo, iso_time, url_fields
+from crawler.sinks.elastic.templates import EVENTS_ALIAS, EVENTS_KIND
+
+DATASET = "onionlab.crawl"
+PAGE_FAILED, SITE_LIVENESS = "page_failed", "site_liveness"
+
+
+def failure_event(run: RunInfo, url: str, kind: str, message: str, at: str | None = None) -> Action:
+    """The event for one page that could not be fetched (``at``: when; default: run start)."""
+    doc = {
+        "@timestamp": iso_time(at or run.started_at),
+        "run_id": run.run_id,
+        "kind": EVENTS_KIND,
+        "site": host_of(url),
+        "url": url_fields(url),
+        "event": {
+            "kind": "event",
+            "category": ["web"],
+            "type": ["error"],
+            "action": PAGE_FAILED,
+            "outcome": "failure",
+            "dataset": DATASET,
+        },
+        "error": {"type": kind, "message": message},
+    }
+    return Action(EVENTS_ALIAS, stable_id(EVENTS_KIND, run.run_id, PAGE_FAILED, url, kind), doc)
+
+
+def liveness_event(run: RunInfo, host: str, record: dict[str, Any]) -> Action:
+    """The event for one host's entry of ``sites.json`` (see :mod:`crawler.liveness`)."""
+    failures = {str(k): int(v) for k, v in dict(record.get("failures") or {}).items()}
+    state = str(record.get("state", "down"))
+    liveness: dict[str, Any] = {
+        "state": state,
+        "responses": int(record.get("responses", 0)),
+        "failures": sum(failures.values()),
+        "consecutive_failures": int(record.get("consecutive_failures", 0)),
+        "failures_by_kind": failures,
+    }
+    for key in ("first_seen", "last_seen", "last_attempt", "gone_at"):
+        if record.get(key):
+            liveness[key] = iso_time(record[key])
+    when = record.get("last_attempt") or record.get("last_seen") or run.started_at
+    doc = {
+        "@timestamp": iso_time(when),
+        "run_id": run.run_id,
+        "kind": EVENTS_KIND,
+        "site": host,
+        "url": {"domain": host},
+        "event": {
+            "kind": "state",
+            "category": ["network"],
+            "type": ["info"],
+            "action": SITE_LIVENESS,
+            "outcome": "success" if state == "up" else "failure",
+            "dataset": DATASET,
+        },
+        "liveness": liveness,
+    }
+    return Action(EVENTS_ALIAS, stable_id(EVENTS_KIND, run.run_id, SITE_LIVENESS, host), doc)
+
+
+def run_events(run_dir: Path, run: RunInfo | None = None) -> Iterator[Action]:
+    """Every crawl event of a run directory: its ``errors.ndjson``, then its ``sites.json``."""
+    run = run or RunInfo.of_run_dir(run_dir)
+    errors = run_dir / "errors.ndjson"
+    if errors.exists():
+        with errors.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    entry = json.loads(line)
+                    yield failure_event(
+                        run,
+                        str(entry.get("url", "")),
+                        str(entry.get("kind", "error")),
+                        str(entry.get("message", "")),
+                        entry.get("at"),
+                    )
+    sites = run_dir / "sites.json"
+    if sites.exists():
+        for host, record in sorted(json.loads(sites.read_text(encoding="utf-8")).items()):
+            yield liveness_event(run, host, record)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

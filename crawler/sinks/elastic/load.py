@@ -1,0 +1,81 @@
+"""Loads a whole run directory into Elasticsearch: items, crawl events, then the spool.
+
+Idempotent (deterministic ids). The latest version of each item in ``items.ndjson`` wins
+over a spooled copy; spooled documents found nowhere else are sent as they are, rejected
+ones included (``load`` is the explicit retry). Whatever still fails goes back to the spool.
+Depends on :mod:`crawler.rundir` and the :mod:`crawler.sinks.elastic` siblings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elasticsearch import Elasticsearch
+
+from crawler.rundir import RunDir
+from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, BulkReport, index_actions
+from crawler.sinks.elastic.documents import RunInfo, to_es
+from crawler.sinks.elastic.events import run_events
+from crawler.sinks.elastic.spool import Spool
+
+
+@dataclass
+class LoadReport:
+    """What a load did: documents read and indexed per alias, failures, the spool after."""
+
+    read: Counter[str] = field(default_factory=Counter)
+    bulk: BulkReport = field(default_factory=BulkReport)
+    replayed: int = 0
+    spool: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "read": dict(sorted(self.read.items())),
+            "indexed": dict(sorted(self.bulk.indexed.items())),
+            "indexed_total": self.bulk.indexed_total,
+            "rejected": self.bulk.count(REJECTED),
+            "unavailable": self.bulk.count(UNAVAILABLE),
+            "replayed_from_spool": self.replayed,
+            "spool": dict(sorted(self.spool.items())),
+            "errors": sorted({f.error for f in self.bulk.failures})[:10],
+        }
+
+
+def item_actions(run_dir: RunDir, run: RunInfo) -> Iterator[Action]:
+    """Each item of ``items.ndjson`` once, in its latest version, as Elasticsearch documents."""
+    last: dict[tuple[str, str], int] = {}
+    for position, (action, _doc) in enumerate(run_dir.iter_docs()):
+        target = next(iter(action.values()))
+        last[(target["_index"], target["_id"])] = position
+    for position, (action, doc) in enumerate(run_dir.iter_docs()):
+        target = next(iter(action.values()))
+        key = (target["_index"], target["_id"])
+        if last[key] == position:
+            yield Action(key[0], key[1], to_es(doc, run))
+
+
+def load_run_dir(client: Elasticsearch, path: Path, *, chunk_size: int = 500) -> LoadReport:
+    """Index every item and event of the run in ``path``, then what only the spool holds."""
+    run = RunInfo.of_run_dir(path)
+    report = LoadReport()
+    seen: set[tuple[str, str]] = set()
+
+    def counted(actions: Iterator[Action]) -> Iterator[Action]:
+        for action in actions:
+            report.read[action.alias] += 1
+            seen.add((action.alias, action.id))
+            yield action
+
+    main = index_actions(client, counted(item_actions(RunDir(path), run)), chunk_size=chunk_size)
+    main.add(index_actions(client, counted(run_events(path, run)), chunk_size=chunk_size))
+    spool = Spool.of_run_dir(path)
+    replay = spool.replay(client, retry_rejected=True, skip=seen, chunk_size=chunk_size)
+    spool.append(main.failures)
+    report.replayed = replay.indexed_total
+    report.bulk = main
+    report.bulk.add(replay)
+    report.spool = spool.sizes()
+    return report

@@ -1,0 +1,124 @@
+"""Settings precedence and the ``onionlab index`` commands as a user runs them."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.cli import cli
+from crawler.sinks.elastic import commands
+from crawler.sinks.elastic.client import ElasticConfigError, make_client, resolve_settings
+from crawler.sinks.elastic.pipeline import ElasticsearchPipeline
+from tests.support.osmem import Osmem, PlainJsonNode, free_port
+
+
+def test_flags_beat_environment_beat_config_file(tmp_path: Path) -> None:
+    (tmp_path / "onionlab.toml").write_text(
+        '[elasticsearch]\nurl = "http://127.0.0.1:9201"\nuser = "fromfile"\npassword = "s3cret"\n'
+    )
+    env = {"ONIONLAB_ES_URL": "http://127.0.0.1:9202"}
+    from_file = resolve_settings(env={}, cwd=tmp_path)
+    assert (from_file.url, from_file.user, from_file.password) == (
+        "http://127.0.0.1:9201", "fromfile", "s3cret"
+    )  # fmt: skip
+    assert resolve_settings(env=env, cwd=tmp_path).url == "http://127.0.0.1:9202"
+    flagged = resolve_settings({"url": "http://127.0.0.1:9203"}, env=env, cwd=tmp_path)
+    assert flagged.url == "http://127.0.0.1:9203" and flagged.source == "flag"
+    assert flagged.user == "fromfile"  # fields fall through independently
+    assert "s3cret" not in repr(flagged) and "s3cret" not in flagged.describe()
+    assert not resolve_settings(env={}, cwd=tmp_path / "nowhere").configured
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"url": "127.0.0.1:9200"}, "not an Elasticsearch URL"),
+        ({"url": "http://x", "ca_cert": "/no/ca.crt"}, "CA certificate"),
+    ],
+)
+def test_unusable_settings_say_why(flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ElasticConfigError, match=message):
+        resolve_settings(flags, env={}, cwd=Path("/nonexistent"))
+
+
+def test_pipeline_is_off_without_a_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ONIONLAB_ES_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    crawler = get_crawler(settings_dict={"ONIONLAB_RUN_DIR": str(tmp_path)})
+    with pytest.raises(NotConfigured, match="ES_URL"):
+        ElasticsearchPipeline.from_crawler(crawler)
+    crawler = get_crawler(settings_dict={"ES_URL": "http://127.0.0.1:9"})
+    with pytest.raises(NotConfigured, match="run directory"):
+        ElasticsearchPipeline.from_crawler(crawler)
+
+
+@pytest.fixture
+def via_osmem(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands build their client through the test adapter (osmem answers 406 otherwise)."""
+    monkeypatch.setattr(
+        commands, "make_client", functools.partial(make_client, node_class=PlainJsonNode)
+    )
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["index", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_unreachable_cluster_is_one_clear_line_and_exit_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("ONIONLAB_ES_URL", url)
+    code, _, err = run("setup")
+    assert code == 5
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert url in line and "docker compose up -d elasticsearch" in line
+
+
+def test_setup_load_status_round_trip(
+    osmem: Osmem, known_run: Path, via_osmem: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONIONLAB_ES_URL", osmem.url)
+    code, out, _ = run("setup", "--json")
+    assert code == 0
+    assert {s["action"] for s in json.loads(out)["steps"]} == {"created"}
+    code, _, err = run("setup")
+    assert code == 0 and "0 created or updated" in err
+
+    code, out, _ = run("load", str(known_run), "--json")
+    assert code == 0
+    loaded = json.loads(out)
+    assert loaded["rejected"] == loaded["unavailable"] == 0
+    assert loaded["indexed"] == loaded["read"]
+
+    osmem.client().indices.refresh(index="onionlab-*")
+    code, out, _ = run("status", str(known_run), "--json")
+    assert code == 0
+    status = json.loads(out)
+    assert status["reachable"] is True and status["spools"] == {}
+    assert {
+        alias: entry["docs"] for alias, entry in status["aliases"].items() if entry["docs"]
+    } == {alias: n for alias, n in loaded["indexed"].items()}
+
+
+def test_load_says_what_was_not_indexed_and_exits_1(
+    osmem: Osmem, known_run: Path, via_osmem: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONIONLAB_ES_URL", osmem.url)
+    items = known_run / "items.ndjson"
+    lines = items.read_text().splitlines()
+    first_listing = next(i for i, line in enumerate(lines) if '"kind": "listing"' in line)
+    doc = json.loads(lines[first_listing]) | {"price_usd": "ask me"}
+    lines[first_listing] = json.dumps(doc)
+    items.write_text("\n".join(lines) + "\n")
+
+    code, out, err = run("load", str(known_run))
+    assert code == 1
+    assert "1 rejected" in err and "price_usd" in err and "spool.ndjson" in err
+    code, out, _ = run("status", str(known_run), "--json")
+    assert json.loads(out)["spools"] == {str(known_run): {"rejected": 1}}

@@ -1,0 +1,96 @@
+"""Elasticsearch goes down mid-crawl and comes back: nothing lost, nothing duplicated.
+
+A real Scrapy crawl (in a subprocess: one reactor per process) feeds the run-directory and
+Elasticsearch pipelines; the test stops osmem-server after the first phase and restarts it
+on the same port after the second. osmem-server keeps data in memory, so its restart loses
+what phase 1 indexed (a real cluster would keep it): the spool replay must bring phase 2,
+and ``index load`` the whole run, with every document exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from crawler.sinks.elastic import provision
+from crawler.sinks.elastic.bulk import REJECTED
+from crawler.sinks.elastic.load import load_run_dir
+from crawler.sinks.elastic.spool import Spool
+from tests.support.es_crawl import PER_PHASE
+from tests.support.known_crawl import latest_docs
+from tests.support.osmem import Osmem
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def wait_until(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def listings(client: Elasticsearch) -> int:
+    client.indices.refresh(index="onionlab-listings")
+    return int(client.count(index="onionlab-listings")["count"])
+
+
+def test_cluster_down_mid_crawl_then_back(osmem: Osmem, tmp_path: Path) -> None:
+    client = osmem.client(max_retries=0, request_timeout=5)
+    assert provision.setup(client).ok
+    run_dir, control = tmp_path / "run", tmp_path / "control"
+    run_dir.mkdir()
+    control.mkdir()
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.es_crawl", str(run_dir), osmem.url, str(control)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: (control / "phase1").exists(), "phase 1")
+        wait_until(lambda: listings(client) == PER_PHASE, "phase 1 indexed")
+        osmem.stop()
+        (control / "stopped").write_text("")
+        wait_until(lambda: (control / "phase2").exists(), "phase 2 spooled")
+        assert Spool.of_run_dir(run_dir).sizes()["unavailable"] >= PER_PHASE
+        osmem.start()  # same port, empty: the stand-in keeps nothing across restarts
+        client = osmem.client(max_retries=0, request_timeout=5)
+        assert provision.setup(client).ok
+        (control / "restarted").write_text("")
+        out, err = crawl.communicate(timeout=120)
+    finally:
+        crawl.kill()
+    assert crawl.returncode == 0, err
+    stats = json.loads(out.strip().splitlines()[-1])
+
+    # Phase 2 went to the spool and came back by replay; one phase-3 item is refused for good.
+    assert stats["onionlab/es/spooled"] >= PER_PHASE
+    assert stats["onionlab/es/rejected"] == 1
+    assert stats["onionlab/es/replayed"] == stats["onionlab/es/spooled"] - 1
+    spool = Spool.of_run_dir(run_dir)
+    [kept] = spool.entries()
+    assert kept.reason == REJECTED and "price_usd" in kept.error
+    assert listings(client) == 2 * PER_PHASE - 1  # phases 2 and 3, each document once
+
+    report = load_run_dir(client, run_dir)  # what the restart lost comes back from the run
+    assert report.bulk.count(REJECTED) == 1 and report.bulk.indexed_total == 3 * PER_PHASE - 1
+    expected = {doc_id for (alias, doc_id) in latest_docs(run_dir) if alias == "onionlab-listings"}
+    assert len(expected) == 3 * PER_PHASE
+    assert listings(client) == len(expected) - 1
+    response = client.search(
+        index="onionlab-listings",
+        size=0,
+        aggs={"ids": {"terms": {"field": "listing_id", "size": 400}}},
+    )
+    assert {b["doc_count"] for b in response["aggregations"]["ids"]["buckets"]} == {1}
+    assert spool.sizes() == {REJECTED: 1}

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler import config
+from crawler.kibana.commands import kibana
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugins import call_each, get_plugins
 from crawler.sinks.elastic.commands import index as index_command
@@ -548,6 +549,7 @@ def plugins_list(as_json: bool) -> None:
         err.print(f"{info.error}\n{info.traceback}", markup=False, style="red")
 
 
+cli.add_command(kibana)
 cli.add_command(index_command)
 
 

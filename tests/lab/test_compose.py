@@ -1,11 +1,15 @@
 """The container files, checked without a Docker engine: docker-compose.yml and lab/Dockerfile.
 
 ``docker-compose.yml`` is validated by Debian's ``docker-compose`` (1.29, package
-``docker-compose``; ``config`` needs no daemon) and its normalised output is checked: the
-lab builds from ``lab/Dockerfile``, publishes nothing, runs the foreground command, has a
-healthcheck calling ``onionlab lab health``. Without the validator the test fails in CI
-(``$CI`` set) and is skipped elsewhere. ``lab/Dockerfile`` and ``.dockerignore`` get a
-small static check (instructions, base image, non-root user, no piped installers).
+``docker-compose``; ``config`` needs no daemon) with ``--env-file .env.example``, and its
+normalised output is checked: the lab builds from ``lab/Dockerfile``, publishes nothing,
+runs the foreground command, has a healthcheck calling ``onionlab lab health``; the whole
+stack (setup, Elasticsearch, Kibana, provision, crawler) publishes only on 127.0.0.1, every
+long-running service has a healthcheck, every dependency waits for health or a successful
+exit, secrets come only from ``.env`` (placeholders in ``.env.example``), and neither the
+lab nor the crawler has a route out. Without the validator the test fails in CI (``$CI``
+set) and is skipped elsewhere. ``lab/Dockerfile`` and ``.dockerignore`` get a small static
+check (instructions, base image, non-root user, no piped installers).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
+ENV_EXAMPLE = REPO / ".env.example"
 DOCKERFILE = REPO / "lab" / "Dockerfile"
 FOREGROUND = ["up", "--foreground", "--data-dir", "/data"]
 HEALTH = ["onionlab", "lab", "health", "--data-dir", "/data"]
@@ -48,15 +53,43 @@ def _validator() -> str:
     return found
 
 
-def _compose(validator: str, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _compose(
+    validator: str, path: Path, *args: str, env_file: Path = ENV_EXAMPLE
+) -> subprocess.CompletedProcess[str]:
+    # Only the placeholders of .env.example: nothing from the caller's environment leaks in.
+    environ = {k: v for k, v in os.environ.items() if k not in _env_example()}
     return subprocess.run(
-        [validator, "--project-directory", str(path.parent), "-f", str(path), *args],
+        [
+            *(validator, "--project-directory", str(path.parent)),
+            *("--env-file", str(env_file), "-f", str(path), *args),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=path.parent,
-        env={**os.environ, "COMPOSE_PROJECT_NAME": "onionlab-test"},
+        env={**environ, "COMPOSE_PROJECT_NAME": "onionlab-test"},
     )
+
+
+def _env_example() -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _yaml_as_json(validator: str, text: str) -> Any:
+    converted = subprocess.run(
+        [_yaml_interpreter(validator), "-c", TO_JSON],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert converted.returncode == 0, converted.stderr
+    return json.loads(converted.stdout)
 
 
 def _yaml_interpreter(validator: str) -> str:
@@ -80,15 +113,7 @@ def config() -> dict[str, Any]:
     assert quiet.returncode == 0, f"docker-compose rejects docker-compose.yml:\n{quiet.stderr}"
     shown = _compose(validator, COMPOSE, "config")
     assert shown.returncode == 0, shown.stderr
-    converted = subprocess.run(
-        [_yaml_interpreter(validator), "-c", TO_JSON],
-        input=shown.stdout,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert converted.returncode == 0, converted.stderr
-    return json.loads(converted.stdout)
+    return _yaml_as_json(validator, shown.stdout)
 
 
 def test_the_validator_catches_mistakes(tmp_path: Path) -> None:
@@ -157,6 +182,155 @@ def test_crawler_style_services_share_the_lab_network(config: dict[str, Any]) ->
         mode = service.get("network_mode", "")
         if mode.startswith("service:"):
             assert mode == "service:lab", f"{name}: {mode}"
+
+
+# -- the whole stack: Elasticsearch, Kibana, provisioning, crawler -----------------------
+
+ONE_SHOT = {"setup", "provision", "crawler"}  # run to completion; the rest keep running
+SECRETS = re.compile(r"PASSWORD|ENCRYPTIONKEY|ENCRYPTION_KEY|SECRET|TOKEN|API_KEY")
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """``{target: (source, read_only)}``; docker-compose 1.29 prints short ``src:dst:mode``."""
+    found = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, str):
+            source, target, *mode = volume.split(":")
+            found[target] = (source, mode == ["ro"])
+        else:
+            found[volume["target"]] = (volume["source"], volume.get("read_only") is True)
+    return found
+
+
+def test_the_stack_has_its_services(config: dict[str, Any]) -> None:
+    assert set(config["services"]) == {*ONE_SHOT, "elasticsearch", "kibana", "lab"}
+    version = _env_example()["STACK_VERSION"]
+    for name, image in (("elasticsearch", "elasticsearch"), ("kibana", "kibana")):
+        assert config["services"][name]["image"] == f"docker.elastic.co/{image}/{image}:{version}"
+
+
+def test_stack_version_matches_the_kibana_objects() -> None:
+    from crawler.kibana.bundle import KIBANA_VERSION
+
+    assert _env_example()["STACK_VERSION"].startswith(f"{KIBANA_VERSION}.")
+
+
+def test_every_long_running_service_has_a_healthcheck(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
+        if name in ONE_SHOT:
+            assert service.get("restart", "no") == "no", f"{name} is one-shot: no restart"
+            continue
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_every_dependency_waits_for_health_or_success(config: dict[str, Any]) -> None:
+    services = config["services"]
+    for name, service in services.items():
+        for target, rule in (service.get("depends_on") or {}).items():
+            condition = rule["condition"]
+            if condition == "service_healthy":
+                assert services[target].get("healthcheck"), f"{name} → {target}"
+            else:
+                assert condition == "service_completed_successfully", f"{name} → {target}"
+                assert target in ONE_SHOT, f"{name} waits for {target} to exit: it never does"
+    assert services["provision"]["depends_on"]["kibana"]["condition"] == "service_healthy"
+    crawler = services["crawler"]["depends_on"]
+    assert crawler["provision"]["condition"] == "service_completed_successfully"
+    assert crawler["lab"]["condition"] == "service_healthy"
+
+
+def test_provision_sets_up_indices_then_kibana(config: dict[str, Any]) -> None:
+    provision = config["services"]["provision"]
+    script = " ".join(provision["entrypoint"] + provision["command"])
+    assert script.index("onionlab index setup") < script.index("onionlab kibana setup")
+    assert "&&" in script  # no Kibana import after a failed index setup
+    source, read_only = _mounts(provision)[provision["environment"]["ONIONLAB_KIBANA_OBJECTS"]]
+    assert Path(source).resolve() == REPO / "kibana" / "objects"
+    assert read_only
+
+
+def test_onionlab_services_use_the_lab_image_unprivileged(config: dict[str, Any]) -> None:
+    services = config["services"]
+    for name in ("provision", "crawler"):
+        service = services[name]
+        assert service["image"] == services["lab"]["image"]
+        assert service.get("pull_policy") == "never", f"{name} would pull the lab image"
+        assert service["cap_drop"] == ["ALL"] and service.get("read_only") is True
+        assert str(service["user"]).split(":")[0] not in ("0", "root")
+
+
+def test_the_crawler_reaches_tor_and_elasticsearch_but_nothing_else(
+    config: dict[str, Any],
+) -> None:
+    services, networks = config["services"], config.get("networks") or {}
+    crawler = services["crawler"]
+    assert crawler["network_mode"] == "service:lab"
+    assert crawler["environment"]["ONIONLAB_ES_URL"] == "https://elasticsearch:9200"
+    lab_networks = list(services["lab"].get("networks") or [])
+    assert lab_networks and all(networks[n].get("internal") is True for n in lab_networks)
+    # Every peer on the lab's networks: the lab itself and Elasticsearch (no proxy, no router).
+    peers = {
+        name
+        for name, service in services.items()
+        if set(service.get("networks") or []) & set(lab_networks)
+    }
+    assert peers == {"lab", "elasticsearch"}
+    assert "ports" not in crawler and "expose" not in crawler
+
+
+def test_the_stack_reads_every_secret_from_the_env_file(config: dict[str, Any]) -> None:
+    placeholders = {k: v for k, v in _env_example().items() if SECRETS.search(k)}
+    assert set(placeholders) >= {"ELASTIC_PASSWORD", "KIBANA_PASSWORD", "ONIONLAB_ES_PASSWORD"}
+    for key, value in placeholders.items():
+        assert value.startswith("change-me"), f".env.example: {key} is not a placeholder"
+    raw = _yaml_as_json(_validator(), COMPOSE.read_text())
+    for name, service in raw["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRETS.search(key.upper().replace(".", "_")):
+                assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", str(value)), f"{name}: {key}"
+    # ... and the normalised config carries exactly the placeholders.
+    secrets = {
+        value
+        for service in config["services"].values()
+        for key, value in (service.get("environment") or {}).items()
+        if SECRETS.search(key.upper().replace(".", "_"))
+    }
+    assert secrets and secrets <= set(placeholders.values())
+
+
+def test_without_an_env_file_the_stack_names_the_missing_secret(tmp_path: Path) -> None:
+    empty = tmp_path / ".env"
+    empty.write_text("STACK_VERSION=8.19.0\n")
+    result = _compose(_validator(), COMPOSE, "config", "-q", env_file=empty)
+    assert result.returncode != 0
+    assert "PASSWORD in .env" in result.stderr
+
+
+def test_elasticsearch_is_secured_and_kibana_trusts_its_ca(config: dict[str, Any]) -> None:
+    services = config["services"]
+    es = services["elasticsearch"]["environment"]
+    assert es["xpack.security.enabled"] == "true"
+    assert es["xpack.security.http.ssl.enabled"] == "true"
+    assert es["discovery.type"] == "single-node"
+    assert services["elasticsearch"].get("mem_limit")
+    kibana = services["kibana"]["environment"]
+    assert kibana["ELASTICSEARCH_HOSTS"].startswith("https://")
+    assert kibana["ELASTICSEARCH_USERNAME"] == "kibana_system"
+    assert kibana["ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES"].endswith("ca/ca.crt")
+    check = " ".join(services["elasticsearch"]["healthcheck"]["test"])
+    assert "curl" in check and "--cacert" in check and "https://" in check
+
+
+def test_the_setup_script_exists_and_parses(config: dict[str, Any]) -> None:
+    setup = config["services"]["setup"]
+    (target,) = [t for t in setup["command"] if t in _mounts(setup)]
+    source, read_only = _mounts(setup)[target]
+    assert Path(source).is_file() and read_only
+    syntax = subprocess.run(["bash", "-n", source], capture_output=True, timeout=30)
+    assert syntax.returncode == 0, syntax.stderr
+    text = Path(source).read_text()
+    assert "elasticsearch-certutil" in text and "kibana_system/_password" in text
 
 
 # -- lab/Dockerfile ----------------------------------------------------------------------

@@ -1,0 +1,191 @@
+"""``onionlab kibana``: bundle the saved objects, wait for Kibana, import them.
+
+CLI layer over :mod:`crawler.kibana.bundle` and :mod:`crawler.kibana.client`; registered
+in :mod:`crawler.cli` with one ``add_command``. Settings: flags, else environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from crawler.kibana.bundle import BundleError, build
+from crawler.kibana.client import KibanaClient, KibanaError, KibanaNotReady
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
+
+EXIT_NOT_READY = 5
+EXIT_CODES = f"""\b
+Exit codes:
+  0  every object imported (or the bundle was written)
+  1  the bundle is invalid, or Kibana refused the import or some objects (each is listed)
+  2  wrong usage
+  {EXIT_NOT_READY}  Kibana did not answer as available within --wait seconds
+"""
+# The repository's kibana/objects/ (a source checkout); containers pass
+# ONIONLAB_KIBANA_OBJECTS or --objects instead.
+DEFAULT_OBJECTS = Path(__file__).resolve().parents[2] / "kibana" / "objects"
+
+
+class KibanaCommandError(click.ClickException):
+    """A failure shown as ``error:`` lines, with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        for line in self.format_message().splitlines():
+            err.print(Text.assemble(("error: ", "bold red"), line))
+
+
+objects_option = click.option(
+    "--objects",
+    "objects_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ONIONLAB_KIBANA_OBJECTS",
+    default=DEFAULT_OBJECTS,
+    show_default="kibana/objects of this checkout, or $ONIONLAB_KIBANA_OBJECTS",
+    help="Directory of saved-object JSON files (one object per file).",
+)
+
+
+def _bundle(objects_dir: Path) -> bytes:
+    try:
+        return build(objects_dir)
+    except BundleError as exc:
+        raise KibanaCommandError("\n".join(["invalid saved objects:", *exc.problems])) from exc
+
+
+@click.group(epilog=EXIT_CODES)
+def kibana() -> None:
+    """Kibana as code: the onionlab data views, searches, visualisations and dashboards.
+
+    \b
+    The saved objects live as JSON files in kibana/objects/ (see docs/kibana.md):
+      onionlab kibana bundle --out onionlab.ndjson   write the import file
+      onionlab kibana setup                          wait for Kibana, then import them
+    """
+
+
+@kibana.command()
+@objects_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    show_default="stdout",
+    help="Where to write the NDJSON bundle.",
+)
+def bundle(objects_dir: Path, out: Path) -> None:
+    """Validate the saved objects and write them as one NDJSON file.
+
+    The file imports in Kibana (Stack Management → Saved objects → Import) exactly like
+    `onionlab kibana setup` does it. The same files always give the same bytes.
+    """
+    data = _bundle(objects_dir)
+    if str(out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    out.write_bytes(data)
+    err.print(f"wrote {len(data.splitlines())} saved objects to {out}", markup=False)
+
+
+@kibana.command()
+@objects_option
+@click.option(
+    "--url",
+    envvar="ONIONLAB_KIBANA_URL",
+    default="http://127.0.0.1:5601",
+    show_default=True,
+    help="Kibana's base URL [env: ONIONLAB_KIBANA_URL].",
+)
+@click.option(
+    "--user", envvar="ONIONLAB_KIBANA_USER", help="Basic-auth user [env: ONIONLAB_KIBANA_USER]."
+)
+@click.option(
+    "--password",
+    envvar="ONIONLAB_KIBANA_PASSWORD",
+    help="Prefer the environment: flags show in the process list [env: ONIONLAB_KIBANA_PASSWORD].",
+)
+@click.option(
+    "--ca-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="ONIONLAB_CA_CERT",
+    help="CA certificate for an https:// Kibana [env: ONIONLAB_CA_CERT].",
+)
+@click.option("--space", help="Import into this Kibana space instead of the default one.")
+@click.option(
+    "--wait",
+    "max_wait",
+    type=click.FloatRange(min=0),
+    default=300.0,
+    show_default=True,
+    help="Seconds to wait for Kibana to report itself available.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.01),
+    default=5.0,
+    show_default=True,
+    help="Seconds between two status checks while waiting.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the import result as JSON.")
+def setup(
+    objects_dir: Path,
+    url: str,
+    user: str | None,
+    password: str | None,
+    ca_cert: Path | None,
+    space: str | None,
+    max_wait: float,
+    interval: float,
+    as_json: bool,
+) -> None:
+    """Wait until Kibana is available, then import every saved object (overwriting).
+
+    Idempotent: run it again after editing kibana/objects/. Every object Kibana refuses
+    is listed with its reason, and the exit code is then 1.
+    """
+    data = _bundle(objects_dir)
+    try:
+        client = KibanaClient(
+            url, user=user, password=password, ca_cert=ca_cert, space=space or None
+        )
+    except ValueError as exc:
+        raise KibanaCommandError(str(exc), 2) from exc
+    try:
+        waited = client.wait_until_ready(
+            max_wait, interval=interval, report=lambda line: err.print(line, markup=False)
+        )
+        if waited >= 1:
+            err.print(f"Kibana at {url} is available after {waited:.0f} s", markup=False)
+        result = client.import_objects(data, overwrite=True)
+    except KibanaNotReady as exc:
+        raise KibanaCommandError(str(exc), EXIT_NOT_READY) from exc
+    except KibanaError as exc:
+        raise KibanaCommandError(str(exc)) from exc
+    if as_json:
+        summary = {
+            "success": result.success,
+            "successCount": result.success_count,
+            "errors": result.errors,
+        }
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    total = len(data.splitlines())
+    if not result.success or result.errors:
+        lines = result.error_lines() or ["Kibana reported success: false without errors"]
+        raise KibanaCommandError(
+            "\n".join([f"imported {result.success_count} of {total} saved objects", *lines])
+        )
+    err.print(
+        f"imported {result.success_count} of {total} saved objects into Kibana at {url}",
+        markup=False,
+    )

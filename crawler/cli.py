@@ -19,6 +19,7 @@ from rich.table import Table
 from crawler import config
 from crawler.kibana.commands import kibana
 from crawler.labstate import LabNotRunning, LabState, load_truth
+from crawler.plugin_commands import extract_command, plugins_new, plugins_test
 from crawler.plugins import call_each, get_plugins
 from crawler.sinks.elastic.commands import index as index_command
 from crawler.siteprofiles import SiteProfiles
@@ -526,7 +527,7 @@ def sites(file: Path, data_dir: Path | None, as_json: bool) -> None:
 
 @cli.group()
 def plugins() -> None:
-    """Inspect the installed plugins."""
+    """Inspect, write and test plugins."""
 
 
 @plugins.command(name="list")
@@ -551,6 +552,9 @@ def plugins_list(as_json: bool) -> None:
 
 cli.add_command(kibana)
 cli.add_command(index_command)
+cli.add_command(extract_command)
+plugins.add_command(plugins_new)
+plugins.add_command(plugins_test)
 
 
 def main() -> None:

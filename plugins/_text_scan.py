@@ -1,0 +1,197 @@
+"""Finds identifier-shaped strings in what a page shows, undoing common obfuscations.
+
+A private helper of the built-in identifier plugins (crypto addresses, onions, …), generic
+so any of them can reuse it: the visible text of an HTML or plain-text response, cleaned of
+zero-width characters, then searched three ways — as shown, with line breaks inside a token
+rejoined (an address wrapped or split over ``<br>``/``<span>``), and with Cyrillic
+homoglyphs in Latin tokens folded. Matches of the two de-obfuscated views say how they were
+found, so a caller can demand a checksum before trusting them. Depends on Scrapy (and the
+lxml tree under its selectors) only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from scrapy.http import HtmlResponse, TextResponse
+
+SHOWN = ""
+"""``Match.obfuscation`` of a match found in the text as shown."""
+LINE_BREAK = "line-break"
+"""``Match.obfuscation`` of a match found only after rejoining a token split across lines."""
+HOMOGLYPH = "homoglyph"
+"""``Match.obfuscation`` of a match found only after folding Cyrillic look-alike letters."""
+
+# The text nodes a reader sees: not those of scripts, styles or inert templates.
+_VISIBLE_TEXT = "//text()[not(ancestor::script or ancestor::style or ancestor::template)]"
+_PAGE_TEXT: weakref.WeakKeyDictionary[TextResponse, str] = weakref.WeakKeyDictionary()
+_LINKS = "//a/@href | //area/@href"
+# Invisible characters sometimes put inside identifiers to defeat copy/paste and regexes.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f"), " ")
+_BROKEN_TOKENS = re.compile(r"[0-9A-Za-z]+(?:[ \t]*\n\s*[0-9A-Za-z]+)+")
+_PIECE = re.compile(r"[0-9A-Za-z]+")
+# Rejoined runs are tried between these lengths: from the shortest identifier worth rebuilding
+# to more than the longest (a Monero integrated address has 106 characters).
+_MIN_REJOINED, _MAX_REJOINED = 16, 128
+_REJOINED_CONTEXT = 100  # text kept either side of a rejoined match (for context and labels)
+_WHITESPACE = re.compile(r"\s+")
+# Cyrillic letters drawn like Latin ones (upper and lower case), folded to the Latin letter.
+_HOMOGLYPHS = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈаеорсухѕіјԁһӏ",
+    "ABEKMHOPCTYXSIJaeopcyxsijdhl",
+)
+_CYRILLIC = re.compile(r"[\u0400-\u052f]")
+# A token of Latin letters/digits and Cyrillic letters that holds both.
+_MIXED_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z\u0400-\u052f])(?=[\u0400-\u052f]*[0-9A-Za-z])(?=[0-9A-Za-z]*[\u0400-\u052f])"
+    r"[0-9A-Za-z\u0400-\u052f]+"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One match of a pattern in one view of a page's text.
+
+    ``text`` is the view it was found in and ``start``/``end`` its span there;
+    ``obfuscation`` is :data:`SHOWN`, :data:`LINE_BREAK` or :data:`HOMOGLYPH`.
+    """
+
+    value: str
+    text: str
+    start: int
+    end: int
+    obfuscation: str = SHOWN
+
+    def context(self, width: int = 40) -> str:
+        """The match with up to ``width`` characters either side, whitespace collapsed."""
+        snippet = self.text[max(0, self.start - width) : self.end + width]
+        return _WHITESPACE.sub(" ", snippet).strip()
+
+
+def clean(text: str) -> str:
+    """``text`` without invisible characters and with no-break spaces as plain spaces."""
+    return text.translate(_INVISIBLE).translate(_SPACES)
+
+
+def page_text(response: TextResponse) -> str:
+    """What ``response`` shows as text: HTML text nodes one per line, or a plain-text body.
+
+    Built once per response: every identifier plugin reads the same page.
+    """
+    text = _PAGE_TEXT.get(response)
+    if text is None:
+        if isinstance(response, HtmlResponse):
+            text = clean("\n".join(response.selector.root.xpath(_VISIBLE_TEXT)))
+        else:
+            text = clean(response.text)
+        _PAGE_TEXT[response] = text
+    return text
+
+
+def link_targets(response: TextResponse) -> list[str]:
+    """The targets of the page's links (``<a href>``, ``<area href>``); none for plain text."""
+    if not isinstance(response, HtmlResponse):
+        return []
+    return [str(href).strip() for href in response.selector.root.xpath(_LINKS)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rejoined:
+    """The runs of a text's letter/digit pieces that line breaks cut, rejoined.
+
+    ``runs`` holds ``(start, end, joined)``: the span in the text and the pieces without the
+    breaks. ``probes`` holds every ``joined`` between the characters around its run (for a
+    pattern's look-arounds), one per line, so one regex pass searches them all;
+    ``offsets[k]`` is where run ``k``'s ``joined`` starts in ``probes``.
+    """
+
+    runs: tuple[tuple[int, int, str], ...]
+    probes: str
+    offsets: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _rejoined_runs(text: str) -> _Rejoined:
+    """Every run of consecutive pieces (not only whole chains, so two addresses on adjacent
+    lines stay two addresses). Cached: each identifier plugin scans the same text.
+    """
+    runs: list[tuple[int, int, str]] = []
+    probes: list[str] = []
+    offsets: list[int] = []
+    size = 0
+    for chain in _BROKEN_TOKENS.finditer(text):
+        pieces = list(_PIECE.finditer(text, chain.start(), chain.end()))
+        for i, first in enumerate(pieces):
+            joined = first.group()
+            for last in pieces[i + 1 :]:
+                joined += last.group()
+                if len(joined) > _MAX_REJOINED:
+                    break
+                if len(joined) < _MIN_REJOINED:
+                    continue
+                start, end = first.start(), last.end()
+                before, after = text[max(0, start - 1) : start], text[end : end + 1]
+                runs.append((start, end, joined))
+                offsets.append(size + len(before))
+                probes.append(before + joined + after)
+                size += len(probes[-1]) + 1
+    return _Rejoined(tuple(runs), "\n".join(probes), tuple(offsets))
+
+
+def _rejoined(pattern: re.Pattern[str], text: str, group: int) -> Iterator[Match]:
+    """Matches that lie inside a rejoined run (see :class:`_Rejoined`)."""
+    rejoined = _rejoined_runs(text)
+    for found in pattern.finditer(rejoined.probes):
+        k = bisect.bisect_right(rejoined.offsets, found.start(group)) - 1
+        start, end, joined = rejoined.runs[k]
+        offset = found.start(group) - rejoined.offsets[k]
+        value = found.group(group)
+        if offset < 0 or offset + len(value) > len(joined):
+            continue  # it takes in a character around the run
+        before = text[max(0, start - _REJOINED_CONTEXT) : start]
+        view = before + joined + text[end : end + _REJOINED_CONTEXT]
+        at = len(before) + offset
+        yield Match(value, view, at, at + len(value), LINE_BREAK)
+
+
+@functools.lru_cache(maxsize=8)
+def folded(text: str) -> str:
+    """``text`` with Cyrillic look-alikes made Latin inside tokens that also hold Latin/digits.
+
+    Russian words are left alone; a character-for-character mapping keeps every offset.
+    """
+    return _MIXED_TOKEN.sub(lambda token: token.group().translate(_HOMOGLYPHS), text)
+
+
+def scan(pattern: re.Pattern[str], text: str, group: int = 0) -> Iterator[Match]:
+    """Every match of ``pattern`` in ``text``, then those only de-obfuscation reveals.
+
+    ``group`` names the pattern group that is the value. A value found as shown is not
+    repeated from another view. The pattern should bound its matches with look-arounds:
+    a rejoined match is searched between the characters around the rejoined pieces.
+    """
+    seen: set[str] = set()
+    views: list[Iterator[Match]] = [_matches(pattern, text, group)]
+    if "\n" in text:
+        views.append(_rejoined(pattern, text, group))
+    if _CYRILLIC.search(text):
+        views.append(_matches(pattern, folded(text), group, HOMOGLYPH))
+    for view in views:
+        for match in view:
+            if match.obfuscation and match.value in seen:
+                continue
+            seen.add(match.value)
+            yield match
+
+
+def _matches(
+    pattern: re.Pattern[str], text: str, group: int, obfuscation: str = SHOWN
+) -> Iterator[Match]:
+    for found in pattern.finditer(text):
+        yield Match(found.group(group), text, found.start(group), found.end(group), obfuscation)

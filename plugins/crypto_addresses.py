@@ -1,0 +1,222 @@
+"""Extracts cryptocurrency addresses (BTC, LTC, XMR, ETH, TRX) that pass their checksums.
+
+An instructor's plugin like any other: it uses only ``crawler.hookimpl``, the item types and
+maintained libraries (``base58`` for Base58Check, ``bip-utils`` for segwit Bech32/Bech32m
+and Monero addresses, ``eth-utils`` for EIP-55). It reads every HTML or plain-text page
+(the text shown, through :mod:`plugins._text_scan`) and returns one
+:class:`~crawler.items.Entity` per address and page, with ``extra["format"]``:
+
+* ``btc``: ``p2pkh`` (``1…``), ``p2sh`` (``3…``), ``p2wpkh``/``p2wsh`` (``bc1q…``, Bech32,
+  witness v0) and ``p2tr``/``witness-vN`` (``bc1p…``…, Bech32m, v1+); mainnet only;
+* ``ltc``: ``p2pkh`` (``L…``), ``p2sh`` (``M…``, or a ``3…`` labelled Litecoin),
+  ``p2wpkh``/``p2wsh`` (``ltc1…``);
+* ``xmr``: ``standard`` (``4…``), ``subaddress`` (``8…``), ``integrated`` (``4…``, 106 chars),
+  Monero's block Base58 with a Keccak-256 checksum and valid ed25519 keys;
+* ``eth``: returned in EIP-55 form; ``format`` says how it was written (``eip55`` for a
+  correct mixed-case checksum, ``lowercase``/``uppercase`` for unchecksummed forms; a wrong
+  mixed-case checksum is rejected);
+* ``trx``: ``base58check`` (``T…``, version byte 0x41).
+
+A ``3…`` address is both Bitcoin P2SH and Litecoin's deprecated P2SH form. It is Bitcoin
+(by far the common case, and the lab's) unless the nearest Bitcoin or Litecoin label in the
+80 characters before it, written after the previous address, names Litecoin ("LTC: 3…");
+``extra["ambiguous"]`` marks it either way. Addresses found only after
+undoing an obfuscation (a line break inside the address, Cyrillic look-alike letters) must
+carry a real checksum (an unchecksummed ETH address does not) and have
+``extra["obfuscation"]`` set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import base58
+from bip_utils import (
+    Base58XmrDecoder,
+    Bech32ChecksumError,
+    CoinsConf,
+    SegwitBech32Decoder,
+    XmrAddrDecoder,
+    XmrIntegratedAddrDecoder,
+)
+from eth_utils import is_checksum_address, to_checksum_address
+from scrapy.http import TextResponse
+
+from crawler import hookimpl
+from crawler.items import Entity, host_of
+from plugins._text_scan import Match, page_text, scan
+
+_B58 = "1-9A-HJ-NP-Za-km-z"
+_BECH32 = "02-9ac-hj-np-z"
+_BASE58CHECK = re.compile(rf"(?<![{_B58}])[{_B58}]{{25,35}}(?![{_B58}])")
+_MONERO = re.compile(rf"(?<![{_B58}])[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?(?![{_B58}])")
+_SEGWIT = re.compile(rf"(?<![0-9a-z])(?:bc|ltc)1[{_BECH32}]{{6,87}}(?![0-9a-z])", re.IGNORECASE)
+_ETHEREUM = re.compile(r"(?<![0-9A-Za-z])0x[0-9A-Fa-f]{40}(?![0-9A-Za-z])")
+_BITCOIN_OR_LITECOIN = re.compile(
+    r"\b(?:(btc|xbt|bitcoin|биткоин\w*|биток\w*)|(ltc|litecoin|лайткоин\w*))\b", re.IGNORECASE
+)
+
+# Base58Check version byte → (chain, format); 0x05 is also Litecoin's legacy P2SH.
+_BASE58_VERSIONS = {
+    0x00: ("btc", "p2pkh"),
+    0x05: ("btc", "p2sh"),
+    0x30: ("ltc", "p2pkh"),
+    0x32: ("ltc", "p2sh"),
+    0x41: ("trx", "base58check"),
+}
+_P2SH_BTC_OR_LTC = 0x05
+_SEGWIT_CHAINS = {"bc": "btc", "ltc": "ltc"}
+_BECH32_MAX_LENGTH = 90
+_XMR = CoinsConf.MoneroMainNet
+_XMR_INTEGRATED_LENGTH = 106
+_XMR_PAYMENT_ID = slice(-12, -4)  # the 8 bytes before the 4-byte checksum
+_LABEL_WINDOW = 80  # characters before an address searched for a chain label
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A validated address: its chain, normalised value, format and checksum status."""
+
+    type: str
+    value: str
+    format: str
+    checksummed: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def base58check_address(candidate: str) -> Address | None:
+    """A BTC, LTC or TRX Base58Check address (mainnet), or ``None``."""
+    try:
+        payload = base58.b58decode_check(candidate)
+    except ValueError:
+        return None
+    if len(payload) != 21 or payload[0] not in _BASE58_VERSIONS:
+        return None
+    chain, fmt = _BASE58_VERSIONS[payload[0]]
+    extra = {"ambiguous": "btc/ltc"} if payload[0] == _P2SH_BTC_OR_LTC else {}
+    return Address(chain, candidate, fmt, extra=extra)
+
+
+def _segwit_format(version: int, program: bytes) -> str:
+    if version == 0:
+        return "p2wpkh" if len(program) == 20 else "p2wsh"
+    return "p2tr" if version == 1 and len(program) == 32 else f"witness-v{version}"
+
+
+def segwit_address(candidate: str) -> Address | None:
+    """A BTC (``bc1``) or LTC (``ltc1``) segwit address, lower case, or ``None``.
+
+    Witness v0 must use Bech32 and v1+ Bech32m (BIP350); mixed case is rejected.
+    """
+    if len(candidate) > _BECH32_MAX_LENGTH:
+        return None
+    hrp = candidate.partition("1")[0].lower()
+    if hrp not in _SEGWIT_CHAINS:
+        return None
+    try:
+        version, program = SegwitBech32Decoder.Decode(hrp, candidate)
+    except (ValueError, Bech32ChecksumError):
+        return None
+    return Address(_SEGWIT_CHAINS[hrp], candidate.lower(), _segwit_format(version, program))
+
+
+def monero_address(candidate: str) -> Address | None:
+    """A mainnet Monero standard, sub- or integrated address, or ``None``."""
+    try:
+        if len(candidate) == _XMR_INTEGRATED_LENGTH:
+            payment_id = Base58XmrDecoder.Decode(candidate)[_XMR_PAYMENT_ID]
+            XmrIntegratedAddrDecoder.DecodeAddr(
+                candidate, net_ver=_XMR.ParamByKey("addr_int_net_ver"), payment_id=payment_id
+            )
+            return Address("xmr", candidate, "integrated", extra={"payment_id": payment_id.hex()})
+    except ValueError:
+        return None
+    for fmt, key in (("standard", "addr_net_ver"), ("subaddress", "subaddr_net_ver")):
+        try:
+            XmrAddrDecoder.DecodeAddr(candidate, net_ver=_XMR.ParamByKey(key))
+        except ValueError:
+            continue
+        return Address("xmr", candidate, fmt)
+    return None
+
+
+def ethereum_address(candidate: str) -> Address | None:
+    """An Ethereum address in EIP-55 form, or ``None`` for a wrong mixed-case checksum."""
+    digits = candidate[2:]
+    if digits.islower() or digits.isdigit():  # no letters: nothing to checksum
+        return Address("eth", to_checksum_address(candidate), "lowercase", checksummed=False)
+    if digits.isupper():
+        return Address("eth", to_checksum_address(candidate), "uppercase", checksummed=False)
+    if is_checksum_address(candidate):
+        return Address("eth", candidate, "eip55")
+    return None
+
+
+_FAMILIES = (
+    (_BASE58CHECK, base58check_address),
+    (_SEGWIT, segwit_address),
+    (_MONERO, monero_address),
+    (_ETHEREUM, ethereum_address),
+)
+
+
+def _labelled_litecoin(before: str) -> bool:
+    """Whether the last Bitcoin-or-Litecoin label in ``before`` names Litecoin."""
+    labels = list(_BITCOIN_OR_LITECOIN.finditer(before))
+    return bool(labels) and labels[-1].group(2) is not None
+
+
+def _resolve_p2sh(address: Address, match: Match, previous_end: int) -> Address:
+    """A ``3…`` address as Bitcoin, or as Litecoin when labelled so (see module docstring)."""
+    before = match.text[max(previous_end, match.start - _LABEL_WINDOW) : match.start]
+    chain = "ltc" if _labelled_litecoin(before) else "btc"
+    return Address(chain, address.value, address.format, extra=address.extra)
+
+
+def addresses(text: str) -> Iterator[tuple[Address, Match]]:
+    """Every valid address in ``text`` with the match it came from, in text order per view."""
+    found: list[tuple[Match, Address]] = []
+    for pattern, validate in _FAMILIES:
+        for match in scan(pattern, text):
+            address = validate(match.value)
+            if address is None or (match.obfuscation and not address.checksummed):
+                continue
+            found.append((match, address))
+    previous: tuple[str, int] = ("", 0)  # (view, end of the previous address in it)
+    for match, address in sorted(found, key=lambda pair: (pair[0].obfuscation, pair[0].start)):
+        previous_end = previous[1] if previous[0] is match.text else 0
+        previous = (match.text, match.end)
+        if "ambiguous" in address.extra:
+            address = _resolve_p2sh(address, match, previous_end)
+        yield address, match
+
+
+def entities(response: TextResponse) -> list[Entity]:
+    """One entity per valid address on the page (the first occurrence gives the context)."""
+    site = host_of(response.url)
+    found: dict[tuple[str, str], Entity] = {}
+    for address, match in addresses(page_text(response)):
+        if (address.type, address.value) in found:
+            continue
+        extra = {"format": address.format, **address.extra}
+        if match.obfuscation:
+            extra["obfuscation"] = match.obfuscation
+        found[address.type, address.value] = Entity(
+            type=address.type,
+            value=address.value,
+            url=response.url,
+            site=site,
+            context=match.context(),
+            extra=extra,
+        )
+    return list(found.values())
+
+
+@hookimpl
+def onionlab_extract(response: TextResponse) -> list[Entity] | None:
+    if not isinstance(response, TextResponse):
+        return None
+    return entities(response)

@@ -127,8 +127,9 @@ class Entity(Item):
     ``type`` is one of :data:`ENTITY_TYPES`; ``value`` is normalised as that type demands
     (``onion``: the 56-character v3 address, lower case, without ``.onion``; ``btc``/``ltc``/
     ``xmr``/``trx``: as written, bech32 lower case; ``eth``: EIP-55; ``pgp_fingerprint``: 40
-    upper-case hex; ``email``/``jabber``: lower case; ``telegram``: the username without ``@``
-    or link; ``session``: 66 hex; ``substance``: the canonical name). ``context`` is a short
+    (v4 key) or 64 (v6 key) upper-case hex; ``email``/``jabber``: lower case; ``telegram``:
+    the username without ``@`` or link; ``session``: 66 hex; ``substance``: the canonical
+    name). ``context`` is a short
     snippet around the occurrence; ``extra`` holds type-specific details (a PGP key's user
     ids, a crypto address's format, …).
     """

@@ -68,7 +68,7 @@ def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, body in (
         ("addresses", ADDRESS_PLUGIN),
         ("crashing", CRASHING_PLUGIN),
-        ("vendor_linking", VENDOR_LINKING_PLUGIN),
+        ("handle_linker", VENDOR_LINKING_PLUGIN),
     ):
         (directory / f"{name}.py").write_text(textwrap.dedent(body))
     monkeypatch.setenv("ONIONLAB_LOAD_PLUGINS", "addresses")
@@ -167,7 +167,7 @@ def test_a_raising_plugin_is_named_and_the_others_still_see_the_page(
 def test_items_are_linked_across_all_the_files_given(
     tmp_path: Path, plugins_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ONIONLAB_LOAD_PLUGINS", "vendor_linking")
+    monkeypatch.setenv("ONIONLAB_LOAD_PLUGINS", "handle_linker")
     saved = tmp_path / "saved"
     saved.mkdir()
     for name in ("alice", "bob"):

@@ -506,20 +506,22 @@ def sites(file: Path, data_dir: Path | None, as_json: bool) -> None:
         _print_json(rows)
         return
     table = Table(title=f"site profiles from {file}", title_justify="left")
-    columns = ("site", "plugins", "gate", "depth", "pages", "concurrency", "delay", "allow/deny")
-    for column in columns:
-        table.add_column(column)
+    for column in ("site", "plugins", "gate", "limits", "allow/deny"):
+        table.add_column(column, overflow="fold")
     for row in rows:
-        hosts = ", ".join(h[:16] + "…" if len(h) > 20 else h for h in row["hosts"])
+        hosts = "\n".join(h[:12] + "…" if len(h) > 20 else h for h in row["hosts"])
         rules = [f"+{p}" for p in row["allow"]] + [f"-{p}" for p in row["deny"]]
+        limits = [
+            f"depth {row['depth'] or '∞'}",
+            f"pages {row['max_pages'] or '∞'}",
+            f"{row['concurrency'] or 'crawl default'} at once",
+            f"delay {row['delay']:g} s",
+        ]
         table.add_row(
             f"{row['name']}\n[dim]{hosts}[/dim]",
-            ", ".join(row["plugins"]),
-            ", ".join(row["gate"]),
-            str(row["depth"] or "∞"),
-            str(row["max_pages"] or "∞"),
-            str(row["concurrency"] or "crawl's"),
-            f"{row['delay']:g} s",
+            "\n".join(row["plugins"]),
+            "\n".join(row["gate"]) or "(none)",
+            "\n".join(limits),
             "\n".join(rules) or "–",
         )
     err.print(table)

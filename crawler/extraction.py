@@ -7,6 +7,7 @@ the end of a crawl and ``onionlab extract``. Depends on :mod:`crawler.plugins` a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,8 @@ def item_from_doc(doc: dict[str, Any]) -> Item | None:
     cls = ITEM_TYPES.get(doc.get("kind", ""))
     if cls is None:
         return None
-    fields = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+    names = {f.name for f in dataclasses.fields(cls)}  # ClassVars such as ``kind`` excluded
+    fields = {k: v for k, v in doc.items() if k in names}
     try:
         return cls(**fields)
     except TypeError:

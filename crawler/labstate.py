@@ -85,7 +85,10 @@ class LabState:
                     s["onion"],
                     s["url"],
                     s.get("local", ""),
-                    tuple(s.get("mirrors", ())),
+                    tuple(
+                        (m["onion"] if isinstance(m, dict) else str(m)).lower()
+                        for m in s.get("mirrors", ())
+                    ),
                 )
                 for s in data["services"]
             ),

@@ -111,11 +111,13 @@ def check_site(
         raise CheckError(f"the crawl failed: {message[0]}", done.returncode)
     summary = json.loads(done.stdout)
     run = RunDir(Path(summary["run_dir"]))
-    by_page: dict[str, Counter[str]] = {}
-    for _action, doc in run.iter_docs():
-        if doc.get("kind") == "page":
-            by_page.setdefault(doc["url"], Counter())
-        elif doc.get("url") in by_page:
+    # Items of a page may be written before the page itself: pages first, then the rest.
+    docs = [doc for _action, doc in run.iter_docs()]
+    by_page: dict[str, Counter[str]] = {
+        doc["url"]: Counter() for doc in docs if doc.get("kind") == "page"
+    }
+    for doc in docs:
+        if doc.get("kind") != "page" and doc.get("url") in by_page:
             by_page[doc["url"]][_label(doc["kind"], doc.get("type"))] += 1
     marker = f"plugin {name!r} failed in"
     log = run.log.read_text(encoding="utf-8", errors="replace") if run.log.exists() else ""

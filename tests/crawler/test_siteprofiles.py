@@ -100,6 +100,28 @@ def test_mistakes_name_the_file_and_the_key(text: str, expected: str) -> None:
     assert expected in str(error.value)
 
 
+def test_lab_service_names_cover_their_mirrors_from_lab_json(tmp_path: Path) -> None:
+    from crawler.labstate import LAB_SCHEMA, LabState
+
+    lab_json = tmp_path / "lab.json"
+    mirror = {"onion": MIRROR, "url": f"http://{MIRROR}/", "local": "127.0.0.1:2"}
+    lab_json.write_text(
+        json.dumps(
+            {
+                "schema": LAB_SCHEMA,
+                "seed": 1,
+                "socks": {"host": "127.0.0.1", "port": 9},
+                "truth": str(tmp_path / "truth.json"),
+                "services": [
+                    {"name": "market", "kind": "market", "onion": SITE_A.upper(),
+                     "url": f"http://{SITE_A}/", "local": "127.0.0.1:1", "mirrors": [mirror]},
+                ],
+            }
+        )
+    )  # fmt: skip
+    assert LabState.load(lab_json).site_hosts() == {"market": [SITE_A, MIRROR]}
+
+
 def test_a_missing_or_broken_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(SiteProfileError, match="no such site profile file"):
         load_profiles(tmp_path / "nope.toml")
@@ -209,3 +231,22 @@ def test_a_site_delay_spaces_its_requests(profiled: dict[str, Any]) -> None:
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) >= 5
     assert min(gaps) >= 0.2  # Scrapy's download slot: concurrency 1, 0.25 s apart
+
+
+def test_onionlab_sites_shows_what_each_site_gets(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[defaults]\ndepth = 4\n[sites."{SITE_A}"]\nplugins = ["lab_gate"]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "sites", str(sites), "--json",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    defaults, site = json.loads(result.stdout)
+    assert defaults["hosts"] == ["*"] and defaults["depth"] == 4
+    assert site["hosts"] == [SITE_A] and site["plugins"] == ["lab_gate"] and site["depth"] == 4
+    wrong = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "sites", str(sites).replace(".toml", ".tml")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert wrong.returncode == 2 and "no such site profile file" in wrong.stderr

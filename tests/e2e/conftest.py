@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +36,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         Lab().down(data_dir=lab_dir)
 
 
+LAB_SITES = Path(__file__).resolve().parents[2] / "examples" / "lab-sites.toml"
+
+
 @pytest.fixture(scope="session")
 def crawl_summary(lab: dict[str, Any]) -> dict[str, Any]:
-    result = onionlab("crawl", "--json", "--data-dir", str(lab["data"]))
+    """One crawl of the whole lab through Tor, with the shipped per-site profiles."""
+    result = onionlab("crawl", "--json", "--data-dir", str(lab["data"]), "--sites", str(LAB_SITES))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

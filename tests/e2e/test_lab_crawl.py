@@ -36,6 +36,25 @@ def test_crawl_through_tor_finds_every_listing_and_vendor_exactly(
     assert evaluation["listings"]["expected"] >= 60
 
 
+ENTITY_TYPES = ("btc", "ltc", "xmr", "eth", "trx", "onion", "pgp_fingerprint", "email",
+                "telegram", "jabber", "session", "substance")  # fmt: skip
+
+
+def test_crawl_finds_every_identifier_and_no_decoy(crawl_summary: dict[str, Any]) -> None:
+    entities = crawl_summary["eval"]["entities"]
+    for kind in ENTITY_TYPES:
+        score = entities[kind]
+        assert score["expected"] > 0, kind  # the lab shows every type somewhere
+        assert score["precision"] >= 0.995 and score["recall"] >= 0.995, (kind, score)
+        assert score["decoys_accepted"] == 0, (kind, score)
+
+
+def test_crawl_links_vendors_across_sites(crawl_summary: dict[str, Any]) -> None:
+    identities = crawl_summary["eval"]["identities"]
+    assert identities["expected"] > 0
+    assert identities["precision"] >= 0.995 and identities["recall"] >= 0.995, identities
+
+
 def test_crawl_reaches_every_page_without_errors(
     crawl_summary: dict[str, Any], lab: dict[str, Any]
 ) -> None:

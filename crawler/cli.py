@@ -76,8 +76,13 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
+def _plural(kind: str) -> str:
+    words = kind.replace("_", " ")
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
 def _items_text(items: dict[str, int]) -> str:
-    return ", ".join(f"{count} {kind}s" for kind, count in sorted(items.items())) or "none"
+    return ", ".join(f"{count} {_plural(kind)}" for kind, count in sorted(items.items())) or "none"
 
 
 def render_summary(summary: dict[str, Any]) -> None:
@@ -105,7 +110,10 @@ def render_summary(summary: dict[str, Any]) -> None:
         rows = _eval_rows(summary["eval"])
         scores = Table(title="score against ground truth", title_justify="left")
         for column in ("kind", "precision", "recall", "found", "expected", "decoys accepted"):
-            scores.add_column(column, justify="left" if column == "kind" else "right")
+            if column == "kind":
+                scores.add_column(column, no_wrap=True)
+            else:
+                scores.add_column(column, justify="right")
         for kind, score in rows.items():
             decoys = score.get("decoys_accepted")
             scores.add_row(

@@ -19,6 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.spiders.onion import page_failed
+
 
 class ProgressDisplay:
     REFRESH_S = 0.5
@@ -28,6 +30,13 @@ class ProgressDisplay:
         self.console = Console(stderr=True)
         self.pages_by_site: Counter[str] = Counter()
         self.items_by_site: Counter[str] = Counter()
+        self.errors_by_site: Counter[str] = Counter()
+        # Lab service names ("market") instead of 56-character hosts, when the lab says them.
+        self.names = {
+            host: name
+            for name, hosts in crawler.settings.getdict("ONIONLAB_SITE_SERVICES").items()
+            for host in hosts
+        }
         self.started = time.monotonic()
         self._live: Live | None = None
         self._loop: task.LoopingCall | None = None
@@ -41,15 +50,23 @@ class ProgressDisplay:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.page_failed, signal=page_failed)
         return ext
 
+    def _site(self, url: str) -> str:
+        host = (urlsplit(url).hostname or "?").lower()
+        return self.names.get(host) or _short_site(host)
+
     def response_received(self, response: Any, **_: Any) -> None:
-        self.pages_by_site[_short_site(response.url)] += 1
+        self.pages_by_site[self._site(response.url)] += 1
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         site = getattr(item, "site", "") or ""
         if getattr(item, "kind", "") != "page":
-            self.items_by_site[_short_site("http://" + site)] += 1
+            self.items_by_site[self._site("http://" + site)] += 1
+
+    def page_failed(self, url: str, **_: Any) -> None:
+        self.errors_by_site[self._site(url)] += 1
 
     def spider_opened(self, **_: Any) -> None:
         self.started = time.monotonic()
@@ -81,15 +98,22 @@ class ProgressDisplay:
         queued = _queue_size(self.crawler)
         title = "crawl finished" if final else "crawling through Tor"
         table = Table(title=f"{title} — {elapsed:5.1f} s", title_justify="left", expand=False)
-        for column in ("site", "pages", "items"):
+        for column in ("site", "pages", "items", "errors"):
             table.add_column(column, justify="right" if column != "site" else "left")
-        for site, count in sorted(self.pages_by_site.items()):
-            table.add_row(site, str(count), str(self.items_by_site.get(site, 0)))
+        for site in sorted(set(self.pages_by_site) | set(self.errors_by_site)):
+            failed = self.errors_by_site.get(site, 0)
+            table.add_row(
+                site,
+                str(self.pages_by_site.get(site, 0)),
+                str(self.items_by_site.get(site, 0)),
+                f"[red]{failed}[/red]" if failed else "0",
+            )
         table.add_section()
         table.add_row(
             "[bold]total[/bold]",
             f"[bold]{pages}[/bold]",
             f"[bold]{max(items, 0)}[/bold]",
+            f"[bold]{errors}[/bold]",
         )
         table.caption = f"{pages / elapsed:6.1f} pages/s · queue {queued} · " + (
             f"[red]{errors} errors[/red]" if errors else "0 errors"
@@ -97,8 +121,7 @@ class ProgressDisplay:
         return table
 
 
-def _short_site(url: str) -> str:
-    host = urlsplit(url).hostname or "?"
+def _short_site(host: str) -> str:
     return host[:16] + "…" + host[-6:] if len(host) > 30 else host
 
 

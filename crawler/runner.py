@@ -67,10 +67,11 @@ class CrawlConfig:
             "LOG_FILE_APPEND": True,  # a resumed run adds to its log
             "JOBDIR": str(Path(self.run_dir) / "jobdir"),  # Scrapy's; see crawler.resume
         }
+        if self.site_services:  # names for the lab's sites (profiles, progress display)
+            settings["ONIONLAB_SITE_SERVICES"] = self.site_services
         if self.site_profiles:
             profiles = load_profiles(Path(self.site_profiles), services=self.site_services)
             settings["ONIONLAB_SITE_PROFILES"] = self.site_profiles
-            settings["ONIONLAB_SITE_SERVICES"] = self.site_services
             settings["DOWNLOAD_SLOTS"] = profiles.download_slots(self.per_site_concurrency)
         if self.tor_control:
             settings["TOR_CONTROL"] = self.tor_control

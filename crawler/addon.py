@@ -25,6 +25,12 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "COOKIES_ENABLED": True,
     "CLOSESPIDER_PAGECOUNT": 50_000,
     "CLOSESPIDER_TIMEOUT": 4 * 3600,
+    # AutoThrottle (crawler.throttle): a short start delay and a high target concurrency,
+    # because an onion page's latency is mostly the circuit, not the site's load.
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 0.5,
+    "AUTOTHROTTLE_MAX_DELAY": 30.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
     "LOG_LEVEL": "INFO",
 }
 
@@ -68,6 +74,8 @@ class OnionlabAddon:
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500
         extensions["crawler.liveness.LivenessExtension"] = 510
+        extensions["scrapy.extensions.throttle.AutoThrottle"] = None
+        extensions["crawler.throttle.OnionAutoThrottle"] = 0
         settings.set("EXTENSIONS", extensions, priority="addon")
         for name, ours in (
             ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),

@@ -115,7 +115,7 @@ class SiteProfiles:
                 slots[host] = {
                     "concurrency": profile.concurrency or default_concurrency,
                     "delay": profile.delay,
-                    "randomize_delay": False,
+                    "jitter": 0.0,
                 }
         return slots
 

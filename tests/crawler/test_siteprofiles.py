@@ -74,7 +74,7 @@ def test_concurrency_and_delay_become_scrapy_download_slots() -> None:
     profiles = parse("[sites.market]\nconcurrency = 2\ndelay = 0.5\n[sites.forum]\ndepth = 1")
     slots = profiles.download_slots(default_concurrency=16)
     assert slots == {
-        host: {"concurrency": 2, "delay": 0.5, "randomize_delay": False}
+        host: {"concurrency": 2, "delay": 0.5, "jitter": 0.0}
         for host in (SITE_A, MIRROR)
     }
 
@@ -250,3 +250,26 @@ def test_onionlab_sites_shows_what_each_site_gets(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert wrong.returncode == 2 and "no such site profile file" in wrong.stderr
+
+
+def test_autothrottle_never_goes_under_a_site_delay() -> None:
+    from scrapy.core.downloader import Slot
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.throttle import OnionAutoThrottle
+
+    crawler = get_crawler(
+        settings_dict={
+            "AUTOTHROTTLE_ENABLED": True,
+            "DOWNLOAD_SLOTS": {SITE_B: {"concurrency": 1, "delay": 0.25}},
+        }
+    )
+    throttle = OnionAutoThrottle(crawler)
+    throttle.mindelay, throttle.maxdelay = 0.0, 30.0
+    gentle, other = Slot(1, 0.25, 0.0), Slot(8, 0.5, 0.0)
+    for _ in range(20):  # fast answers pull AutoThrottle's delay down towards the latency
+        throttle._adjust_delay(gentle, 0.01, HtmlResponse(f"http://{SITE_B}/", body=b""))
+        throttle._adjust_delay(other, 0.01, HtmlResponse(f"http://{SITE_A}/", body=b""))
+    assert gentle.delay == 0.25
+    assert other.delay < 0.02  # the other site speeds up as usual

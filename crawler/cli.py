@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crawler import config
@@ -33,6 +34,7 @@ Exit codes:
   2  wrong usage (unknown option, missing argument)
   3  Tor is not reachable, or the SOCKS port is not Tor
   4  no lab is running, or no lab is installed
+  5  Elasticsearch not reachable, or Kibana not ready in time (index, kibana)
 """
 
 
@@ -44,7 +46,7 @@ class OnionlabError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        err.print(f"[bold red]error:[/bold red] {self.format_message()}")
+        err.print(f"[bold red]error:[/bold red] {escape(self.format_message())}")
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -409,7 +411,7 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
     render_summary(summary)
 
 
-@cli.command()
+@cli.command(short_help="The whole job: lab up, crawl through Tor, score, lab down.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
 @click.option("--scale", default=1.0, show_default=True, help="Size of the lab world.")
 @click.option(

@@ -9,6 +9,7 @@ read back. Depends on :mod:`crawler.extract`, :mod:`crawler.plugins` and :mod:`c
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import subprocess
@@ -40,10 +41,12 @@ def find_plugin(loaded: LoadedPlugins, name: str) -> object:
     """The plugin called ``name`` in ``loaded``; :class:`CheckError` if absent or broken."""
     info = next((p for p in loaded.plugins if p.name == name), None)
     if info is None:
-        known = ", ".join(sorted(p.name for p in loaded.plugins)) or "none"
+        names = sorted(p.name for p in loaded.plugins)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise CheckError(
-            f"no plugin named {name!r} (installed: {known}); a plugin in a directory needs "
-            "--plugins-dir DIR or ONIONLAB_PLUGINS_DIR"
+            f"no plugin named {name!r}; {hint}installed: {', '.join(names) or 'none'} "
+            "(a plugin in a directory needs --plugins-dir DIR or ONIONLAB_PLUGINS_DIR)"
         )
     if info.error:
         raise CheckError(f"{info.error}\n{info.traceback}")

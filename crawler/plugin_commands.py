@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from crawler import config
 from crawler.labstate import LabNotRunning, LabState
@@ -31,7 +32,7 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        err.print(f"[bold red]error:[/bold red] {self.format_message()}", soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(self.format_message())}", soft_wrap=True)
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -107,7 +108,7 @@ def extract_command(
         fail(f"--url gives one page its URL, but {len(files)} files were given", 2)
     result = extract_files(_plugins(plugins_dir).manager, files, url)
     for page in result.unreadable:
-        err.print(f"[bold red]error:[/bold red] {page.read_error}", soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(page.read_error)}", soft_wrap=True)
     if as_json:
         for page in result.pages:
             if not page.read_error:
@@ -125,7 +126,7 @@ def extract_command(
         fail(f"{len(result.unreadable)} of {len(files)} file(s) could not be read", 1)
 
 
-@click.command(name="new")
+@click.command(name="new", short_help="Write a new plugin NAME with its test and a sample page.")
 @click.argument("name")
 @click.option(
     "--dir",
@@ -176,7 +177,13 @@ def plugins_new(name: str, parent: Path) -> None:
 @click.argument("name")
 @click.argument("pages", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--site", metavar="URL|NAME", help="Crawl this live lab site instead of PAGES.")
-@click.option("--pages", "max_pages", default=20, show_default=True, help="Pages to crawl.")
+@click.option(
+    "--pages",
+    "max_pages",
+    default=20,
+    show_default=True,
+    help="About how many pages to crawl (requests in flight still finish).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -197,7 +204,7 @@ def plugins_test(
 
     Shows what the plugin found on each page (counts by kind, identifiers by type) and
     where it raised. PAGES are files or directories. --site takes a URL or a service name
-    of the running lab (`onionlab up`) and crawls up to --pages pages from it through the
+    of the running lab (`onionlab up`) and crawls about --pages pages from it through the
     lab's Tor with only NAME making items (plugins that make none, such as the lab's
     obstacle gate, stay on); the run directory is kept.
 
@@ -234,7 +241,7 @@ def plugins_test(
 
     result = plugin_check.check_pages(plugin, pages)
     for page in result.unreadable:
-        err.print(f"[bold red]error:[/bold red] {page.read_error}", soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(page.read_error)}", soft_wrap=True)
     if as_json:
         for page in result.pages:
             if not page.read_error:

@@ -29,6 +29,7 @@ the key, before the crawl starts. Depends on the standard library only.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -133,9 +134,12 @@ def _choice(value: Any, where: str, known_plugins: Iterable[str] | None) -> Plug
         known = set(known_plugins)
         unknown = [v for v in value if v != ALL and v.removeprefix("-") not in known]
         if unknown:
+            close = difflib.get_close_matches(unknown[0].removeprefix("-"), sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise SiteProfileError(
-                f"{where}: no plugin named {', '.join(map(repr, unknown))} "
-                f"(installed: {', '.join(sorted(known))}; see `onionlab plugins list`)"
+                f"{where}: no plugin named {', '.join(map(repr, unknown))}; {hint}"
+                f"installed: {', '.join(sorted(known))} (see `onionlab plugins list`; a "
+                "plugin in a directory needs ONIONLAB_PLUGINS_DIR)"
             )
     return PluginChoice(tuple(value))
 
@@ -171,8 +175,10 @@ def _apply(
         raise SiteProfileError(f"{_where(source, name)}: expected a table of settings")
     unknown = sorted(set(table) - set(KEYS) - {"hosts"})
     if unknown:
+        close = difflib.get_close_matches(unknown[0], KEYS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise SiteProfileError(
-            f"{_where(source, name, unknown[0])}: unknown setting (known: {', '.join(KEYS)})"
+            f"{_where(source, name, unknown[0])}: unknown setting; {hint}known: {', '.join(KEYS)}"
         )
     changes: dict[str, Any] = {"name": name}
     for key, value in table.items():

@@ -134,7 +134,7 @@ def status(data_dir: Path | None, as_json: bool) -> None:
 
 @click.group(name="lab")
 def lab_group() -> None:
-    """The lab's world: ground truth and, later, instructor controls."""
+    """The lab's world: ground truth and instructor controls (exit scam, Tor restart, health)."""
 
 
 @lab_group.command()

@@ -112,8 +112,15 @@ def test_an_unknown_plugin_is_refused_with_the_installed_names(market_pages: Pat
     result = run("no_such_plugin", market_pages)
 
     assert result.exit_code == 1
-    assert "no plugin named 'no_such_plugin' (installed: " in result.stderr
+    assert "no plugin named 'no_such_plugin'; installed: " in result.stderr
     assert "market_listings" in result.stderr
+
+
+def test_a_mistyped_plugin_name_gets_a_suggestion(market_pages: Path) -> None:
+    result = run("market_listing", market_pages)
+
+    assert result.exit_code == 1
+    assert "did you mean 'market_listings'?" in result.stderr
 
 
 def test_needs_either_pages_or_a_site(market_pages: Path) -> None:

@@ -230,7 +230,9 @@ def test_a_site_delay_spaces_its_requests(profiled: dict[str, Any]) -> None:
     times = sorted(profiled["b_times"])
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) >= 5
-    assert min(gaps) >= 0.2  # Scrapy's download slot: concurrency 1, 0.25 s apart
+    # Scrapy's download slot sends them 0.25 s apart (concurrency 1). The site sees arrival
+    # times: the first request also paid for opening the connection, so skip its gap.
+    assert min(gaps[1:]) >= 0.2
 
 
 def test_onionlab_sites_shows_what_each_site_gets(tmp_path: Path) -> None:

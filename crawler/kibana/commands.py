@@ -1,12 +1,15 @@
 """``onionlab kibana``: bundle the saved objects, wait for Kibana, import them.
 
 CLI layer over :mod:`crawler.kibana.bundle` and :mod:`crawler.kibana.client`; registered
-in :mod:`crawler.cli` with one ``add_command``. Settings: flags, else environment.
+in :mod:`crawler.cli` with one ``add_command``. Settings: flags, else environment. The CA
+certificate is ``ONIONLAB_CA_CERT``, the one ``onionlab index`` reads too; the deprecated
+``ONIONLAB_ES_CA_CERT`` is read after it, with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ Exit codes:
   2  wrong usage
   {EXIT_NOT_READY}  Kibana did not answer as available within --wait seconds
 """
+CA_CERT_ENV = "ONIONLAB_CA_CERT"
+DEPRECATED_CA_CERT_ENV = "ONIONLAB_ES_CA_CERT"  # read after CA_CERT_ENV, with a warning
 # The repository's kibana/objects/ (a source checkout); containers pass
 # ONIONLAB_KIBANA_OBJECTS or --objects instead.
 DEFAULT_OBJECTS = Path(__file__).resolve().parents[2] / "kibana" / "objects"
@@ -54,6 +59,23 @@ objects_option = click.option(
     show_default="kibana/objects of this checkout, or $ONIONLAB_KIBANA_OBJECTS",
     help="Directory of saved-object JSON files (one object per file).",
 )
+
+
+def _deprecated_ca_cert() -> Path | None:
+    """The CA certificate named by the deprecated variable, if set (with a warning)."""
+    value = os.environ.get(DEPRECATED_CA_CERT_ENV, "")
+    if not value:
+        return None
+    err.print(
+        Text.assemble(
+            ("warning: ", "yellow"), f"{DEPRECATED_CA_CERT_ENV} is deprecated: set {CA_CERT_ENV}"
+        )
+    )
+    path = Path(value).expanduser()
+    if not path.is_file():
+        message = f"CA certificate not found: {value} (from ${DEPRECATED_CA_CERT_ENV})"
+        raise KibanaCommandError(message, 2)
+    return path
 
 
 def _bundle(objects_dir: Path) -> bytes:
@@ -118,8 +140,8 @@ def bundle(objects_dir: Path, out: Path) -> None:
 @click.option(
     "--ca-cert",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="ONIONLAB_CA_CERT",
-    help="CA certificate for an https:// Kibana [env: ONIONLAB_CA_CERT].",
+    envvar=CA_CERT_ENV,
+    help=f"CA certificate for an https:// Kibana [env: {CA_CERT_ENV}].",
 )
 @click.option("--space", help="Import into this Kibana space instead of the default one.")
 @click.option(
@@ -155,6 +177,7 @@ def setup(
     is listed with its reason, and the exit code is then 1.
     """
     data = _bundle(objects_dir)
+    ca_cert = ca_cert or _deprecated_ca_cert()
     try:
         client = KibanaClient(
             url, user=user, password=password, ca_cert=ca_cert, space=space or None

@@ -9,11 +9,15 @@ sees when Kibana refuses objects, is still starting, or is not there at all.
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -62,9 +66,9 @@ class FakeKibana:
         return [r for r in self.requests if r.path.endswith("/_import")]
 
 
-@pytest.fixture
-def kibana() -> Iterator[FakeKibana]:
-    fake = FakeKibana()
+@contextmanager
+def serving(fake: FakeKibana, tls: ssl.SSLContext | None = None) -> Iterator[FakeKibana]:
+    """Serve ``fake`` on 127.0.0.1 (over TLS with ``tls``) until the block ends."""
 
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
@@ -91,12 +95,23 @@ def kibana() -> Iterator[FakeKibana]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def kibana() -> Iterator[FakeKibana]:
+    with serving(FakeKibana()) as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -320,3 +335,88 @@ def test_bundle_writes_the_same_ndjson_the_import_sends(objects: Path, tmp_path:
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes() == build(objects)
     assert "wrote 2 saved objects" in result.stderr
+
+
+# -- the CA certificate of an https:// Kibana ----------------------------------------------------
+
+
+def _certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate it signed for 127.0.0.1: (ca, cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            builder = builder.add_extension(san, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build("onionlab test CA", "onionlab test CA", ca_key, ca_key, ca=True)
+    cert = build("127.0.0.1", "onionlab test CA", key, ca_key, ca=False)
+    paths = (directory / "ca.crt", directory / "kibana.crt", directory / "kibana.key")
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_kibana(tmp_path: Path) -> Iterator[tuple[FakeKibana, Path]]:
+    """A fake Kibana over https with a certificate from a fresh CA, and that CA's file."""
+    ca, cert, key = _certificates(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with serving(FakeKibana(), context) as fake:
+        yield fake, ca
+
+
+def test_the_ca_certificate_comes_from_onionlab_ca_cert(
+    tls_kibana: tuple[FakeKibana, Path], objects: Path
+) -> None:
+    fake, ca = tls_kibana
+    result = setup(fake.url, objects, env={"ONIONLAB_CA_CERT": str(ca)})
+    assert result.exit_code == 0, result.stderr
+    assert len(fake.imports()) == 1 and "deprecated" not in result.stderr
+
+
+def test_the_deprecated_es_ca_variable_still_works_with_a_warning(
+    tls_kibana: tuple[FakeKibana, Path], objects: Path
+) -> None:
+    fake, ca = tls_kibana
+    result = setup(fake.url, objects, env={"ONIONLAB_ES_CA_CERT": str(ca)})
+    assert result.exit_code == 0, result.stderr
+    assert "warning: ONIONLAB_ES_CA_CERT is deprecated: set ONIONLAB_CA_CERT" in result.stderr
+    assert len(fake.imports()) == 1
+
+
+def test_without_the_ca_an_https_kibana_is_not_trusted(
+    tls_kibana: tuple[FakeKibana, Path], objects: Path, tmp_path: Path
+) -> None:
+    fake, _ca = tls_kibana
+    result = setup(fake.url, objects, "--wait", "0")
+    assert result.exit_code == 5 and "CERTIFICATE_VERIFY_FAILED" in result.stderr
+    assert fake.requests == []  # the handshake failed: no request was made
+    missing = tmp_path / "missing.crt"
+    result = setup(fake.url, objects, env={"ONIONLAB_ES_CA_CERT": str(missing)})
+    assert result.exit_code == 2 and "CA certificate not found" in result.stderr

@@ -272,6 +272,54 @@ def test_the_field_check_notices_a_missing_field(
     ]
 
 
+# -- what the analysts read --------------------------------------------------------------------
+
+# Tables of onion addresses, where the exact host is the point (a mirror can be down while
+# its main address is up): they may bucket by `site`, every other panel labels by `site_name`.
+ADDRESS_PANELS = {"onionlab-lens-site-liveness"}
+
+
+def test_sites_are_labelled_by_name_except_where_the_address_matters(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    by_host = [
+        body["id"]
+        for body in of_type(objects, "lens")
+        for column in columns_of(body["attributes"]["state"])
+        if column["operationType"] == "terms"
+        and column["sourceField"] == "site"
+        and body["id"] not in ADDRESS_PANELS
+    ]
+    by_host += [b["id"] for b in of_type(objects, "search") if "site" in b["attributes"]["columns"]]
+    for body in of_type(objects, "dashboard"):
+        controls = (body["attributes"].get("controlGroupInput") or {}).get("panelsJSON", "{}")
+        for control_id, control in json.loads(controls).items():
+            if control["explicitInput"]["fieldName"] == "site":
+                by_host.append(f"{body['id']} control {control_id}")
+    assert not by_host, f"label these by site_name: {by_host}"
+    for panel in ADDRESS_PANELS:  # the address tables name the site beside the host
+        fields = {
+            c["sourceField"] for c in columns_of(objects[("lens", panel)]["attributes"]["state"])
+        }
+        assert {"site", "site_name"} <= fields, panel
+
+
+def test_the_substances_dashboard_shows_each_substances_first_appearance(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    dashboard = objects[("dashboard", "onionlab-dashboard-substance-prices")]
+    panels = [ref["id"] for ref in dashboard["references"] if ref["type"] == "lens"]
+    first_appearance = []
+    for lens_id in panels:
+        used = {
+            (c["operationType"], c["sourceField"])
+            for c in columns_of(objects[("lens", lens_id)]["attributes"]["state"])
+        }
+        if {("terms", "substance"), ("min", "first_seen")} <= used:
+            first_appearance.append(lens_id)
+    assert first_appearance == ["onionlab-lens-substance-first-seen"]
+
+
 # -- layout ------------------------------------------------------------------------------
 
 

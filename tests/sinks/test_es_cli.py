@@ -13,7 +13,12 @@ from scrapy.utils.test import get_crawler
 
 from crawler.cli import cli
 from crawler.sinks.elastic import commands
-from crawler.sinks.elastic.client import ElasticConfigError, make_client, resolve_settings
+from crawler.sinks.elastic.client import (
+    ElasticConfigError,
+    make_client,
+    resolve_settings,
+    scrapy_flags,
+)
 from crawler.sinks.elastic.pipeline import ElasticsearchPipeline
 from tests.support.osmem import Osmem, PlainJsonNode, free_port
 
@@ -45,6 +50,53 @@ def test_flags_beat_environment_beat_config_file(tmp_path: Path) -> None:
 def test_unusable_settings_say_why(flags: dict[str, str], message: str) -> None:
     with pytest.raises(ElasticConfigError, match=message):
         resolve_settings(flags, env={}, cwd=Path("/nonexistent"))
+
+
+def test_one_ca_setting_with_the_old_name_as_a_deprecated_fallback(tmp_path: Path) -> None:
+    current, old, flag = (tmp_path / name for name in ("ca.crt", "old.crt", "flag.crt"))
+    for path in (current, old, flag):
+        path.write_text("-----BEGIN CERTIFICATE-----\n")
+    url = {"ONIONLAB_ES_URL": "https://127.0.0.1:9200"}
+
+    both = resolve_settings(
+        env=url | {"ONIONLAB_CA_CERT": str(current), "ONIONLAB_ES_CA_CERT": str(old)}, cwd=tmp_path
+    )
+    assert both.ca_cert == str(current) and both.warnings == ()
+    fallback = resolve_settings(env=url | {"ONIONLAB_ES_CA_CERT": str(old)}, cwd=tmp_path)
+    assert fallback.ca_cert == str(old)
+    assert fallback.warnings == ("ONIONLAB_ES_CA_CERT is deprecated: set ONIONLAB_CA_CERT instead",)
+    flagged = resolve_settings(
+        {"ca_cert": str(flag)}, env=url | {"ONIONLAB_ES_CA_CERT": str(old)}, cwd=tmp_path
+    )
+    assert flagged.ca_cert == str(flag) and flagged.warnings == ()
+    assert resolve_settings(env=url, cwd=tmp_path).ca_cert == ""
+
+    # The CA is for TLS: a plain-HTTP cluster ignores it (it may be set for Kibana's sake).
+    plain = resolve_settings(
+        env={"ONIONLAB_ES_URL": "http://127.0.0.1:9200", "ONIONLAB_CA_CERT": str(current)},
+        cwd=tmp_path,
+    )
+    assert make_client(plain).transport.node_pool.get().config.ca_certs is None
+    assert make_client(both).transport.node_pool.get().config.ca_certs == str(current)
+
+    # A crawl's Scrapy settings may use the environment's name for it.
+    settings = get_crawler(settings_dict={"ONIONLAB_CA_CERT": str(current)}).settings
+    assert scrapy_flags(settings)["ca_cert"] == str(current)
+
+
+def test_the_index_commands_warn_about_the_deprecated_ca_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("ONIONLAB_ES_URL", f"https://127.0.0.1:{free_port()}")
+    monkeypatch.delenv("ONIONLAB_CA_CERT", raising=False)
+    monkeypatch.setenv("ONIONLAB_ES_CA_CERT", str(ca))
+    code, _, err = run("setup")
+    assert code == 5  # nothing listens; the warning comes first
+    assert "warning: ONIONLAB_ES_CA_CERT is deprecated: set ONIONLAB_CA_CERT instead" in err
+    monkeypatch.setenv("ONIONLAB_CA_CERT", str(ca))
+    assert "deprecated" not in run("setup")[2]
 
 
 def test_pipeline_is_off_without_a_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ from crawler.sinks.elastic import provision
 from crawler.sinks.elastic.bulk import REJECTED
 from crawler.sinks.elastic.load import load_run_dir
 from crawler.sinks.elastic.spool import Spool
-from tests.support.es_crawl import PER_PHASE
+from tests.support.es_crawl import PER_PHASE, SERVICE
 from tests.support.known_crawl import latest_docs
 from tests.support.osmem import Osmem
 
@@ -81,6 +81,8 @@ def test_cluster_down_mid_crawl_then_back(osmem: Osmem, tmp_path: Path) -> None:
     [kept] = spool.entries()
     assert kept.reason == REJECTED and "price_usd" in kept.error
     assert listings(client) == 2 * PER_PHASE - 1  # phases 2 and 3, each document once
+    named = client.count(index="onionlab-listings", query={"term": {"site_name": SERVICE}})
+    assert named["count"] == 2 * PER_PHASE - 1  # the live sink named the site
 
     report = load_run_dir(client, run_dir)  # what the restart lost comes back from the run
     assert report.bulk.count(REJECTED) == 1 and report.bulk.indexed_total == 3 * PER_PHASE - 1

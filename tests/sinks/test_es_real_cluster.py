@@ -1,7 +1,7 @@
 """The same design against a real Elasticsearch (the compose stack): run with ``ES_URL`` set.
 
     ES_URL=https://127.0.0.1:9200 ONIONLAB_ES_USER=elastic ONIONLAB_ES_PASSWORD=… \\
-    ONIONLAB_ES_CA_CERT=… pytest tests/sinks -m elasticsearch
+    ONIONLAB_CA_CERT=… pytest tests/sinks -m elasticsearch
 
 Writes into the cluster's ``onionlab-*`` aliases (documents of a synthetic run whose
 ``run_id`` is ``pytest-known-crawl``): use a lab cluster, not one holding real crawls.

@@ -4,7 +4,8 @@ Run as ``python -m tests.support.es_crawl RUN_DIR ES_URL CONTROL_DIR``; used by 
 Elasticsearch outage test. It yields three phases of 100 listings (one of the last phase
 violates the mapping) through the run-directory and Elasticsearch pipelines, and between
 phases waits for the test's marker files in CONTROL_DIR (``stopped``, ``restarted``) so the
-test can stop and restart the cluster mid-crawl. Prints the crawl's stats as JSON.
+test can stop and restart the cluster mid-crawl. Its ``HOST`` is the lab service ``SERVICE``
+(Scrapy setting ``ONIONLAB_SITE_SERVICES``). Prints the crawl's stats as JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from crawler.items import Listing
 
 HOST = "c" * 56 + ".onion"
+SERVICE = "phased-market"  # HOST's lab service name, given as the crawl's site services
 PER_PHASE = 100
 
 
@@ -70,6 +72,7 @@ def main(run_dir: str, es_url: str, control: str) -> None:
                 "crawler.sinks.elastic.pipeline.ElasticsearchPipeline": 900,
             },
             "ONIONLAB_RUN_DIR": run_dir,
+            "ONIONLAB_SITE_SERVICES": {SERVICE: [HOST]},
             "ES_URL": es_url,
             "ES_NODE_CLASS": "tests.support.osmem.PlainJsonNode",
             "ES_CHUNK_SIZE": 20,

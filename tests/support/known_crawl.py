@@ -84,10 +84,27 @@ def known_items(seed: int = 7, listings: int = 120) -> list[Item]:
     return items
 
 
-def write_run(root: Path, items: list[Item], name: str = "20261122-153136") -> Path:
-    """Write ``items`` and a few failures and liveness records as the run directory ``name``."""
+def write_run(
+    root: Path,
+    items: list[Item],
+    name: str = "20261122-153136",
+    *,
+    started: str = STATS_START,
+    site_services: dict[str, list[str]] | None = None,
+) -> Path:
+    """Write ``items`` and a few failures and liveness records as the run directory ``name``.
+
+    ``started`` is the crawl's start (``stats.json``); ``site_services`` (lab service name →
+    hosts), when given, goes into ``config.json`` as a crawl of the lab writes it.
+    """
     run = RunDir(root / name)
     run.path.mkdir(parents=True)
+    if site_services is not None:
+        urls = [f"http://{hosts[0]}/" for hosts in site_services.values()]
+        run.write_json(
+            run.config,
+            {"start_urls": urls, "run_dir": str(run.path), "site_services": site_services},
+        )
     with run.items.open("w", encoding="utf-8") as out:
         for item in items:
             out.write(json.dumps({"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}))
@@ -97,7 +114,7 @@ def write_run(root: Path, items: list[Item], name: str = "20261122-153136") -> P
         {"url": f"http://{sites[0]}/a", "kind": "timeout", "message": "took too long"},
         {"url": f"http://{sites[0]}/b", "kind": "timeout", "message": "took too long"},
         {"url": f"http://{sites[1]}/c", "kind": "tor_F0", "message": "onion not found"},
-    ]
+    ] if len(sites) > 1 else []  # fmt: skip
     run.errors.write_text("".join(json.dumps(f) + "\n" for f in failures))
     liveness = {
         site: {
@@ -113,8 +130,20 @@ def write_run(root: Path, items: list[Item], name: str = "20261122-153136") -> P
         for i, site in enumerate(sites)
     }
     (run.path / "sites.json").write_text(json.dumps(liveness))
-    run.write_json(run.stats, {"start_time": STATS_START, "finish_reason": "finished"})
+    run.write_json(run.stats, {"start_time": started, "finish_reason": "finished"})
     return run.path
+
+
+def known_services(items: list[Item]) -> dict[str, list[str]]:
+    """Lab service names for the sites of :func:`known_items`: ``market-1``… and ``city-shop``.
+
+    The shop is the site whose listings carry a city; each service's list holds its host.
+    """
+    shops = {i.site for i in items if isinstance(i, Listing) and "city" in i.extra}
+    markets = sorted({i.site for i in items if isinstance(i, Page)} - shops)
+    services = {f"market-{n}": [host] for n, host in enumerate(markets, 1)}
+    services |= {"city-shop": sorted(shops)}
+    return services
 
 
 def latest_docs(run_dir: Path) -> dict[tuple[str, str], dict]:

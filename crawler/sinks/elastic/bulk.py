@@ -4,19 +4,25 @@ Wraps :func:`elasticsearch.helpers.streaming_bulk` (``raise_on_error=False``,
 ``raise_on_exception=False``, retries on 429) and also survives what it still raises when
 the cluster cannot be reached: the actions not acknowledged are reported ``unavailable``,
 never lost. ``require_alias`` makes a missing alias an error instead of an ad-hoc index.
-Depends on ``elasticsearch`` and the standard library.
+Listings get their ``first_seen``/``last_seen`` merged with the stored version just before
+they are sent (:mod:`crawler.sinks.elastic.history`); a listing whose stored version cannot
+be read is not sent (it is reported, so it is spooled and retried). Depends on
+``elasticsearch``, :mod:`crawler.sinks.elastic.history` and the standard library.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import streaming_bulk
+
+from crawler.sinks.elastic.history import History
 
 INDEXED, UNAVAILABLE, REJECTED = "indexed", "unavailable", "rejected"
 # Only a document's own fault is final (a mapping or parse error); everything else — the
@@ -93,15 +99,30 @@ def index_actions(
     """Index ``actions`` in chunks; return what happened to each one.
 
     Blocks (it sleeps between 429 retries): call it from a thread when on a reactor.
+    Failures carry the action as given (before its history was merged in: a retry merges
+    again).
     """
     report = BulkReport()
     pending: dict[str, deque[Action]] = {}
     source = iter(actions)
+    history = History(client)
 
     def tracked() -> Iterator[dict[str, Any]]:
-        for action in source:
-            pending.setdefault(action.id, deque()).append(action)
-            yield action.to_bulk()
+        while chunk := list(islice(source, chunk_size)):
+            for action in chunk:
+                pending.setdefault(action.id, deque()).append(action)
+            merged = history.prepare([(action.alias, action.id, action.doc) for action in chunk])
+            for action, result in zip(chunk, merged, strict=True):
+                if result.doc is not None:
+                    yield replace(action, doc=result.doc).to_bulk()
+                    continue
+                queue = pending[action.id]
+                del queue[next(i for i, queued in enumerate(queue) if queued is action)]
+                if not queue:
+                    del pending[action.id]
+                report.failures.append(
+                    Failure(action, classify(result.status), result.status, result.error)
+                )
 
     try:
         for ok, result in streaming_bulk(

@@ -2,9 +2,11 @@
 
 Precedence, as everywhere in onionlab: flags (or Scrapy settings ``ES_*``) > environment
 (``ONIONLAB_ES_URL``, ``ONIONLAB_ES_USER``, ``ONIONLAB_ES_PASSWORD``, ``ONIONLAB_ES_API_KEY``,
-``ONIONLAB_ES_CA_CERT``) > the ``[elasticsearch]`` table of ``onionlab.toml`` (or the file
-``ONIONLAB_CONFIG`` names) > defaults. Secrets are never shown: :class:`ElasticSettings`
-hides them in its ``repr``. Depends on ``elasticsearch`` and the standard library.
+``ONIONLAB_CA_CERT``) > the ``[elasticsearch]`` table of ``onionlab.toml`` (or the file
+``ONIONLAB_CONFIG`` names) > defaults. ``ONIONLAB_CA_CERT`` is the CA setting Kibana's
+client reads too; the former ``ONIONLAB_ES_CA_CERT`` is still read after it, with a
+deprecation warning. Secrets are never shown: :class:`ElasticSettings` hides them in its
+``repr``. Depends on ``elasticsearch`` and the standard library.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "user": ("ONIONLAB_ES_USER", "user"),
     "password": ("ONIONLAB_ES_PASSWORD", "password"),
     "api_key": ("ONIONLAB_ES_API_KEY", "api_key"),
-    "ca_cert": ("ONIONLAB_ES_CA_CERT", "ca_cert"),
+    "ca_cert": ("ONIONLAB_CA_CERT", "ca_cert"),
 }
+# setting name -> (deprecated environment variable, read after the current one)
+DEPRECATED_ENV: dict[str, str] = {"ca_cert": "ONIONLAB_ES_CA_CERT"}
 
 
 class ElasticConfigError(ValueError):
@@ -46,6 +50,7 @@ class ElasticSettings:
     ca_cert: str = ""
     request_timeout: float = 10.0
     source: str = "defaults"
+    warnings: tuple[str, ...] = ()  # e.g. a deprecated environment variable was used
 
     @property
     def configured(self) -> bool:
@@ -87,17 +92,22 @@ def resolve_settings(
     flags = flags or {}
     table, table_path = _config_table(env, cwd)
     values: dict[str, str] = {}
+    warnings: list[str] = []
     url_source = "defaults"
     for name, (variable, key) in FIELDS.items():
+        deprecated = DEPRECATED_ENV.get(name, "")
         for value, source in (
             (flags.get(name), "flag"),
             (env.get(variable), f"${variable}"),
+            (env.get(deprecated) if deprecated else None, f"${deprecated}"),
             (table.get(key), table_path),
         ):
             if value not in (None, ""):
                 values[name] = str(value)
                 if name == "url":
                     url_source = source
+                if deprecated and source == f"${deprecated}":
+                    warnings.append(f"{deprecated} is deprecated: set {variable} instead")
                 break
     if values.get("url") and not values["url"].startswith(("http://", "https://")):
         raise ElasticConfigError(
@@ -105,15 +115,19 @@ def resolve_settings(
         )
     if values.get("ca_cert") and not Path(values["ca_cert"]).expanduser().is_file():
         raise ElasticConfigError(f"CA certificate not found: {values['ca_cert']}")
-    return ElasticSettings(**values, source=url_source)
+    return ElasticSettings(**values, source=url_source, warnings=tuple(warnings))
 
 
 def scrapy_flags(settings: Any) -> dict[str, Any]:
-    """A crawl's ``ES_*`` / ``ONIONLAB_ES_*`` Scrapy settings, as :func:`resolve_settings` flags."""
+    """A crawl's ``ES_*`` Scrapy settings, as :func:`resolve_settings` flags.
+
+    A setting may also be named like its environment variable (``ONIONLAB_ES_URL``,
+    ``ONIONLAB_CA_CERT``) or, for the CA, ``ONIONLAB_ES_CA_CERT``.
+    """
     flags: dict[str, Any] = {}
-    for name in FIELDS:
-        key = name.upper()
-        flags[name] = settings.get(f"ES_{key}") or settings.get(f"ONIONLAB_ES_{key}")
+    for name, (variable, _key) in FIELDS.items():
+        names = (f"ES_{name.upper()}", variable, f"ONIONLAB_ES_{name.upper()}")
+        flags[name] = next((settings.get(n) for n in names if settings.get(n)), None)
     return flags
 
 
@@ -129,7 +143,9 @@ def make_client(settings: ElasticSettings, **options: Any) -> Elasticsearch:
         kwargs["api_key"] = settings.api_key
     elif settings.user:
         kwargs["basic_auth"] = (settings.user, settings.password)
-    if settings.ca_cert:
+    if settings.ca_cert and settings.url.startswith("https://"):
+        # One CA setting serves Elasticsearch and Kibana, so it may be set for a plain-HTTP
+        # cluster; the client refuses TLS options there, and they would mean nothing.
         kwargs["ca_certs"] = str(Path(settings.ca_cert).expanduser())
     kwargs.update(options)
     return Elasticsearch(settings.url, **kwargs)

@@ -59,15 +59,17 @@ def _fail(message: str, exit_code: int = EXIT_FAILED) -> NoReturn:
 
 
 def es_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--es-url``, ``--es-user``, ``--es-ca-cert`` (the password only from the environment)."""
+    """``--es-url``, ``--es-user``, ``--ca-cert`` (the password only from the environment)."""
     for option in reversed(
         (
             click.option("--es-url", help="Elasticsearch URL [env: ONIONLAB_ES_URL]."),
             click.option("--es-user", help="Basic-auth user [env: ONIONLAB_ES_USER]."),
             click.option(
+                "--ca-cert",
                 "--es-ca-cert",
+                "es_ca_cert",
                 type=click.Path(dir_okay=False),
-                help="CA certificate of an https cluster [env: ONIONLAB_ES_CA_CERT].",
+                help="CA certificate of an https cluster [env: ONIONLAB_CA_CERT].",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         )
@@ -81,6 +83,8 @@ def _settings(es_url: str | None, es_user: str | None, es_ca_cert: str | None) -
         settings = resolve_settings({"url": es_url, "user": es_user, "ca_cert": es_ca_cert})
     except ElasticConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
+    for warning in settings.warnings:
+        err.print(Text.assemble(("warning: ", "yellow"), warning))
     if not settings.configured:
         _fail(f"no Elasticsearch URL: pass --es-url or set ONIONLAB_ES_URL ({START_HINT})", 2)
     return settings
@@ -126,7 +130,7 @@ def index() -> None:
     \b
     Quick start (docs/elasticsearch.md has the index design):
       export ONIONLAB_ES_URL=https://127.0.0.1:9200 ONIONLAB_ES_USER=elastic
-      export ONIONLAB_ES_PASSWORD=... ONIONLAB_ES_CA_CERT=certs/ca/ca.crt
+      export ONIONLAB_ES_PASSWORD=... ONIONLAB_CA_CERT=certs/ca/ca.crt
       onionlab index setup
       onionlab index load onionlab-data/runs/<run>
       onionlab index status

@@ -1,15 +1,18 @@
 """Run-directory documents → Elasticsearch documents (the one place the two shapes differ).
 
-Adds ``@timestamp``, ``run_id`` and ECS-style objects (``url.*``, ``http.response.*``,
-``geo.*``); everything else is kept as the run directory has it, so the mapping in
-``mappings/*.json`` is the run-dir field list plus these. docs/elasticsearch.md has the table.
-Depends on :mod:`crawler.items`, :mod:`crawler.sinks.elastic.geo` and the standard library.
+Adds ``@timestamp``, ``run_id``, ``site_name`` (the lab service a host belongs to, from the
+run's ``config.json`` ``site_services``), a listing's ``first_seen``/``last_seen`` and
+ECS-style objects (``url.*``, ``http.response.*``, ``geo.*``); everything else is kept as the
+run directory has it, so the mapping in ``mappings/*.json`` is the run-dir field list plus
+these. docs/elasticsearch.md has the table. Depends on :mod:`crawler.items`,
+:mod:`crawler.sinks.elastic.geo` and the standard library.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,16 +22,51 @@ from crawler.items import ENTITY_TYPES
 from crawler.sinks.elastic.geo import listing_geo
 
 
+def _host_key(host: str) -> str:
+    """A host as :class:`RunInfo` looks it up: lower case, without ``.onion``."""
+    return host.strip().lower().removesuffix(".onion")
+
+
+def site_names(services: Mapping[str, Iterable[str] | str] | None) -> dict[str, str]:
+    """``{host key: service name}`` from a crawl's ``site_services`` (name → hosts).
+
+    The hosts of a service are its main address and its mirrors; all get the service's
+    name. A host listed under two services keeps the first. Hosts may be given with or
+    without ``.onion``, in any case; a single host instead of a list is accepted too.
+    """
+    names: dict[str, str] = {}
+    for name, hosts in (services or {}).items():
+        for host in [hosts] if isinstance(hosts, str) else hosts:
+            if isinstance(host, str) and host.strip():
+                names.setdefault(_host_key(host), str(name))
+    return names
+
+
+def read_site_services(run_dir: Path) -> dict[str, Any]:
+    """The ``site_services`` of the run's ``config.json`` (``{}`` without one)."""
+    config = run_dir / "config.json"
+    if not config.is_file():
+        return {}
+    services = json.loads(config.read_text(encoding="utf-8")).get("site_services")
+    return dict(services) if isinstance(services, Mapping) else {}
+
+
 @dataclass(frozen=True)
 class RunInfo:
-    """What every document of one crawl shares: the run's id and when it started."""
+    """What every document of one crawl shares: the run's id, its start, its sites' names.
+
+    ``names`` maps host keys (see :func:`site_names`) to lab service names; a host it does
+    not know is named by itself.
+    """
 
     run_id: str
     started_at: str
+    names: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @classmethod
     def of_run_dir(cls, path: Path) -> RunInfo:
-        """The run's id (its directory's name) and start (``stats.json``, else the items' mtime)."""
+        """The run's id (its directory's name), start (``stats.json``, else the items'
+        mtime) and site names (``config.json``)."""
         started = None
         stats = path / "stats.json"
         if stats.is_file():
@@ -37,7 +75,11 @@ class RunInfo:
             items = path / "items.ndjson"
             mtime = (items if items.exists() else path).stat().st_mtime
             started = datetime.fromtimestamp(mtime, UTC).isoformat()
-        return cls(path.name, iso_time(started))
+        return cls(path.name, iso_time(started), site_names(read_site_services(path)))
+
+    def site_name(self, host: str) -> str:
+        """The lab service name of ``host``, else the host itself."""
+        return self.names.get(_host_key(host), host)
 
 
 def iso_time(value: Any) -> str:
@@ -55,7 +97,7 @@ def url_fields(url: str) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
-def _page(doc: dict[str, Any]) -> None:
+def _page(doc: dict[str, Any], run: RunInfo) -> None:
     response: dict[str, Any] = {}
     if "status" in doc:
         response["status_code"] = doc.pop("status")
@@ -68,24 +110,32 @@ def _page(doc: dict[str, Any]) -> None:
         doc["http"] = {"response": response}
 
 
-def _listing(doc: dict[str, Any]) -> None:
+def _listing(doc: dict[str, Any], run: RunInfo) -> None:
     geo = listing_geo(doc.get("extra") or {}, doc.get("ships_from"))
     if geo:
         doc["geo"] = geo
+    # Seen in this crawl; crawler.sinks.elastic.history keeps the earliest first_seen and
+    # the latest last_seen of a listing indexed before (its id is stable across crawls).
+    doc["first_seen"] = doc["last_seen"] = doc["@timestamp"]
 
 
-def _identifier(doc: dict[str, Any]) -> None:
+def _identifier(doc: dict[str, Any], run: RunInfo) -> None:
     if doc.get("type") in ENTITY_TYPES and doc.get("value"):
         doc["identifier"] = {doc["type"]: doc["value"]}
 
 
-def _vendor_identity(doc: dict[str, Any]) -> None:
-    members = doc.get("members") or []
+def _vendor_identity(doc: dict[str, Any], run: RunInfo) -> None:
+    members = [member for member in doc.get("members") or [] if isinstance(member, dict)]
+    for member in members:
+        if member.get("site"):
+            member["site_name"] = run.site_name(member["site"])
     doc["member_count"] = len(members)
-    doc["site_count"] = len({member.get("site") for member in members if member.get("site")})
+    # Sites are lab services when known: a vendor on a market's main address and on its
+    # mirror is on one site.
+    doc["site_count"] = len({m["site_name"] for m in members if m.get("site_name")})
 
 
-_BY_KIND = {
+_BY_KIND: dict[str, Callable[[dict[str, Any], RunInfo], None]] = {
     "page": _page,
     "listing": _listing,
     "identifier": _identifier,
@@ -99,9 +149,11 @@ def to_es(doc: dict[str, Any], run: RunInfo) -> dict[str, Any]:
     timestamp = es_doc.pop("fetched_at", "") or run.started_at
     es_doc["@timestamp"] = iso_time(timestamp)
     es_doc["run_id"] = run.run_id
+    if isinstance(es_doc.get("site"), str) and es_doc["site"]:
+        es_doc["site_name"] = run.site_name(es_doc["site"])
     if isinstance(es_doc.get("url"), str):
         es_doc["url"] = url_fields(es_doc["url"])
     transform = _BY_KIND.get(es_doc.get("kind", ""))
     if transform is not None:
-        transform(es_doc)
+        transform(es_doc, run)
     return es_doc

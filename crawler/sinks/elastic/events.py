@@ -2,11 +2,12 @@
 
 Two ECS ``event.action`` values go to the ``onionlab-crawl-events`` alias:
 ``page_failed`` (one per URL and failure kind, from ``errors.ndjson`` or live from a crawl)
-and ``site_liveness`` (one per onion host and run, from ``sites.json``). Ids are
-deterministic, so loading a run twice updates the same documents. A plain aliased index,
-not a data stream: reloads must overwrite (data streams are append-only) and the test
-stand-in has no data streams. Depends on :mod:`crawler.items`, :mod:`crawler.sinks.elastic`
-siblings and the standard library.
+and ``site_liveness`` (one per onion host and run, from ``sites.json``), each with the
+host (``site``) and its lab service's name (``site_name``). Ids are deterministic, so
+loading a run twice updates the same documents. A plain aliased index, not a data stream:
+reloads must overwrite (data streams are append-only) and the test stand-in has no data
+streams. Depends on :mod:`crawler.items`, :mod:`crawler.sinks.elastic` siblings and the
+standard library.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def failure_event(run: RunInfo, url: str, kind: str, message: str, at: str | Non
         "run_id": run.run_id,
         "kind": EVENTS_KIND,
         "site": host_of(url),
+        "site_name": run.site_name(host_of(url)),
         "url": url_fields(url),
         "event": {
             "kind": "event",
@@ -67,6 +69,7 @@ def liveness_event(run: RunInfo, host: str, record: dict[str, Any]) -> Action:
         "run_id": run.run_id,
         "kind": EVENTS_KIND,
         "site": host,
+        "site_name": run.site_name(host),
         "url": {"domain": host},
         "event": {
             "kind": "state",

@@ -3,7 +3,9 @@
 On when ``ES_URL``/``ONIONLAB_ES_URL`` is set (Scrapy setting, else environment, else
 ``onionlab.toml``), ``NotConfigured`` otherwise. Bulk requests run in a worker thread, one
 at a time, so the reactor never waits on the cluster; what cannot be indexed goes to the run
-directory's spool (:mod:`crawler.sinks.elastic.spool`). Stats: ``onionlab/es/indexed``,
+directory's spool (:mod:`crawler.sinks.elastic.spool`). Documents get their ``site_name``
+from the Scrapy setting ``ONIONLAB_SITE_SERVICES`` (lab service name → hosts), else from
+the run directory's ``config.json``. Stats: ``onionlab/es/indexed``,
 ``failed``, ``rejected``, ``spooled``, ``replayed``. Depends on Scrapy, Twisted and the
 :mod:`crawler.sinks.elastic` siblings.
 """
@@ -11,6 +13,7 @@ directory's spool (:mod:`crawler.sinks.elastic.spool`). Stats: ``onionlab/es/ind
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,13 @@ from crawler.sinks.elastic.client import (
     resolve_settings,
     scrapy_flags,
 )
-from crawler.sinks.elastic.documents import RunInfo, iso_time, to_es
+from crawler.sinks.elastic.documents import (
+    RunInfo,
+    iso_time,
+    read_site_services,
+    site_names,
+    to_es,
+)
 from crawler.sinks.elastic.events import failure_event, now
 from crawler.sinks.elastic.spool import Spool
 from crawler.spiders.onion import page_failed
@@ -90,6 +99,7 @@ class ElasticsearchPipeline:
         flush_interval: float = 5.0,
         max_buffer: int = 5000,
         description: str = "",
+        site_services: Mapping[str, Any] | None = None,
     ) -> None:
         self.crawler = crawler
         self.client = client
@@ -99,6 +109,7 @@ class ElasticsearchPipeline:
         self.flush_interval = flush_interval
         self.max_buffer = max(max_buffer, chunk_size)
         self.description = description
+        self.site_services = dict(site_services or {})
         self.run: RunInfo | None = None
         self._buffer: dict[tuple[str, str], Action] = {}
         self._inflight: defer.Deferred[None] | None = None
@@ -115,6 +126,8 @@ class ElasticsearchPipeline:
             raise NotConfigured(f"Elasticsearch sink: {exc}") from exc
         if not es.configured:
             raise NotConfigured("ES_URL / ONIONLAB_ES_URL is not set")
+        for warning in es.warnings:
+            logger.warning("Elasticsearch sink: %s", warning)
         run_dir = settings.get("ONIONLAB_RUN_DIR")
         if not run_dir:
             raise NotConfigured(
@@ -132,13 +145,17 @@ class ElasticsearchPipeline:
             flush_interval=settings.getfloat("ES_FLUSH_INTERVAL", 5.0),
             max_buffer=settings.getint("ES_MAX_BUFFER", 5000),
             description=es.describe(),
+            site_services=settings.getdict("ONIONLAB_SITE_SERVICES"),
         )
         crawler.signals.connect(pipeline.record_failure, signal=page_failed)
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
         started = self.crawler.stats.get_value("start_time") if self.crawler.stats else None
-        self.run = RunInfo(self.run_dir.name, iso_time(started) if started else now())
+        services = self.site_services or read_site_services(self.run_dir)
+        self.run = RunInfo(
+            self.run_dir.name, iso_time(started) if started else now(), site_names(services)
+        )
         logger.info("Elasticsearch sink: indexing into %s", self.description or "the cluster")
         if self.flush_interval > 0:
             self._timer = task.LoopingCall(self._flush_soon, force=True)

@@ -1,8 +1,9 @@
 """The spool: documents not yet in Elasticsearch, kept in the run directory, replayed later.
 
-``spool.ndjson`` is in bulk format (action line, then the Elasticsearch document exactly as
-it was sent) with one extra key in the action line, ``"spool": {"reason", "status",
-"error", "at"}`` (strip it to POST the file to ``_bulk``). ``reason`` is ``unavailable``
+``spool.ndjson`` is in bulk format (action line, then the Elasticsearch document as the
+sink made it; a listing's ``first_seen``/``last_seen`` are merged with the stored version
+again whenever it is sent) with one extra key in the action line, ``"spool": {"reason",
+"status", "error", "at"}`` (strip it to POST the file to ``_bulk``). ``reason`` is ``unavailable``
 (replayed by every later flush and by ``onionlab index load``) or ``rejected`` (the
 cluster refused the document itself; replayed only on request, after the mapping is fixed).
 Ids are deterministic, so a replay updates instead of duplicating. Depends on

@@ -180,6 +180,15 @@ def test_healthy_needs_every_service_to_answer(tmp_path: Path) -> None:
     assert not healthy(tmp_path, lab=FakeLab(services=[]))  # type: ignore[arg-type]
 
 
+def test_a_site_scammed_on_purpose_keeps_the_lab_healthy(tmp_path: Path) -> None:
+    ok = {"name": "market", "answers": True}
+    gone = {"name": "forum", "answers": False}
+    lab = FakeLab(services=[ok, gone])
+    assert healthy(tmp_path, lab=lab, scammed=lambda *_: {"forum"})  # type: ignore[arg-type]
+    assert not healthy(tmp_path, lab=lab, scammed=lambda *_: {"paste"})  # type: ignore[arg-type]
+    assert not healthy(tmp_path, lab=lab, scammed=lambda *_: set())  # type: ignore[arg-type]
+
+
 def test_healthy_without_a_lab(tmp_path: Path) -> None:
     assert not healthy(tmp_path / "nothing-here", timeout=1)
 

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 SHOWN = ""
@@ -27,13 +28,19 @@ LINE_BREAK = "line-break"
 HOMOGLYPH = "homoglyph"
 """``Match.obfuscation`` of a match found only after folding Cyrillic look-alike letters."""
 
-# The text nodes a reader sees: not those of scripts, styles or inert templates.
-_VISIBLE_TEXT = "//text()[not(ancestor::script or ancestor::style or ancestor::template)]"
+# The text nodes a reader sees: not those of scripts, styles or inert templates. Compiled
+# once, and without lxml's "smart" strings: those build an element proxy per text node
+# (through lxml.html's Python class lookup), which cost more than the query itself.
+_VISIBLE_TEXT = etree.XPath(
+    "//text()[not(ancestor::script or ancestor::style or ancestor::template)]",
+    smart_strings=False,
+)
 _PAGE_TEXT: weakref.WeakKeyDictionary[TextResponse, str] = weakref.WeakKeyDictionary()
-_LINKS = "//a/@href | //area/@href"
-# Invisible characters sometimes put inside identifiers to defeat copy/paste and regexes.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"))
-_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f"), " ")
+_LINKS = etree.XPath("//a/@href | //area/@href", smart_strings=False)
+# Invisible characters sometimes put inside identifiers to defeat copy/paste and regexes,
+# and no-break spaces; replaced by one regex pass each (str.translate with a dict is slow).
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff]")
+_SPACES = re.compile("[\u00a0\u2007\u202f]")
 _BROKEN_TOKENS = re.compile(r"[0-9A-Za-z]+(?:[ \t]*\n\s*[0-9A-Za-z]+)+")
 _PIECE = re.compile(r"[0-9A-Za-z]+")
 # Rejoined runs are tried between these lengths: from the shortest identifier worth rebuilding
@@ -76,7 +83,7 @@ class Match:
 
 def clean(text: str) -> str:
     """``text`` without invisible characters and with no-break spaces as plain spaces."""
-    return text.translate(_INVISIBLE).translate(_SPACES)
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text))
 
 
 def page_text(response: TextResponse) -> str:
@@ -87,7 +94,7 @@ def page_text(response: TextResponse) -> str:
     text = _PAGE_TEXT.get(response)
     if text is None:
         if isinstance(response, HtmlResponse):
-            text = clean("\n".join(response.selector.root.xpath(_VISIBLE_TEXT)))
+            text = clean("\n".join(_VISIBLE_TEXT(response.selector.root)))
         else:
             text = clean(response.text)
         _PAGE_TEXT[response] = text
@@ -98,7 +105,7 @@ def link_targets(response: TextResponse) -> list[str]:
     """The targets of the page's links (``<a href>``, ``<area href>``); none for plain text."""
     if not isinstance(response, HtmlResponse):
         return []
-    return [str(href).strip() for href in response.selector.root.xpath(_LINKS)]
+    return [str(href).strip() for href in _LINKS(response.selector.root)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +151,19 @@ def _rejoined_runs(text: str) -> _Rejoined:
     return _Rejoined(tuple(runs), "\n".join(probes), tuple(offsets))
 
 
-def _rejoined(pattern: re.Pattern[str], text: str, group: int) -> Iterator[Match]:
-    """Matches that lie inside a rejoined run (see :class:`_Rejoined`)."""
+def _rejoined(pattern: re.Pattern[str], text: str, group: int, seen: set[str]) -> Iterator[Match]:
+    """Matches that lie inside a rejoined run (see :class:`_Rejoined`), but for values in
+    ``seen`` (which :func:`scan` would drop: most probes repeat values already found, and
+    building each one's view text is the costly part).
+    """
     rejoined = _rejoined_runs(text)
     for found in pattern.finditer(rejoined.probes):
+        value = found.group(group)
+        if value in seen:
+            continue
         k = bisect.bisect_right(rejoined.offsets, found.start(group)) - 1
         start, end, joined = rejoined.runs[k]
         offset = found.start(group) - rejoined.offsets[k]
-        value = found.group(group)
         if offset < 0 or offset + len(value) > len(joined):
             continue  # it takes in a character around the run
         before = text[max(0, start - _REJOINED_CONTEXT) : start]
@@ -179,9 +191,10 @@ def scan(pattern: re.Pattern[str], text: str, group: int = 0) -> Iterator[Match]
     seen: set[str] = set()
     views: list[Iterator[Match]] = [_matches(pattern, text, group)]
     if "\n" in text:
-        views.append(_rejoined(pattern, text, group))
-    if _CYRILLIC.search(text):
-        views.append(_matches(pattern, folded(text), group, HOMOGLYPH))
+        views.append(_rejoined(pattern, text, group, seen))
+    # A folding that changed nothing finds only values already seen as shown: skip it.
+    if _CYRILLIC.search(text) and (homoglyphs := folded(text)) != text:
+        views.append(_matches(pattern, homoglyphs, group, HOMOGLYPH))
     for view in views:
         for match in view:
             if match.obfuscation and match.value in seen:

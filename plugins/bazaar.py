@@ -24,20 +24,66 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from parsel import Selector
+from lxml import etree
+from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
-from crawler.parsing import text as _text
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 FINGERPRINT = re.compile(r"[0-9A-F]{40}")
 CENT = Decimal("0.01")
 SATOSHI = Decimal("0.00000001")
+
+
+# Which layout a page has is asked of every page crawled, and most pages have none of these:
+# the questions are compiled once and asked of the parsed tree directly, which gives what
+# ``bool(response.css(...))`` gives without building a selector per node and per call.
+_CSS = HTMLTranslator()
+
+
+@cache
+def _query(css: str) -> etree.XPath:
+    return etree.XPath(_CSS.css_to_xpath(css))
+
+
+def _has(response: TextResponse, query: etree.XPath) -> bool:
+    """Whether ``query`` (see :func:`_query`) finds anything on the page."""
+    return bool(query(response.selector.root))
+
+
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)
+
+
+def _text(node: TextResponse | Selector | SelectorList[Selector], css: str) -> str:
+    """What ``crawler.parsing.text(node, css)`` gives (the text of the first match of ``css``,
+    whitespace collapsed; ``""`` if none), read off the lxml tree with the query compiled
+    once: a product page asks for a dozen fields, and parsel's selectors cost more than the
+    lookups.
+    """
+    if isinstance(node, TextResponse):
+        roots = [node.selector.root]
+    elif isinstance(node, SelectorList):
+        roots = [selector.root for selector in node]
+    else:
+        roots = [node.root]
+    query = _query(css)
+    for root in roots:
+        found = query(root)
+        if found:
+            return " ".join(_STRING_VALUE(found[0]).split())
+    return ""
+
+
+_BAZAAR_PAGE = _query("body.bz")
+_ITEM_TITLE = _query("article.bz-item h1.bz-item-title")
+_STORE_NAME = _query("section.bz-store h1.bz-store-name")
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -181,13 +227,13 @@ def _vendor(response: TextResponse, site: str) -> Vendor | None:
 
 @hookimpl
 def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
-    if not isinstance(response, TextResponse) or not response.css("body.bz"):
+    if not isinstance(response, TextResponse) or not _has(response, _BAZAAR_PAGE):
         return None
     site = (urlsplit(response.url).hostname or "").lower()
-    if response.css("article.bz-item h1.bz-item-title"):
+    if _has(response, _ITEM_TITLE):
         listing = _listing(response, site)
         return iter([listing] if listing else [])
-    if response.css("section.bz-store h1.bz-store-name"):
+    if _has(response, _STORE_NAME):
         vendor = _vendor(response, site)
         return iter([vendor] if vendor else [])
     return None

@@ -79,6 +79,17 @@ TELEGRAM_PATHS = frozenset(
 )  # fmt: skip
 SESSION_ID = re.compile(r"(?<![0-9A-Fa-f])(05[0-9A-Fa-f]{64})(?![0-9A-Fa-f])")
 
+# Cheap necessary conditions, searched before the costly patterns above: each is a part that
+# every match of its pattern contains (with the same flags), so a text without it has no
+# match and the pattern is not run at all. Most pages have none of them.
+AT_SIGN = re.compile("@")  # ADDRESS, TELEGRAM_AT
+BRACKET_AT_HINT = re.compile(r"[\[({]\s*(?:at|@)\s*[\])}]", re.I)  # OBFUSCATED_ADDRESS
+TELEGRAM_LINK_HINT = re.compile(
+    rf"(?:t|telegram){SPACED_DOT}(?:me|dog)|tg://resolve\?domain=", re.I
+)  # TELEGRAM_LINK: its first two alternatives hold these, the third ".t.me"
+SPACED_AT_HINT = re.compile(r"@\s")  # TELEGRAM_SPACED_AT
+SESSION_HINT = re.compile("05")  # SESSION_ID
+
 JABBER_LABEL = re.compile(r"jabber|xmpp|\bjid\b|джаббер|жаббер", re.I)
 ANY_LABEL = re.compile(
     r"jabber|xmpp|\bjid\b|джаббер|жаббер|e-?mail|\bmail\b|почта|telegram|session|\btg\b", re.I
@@ -122,24 +133,35 @@ def _address_type(text: str, start: int) -> str:
 
 def contacts(text: str) -> Iterator[tuple[str, str, int]]:
     """Every ``(type, value, offset)`` contact in ``text``, in no particular order."""
-    for match in ADDRESS.finditer(text):
+    for match in _finditer(AT_SIGN, ADDRESS, text):
         local, domain = match.groups()
         if valid_address(local, domain):
             kind = _address_type(text, match.start())
             yield kind, f"{local}@{domain}".lower(), match.start()
-    for match in OBFUSCATED_ADDRESS.finditer(text):
+    for match in _finditer(BRACKET_AT_HINT, OBFUSCATED_ADDRESS, text):
         local = match.group(1)
         domain = re.sub(BRACKET_DOT, ".", match.group(2), flags=re.I)
         if valid_address(local, domain):
             kind = _address_type(text, match.start())
             yield kind, f"{local}@{domain}".lower(), match.start()
-    for pattern in (TELEGRAM_LINK, TELEGRAM_AT, TELEGRAM_SPACED_AT):
-        for match in pattern.finditer(text):
+    for hint, pattern in (
+        (TELEGRAM_LINK_HINT, TELEGRAM_LINK),
+        (AT_SIGN, TELEGRAM_AT),
+        (SPACED_AT_HINT, TELEGRAM_SPACED_AT),
+    ):
+        for match in _finditer(hint, pattern, text):
             name = next(group for group in match.groups() if group)
             if valid_telegram(name):
                 yield "telegram", name, match.start()
-    for match in SESSION_ID.finditer(text):
+    for match in _finditer(SESSION_HINT, SESSION_ID, text):
         yield "session", match.group(1).lower(), match.start()
+
+
+def _finditer(
+    hint: re.Pattern[str], pattern: re.Pattern[str], text: str
+) -> Iterator[re.Match[str]]:
+    """``pattern``'s matches in ``text``; none without looking when ``hint`` is not there."""
+    return pattern.finditer(text) if hint.search(text) else iter(())
 
 
 @hookimpl

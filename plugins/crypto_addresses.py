@@ -51,7 +51,6 @@ from plugins._text_scan import Match, page_text, scan
 
 _B58 = "1-9A-HJ-NP-Za-km-z"
 _BECH32 = "02-9ac-hj-np-z"
-_BASE58CHECK = re.compile(rf"(?<![{_B58}])[{_B58}]{{25,35}}(?![{_B58}])")
 _MONERO = re.compile(rf"(?<![{_B58}])[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?(?![{_B58}])")
 _SEGWIT = re.compile(rf"(?<![0-9a-z])(?:bc|ltc)1[{_BECH32}]{{6,87}}(?![0-9a-z])", re.IGNORECASE)
 _ETHEREUM = re.compile(r"(?<![0-9A-Za-z])0x[0-9A-Fa-f]{40}(?![0-9A-Za-z])")
@@ -68,6 +67,31 @@ _BASE58_VERSIONS = {
     0x41: ("trx", "base58check"),
 }
 _P2SH_BTC_OR_LTC = 0x05
+
+
+def _base58check_first_characters() -> frozenset[str]:
+    """The characters a Base58Check address of a known version can start with.
+
+    The 25 decoded bytes are the version, the 20-byte hash and the 4-byte checksum; a version
+    of 0 is written as a leading "1", and the encodings of all the values that start with any
+    other version byte have one length and so start alike (checked here at both ends of the
+    range). A candidate starting otherwise is rejected without decoding it: most candidates
+    are words run together where a line break was rejoined.
+    """
+    first = set()
+    for version in _BASE58_VERSIONS:
+        low, high = (base58.b58encode(bytes([version]) + fill * 24) for fill in (b"\0", b"\xff"))
+        assert low[:1] == high[:1] and (version == 0 or len(low) == len(high)), version
+        first.add(chr(low[0]))
+    return frozenset(first)
+
+
+_BASE58CHECK_FIRST = _base58check_first_characters()
+# 25 to 35 characters, from one of those: the look-behind lets a match start only where a run
+# of Base58 characters does, so this finds what the plain pattern finds that can be valid.
+_BASE58CHECK = re.compile(
+    rf"(?<![{_B58}])[{''.join(sorted(_BASE58CHECK_FIRST))}][{_B58}]{{24,34}}(?![{_B58}])"
+)
 _SEGWIT_CHAINS = {"bc": "btc", "ltc": "ltc"}
 _BECH32_MAX_LENGTH = 90
 _XMR = CoinsConf.MoneroMainNet
@@ -89,6 +113,8 @@ class Address:
 
 def base58check_address(candidate: str) -> Address | None:
     """A BTC, LTC or TRX Base58Check address (mainnet), or ``None``."""
+    if candidate[:1] not in _BASE58CHECK_FIRST:
+        return None
     try:
         payload = base58.b58decode_check(candidate)
     except ValueError:

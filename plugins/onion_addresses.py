@@ -36,6 +36,8 @@ from plugins._text_scan import link_targets, page_text, scan
 ONION_LENGTH = 56
 _VERSION = 3
 _CHECKSUM_PREFIX = b".onion checksum"
+# Characters urlsplit drops from anywhere in a URL (so "x.oni\non" has host "x.onion").
+_URL_BREAKS = re.compile("[\t\r\n]")
 # All lower or all upper case: base32 ignores case, but nobody writes an address in both.
 _ADDRESS = re.compile(
     r"(?<![0-9A-Za-z])([a-z2-7]{56}|[A-Z2-7]{56})(?:\.onion)?(?![0-9A-Za-z])", re.ASCII
@@ -59,6 +61,8 @@ def is_onion_address(address: str) -> bool:
 
 def onion_of_url(url: str) -> str | None:
     """The onion address (56 chars, lower case) an absolute URL points at, or ``None``."""
+    if ".onion" not in url.lower() and not _URL_BREAKS.search(url):
+        return None  # most links are relative or to the clear web: no need to parse them
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:

@@ -30,18 +30,66 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from urllib.parse import urlsplit
 
+from lxml import etree
+from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
-from crawler.parsing import text as _text
 
 CENT = Decimal("0.01")
 NUMBER = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?")
 CITY_CRUMB = re.compile(r"^/magazin/[^/]+/([a-z0-9-]+)$")
 RATE_CLASS = re.compile(r"\brate-([a-z]+)\b")
+
+
+# Which layout a page has is asked of every page crawled, and most pages have none of these:
+# the questions are compiled once and asked of the parsed tree directly, which gives what
+# ``bool(response.css(...))`` gives without building a selector per node and per call.
+_CSS = HTMLTranslator()
+
+
+@cache
+def _query(css: str) -> etree.XPath:
+    return etree.XPath(_CSS.css_to_xpath(css))
+
+
+def _has(response: TextResponse, query: etree.XPath) -> bool:
+    """Whether ``query`` (see :func:`_query`) finds anything on the page."""
+    return bool(query(response.selector.root))
+
+
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)
+
+
+def _text(node: TextResponse | Selector | SelectorList[Selector], css: str) -> str:
+    """What ``crawler.parsing.text(node, css)`` gives (the text of the first match of ``css``,
+    whitespace collapsed; ``""`` if none), read off the lxml tree with the query compiled
+    once: a product page asks for a dozen fields, and parsel's selectors cost more than the
+    lookups.
+    """
+    if isinstance(node, TextResponse):
+        roots = [node.selector.root]
+    elif isinstance(node, SelectorList):
+        roots = [selector.root for selector in node]
+    else:
+        roots = [node.root]
+    query = _query(css)
+    for root in roots:
+        found = query(root)
+        if found:
+            return " ".join(_STRING_VALUE(found[0]).split())
+    return ""
+
+
+_TOVAR_NAME = _query("div.tovar h1.tovar-name")
+_TOVAR_ID = _query("div.tovar td.tovar-id")
+_SHOP_NAME = _query("div.shop h1.shop-name")
+_SHOP_OPERATOR = _query("div.shop dd.operator")
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -169,10 +217,10 @@ def _vendor(response: TextResponse, site: str) -> Vendor | None:
 @hookimpl
 def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
     site = (urlsplit(response.url).hostname or "").lower()
-    if response.css("div.tovar h1.tovar-name") and response.css("div.tovar td.tovar-id"):
+    if _has(response, _TOVAR_NAME) and _has(response, _TOVAR_ID):
         listing = _listing(response, site)
         return iter([listing] if listing else [])
-    if response.css("div.shop h1.shop-name") and response.css("div.shop dd.operator"):
+    if _has(response, _SHOP_NAME) and _has(response, _SHOP_OPERATOR):
         vendor = _vendor(response, site)
         return iter([vendor] if vendor else [])
     return None

@@ -66,6 +66,7 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _LONG_ID = 16  # a letter-and-digit word this long is an identifier, not a drug code
+_MENTIONS_CACHE = 4096  # texts whose vocabulary words are remembered (see Vocabulary)
 
 
 # --- tokens ------------------------------------------------------------------------------
@@ -100,7 +101,9 @@ class Token:
     keys: frozenset[str]
 
 
+@lru_cache(maxsize=65536)
 def _keys(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]:
+    """Cached: a crawl reads the same few thousand words over and over."""
     low = run.lower().replace("ё", "е")
     if low in _ALPHA:
         return frozenset({"α"})
@@ -114,21 +117,34 @@ def _keys(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]
     return frozenset(keys)
 
 
+@lru_cache(maxsize=65536)
+def _word_runs(word: str) -> tuple[tuple[int, int], ...]:
+    """The letter runs and digit runs of a word, as offsets in it; none for an identifier.
+
+    Cached, like :func:`_keys`: words repeat far more than they vary.
+    """
+    if len(word) >= _LONG_ID and any(c.isdigit() for c in word):
+        return ()
+    return tuple((m.start(), m.end()) for m in _RUN.finditer(word))
+
+
 def tokenize(text: str, *, vocabulary_side: bool = False) -> list[Token]:
     """The tokens of ``text`` (already NFKC-normalised), identifiers left out."""
     runs: list[tuple[int, int]] = []
     for word in _WORD.finditer(text):
-        value = word.group()
-        if len(value) >= _LONG_ID and any(c.isdigit() for c in value):
-            continue
-        runs.extend(
-            (word.start() + m.start(), word.start() + m.end()) for m in _RUN.finditer(value)
-        )
+        at = word.start()
+        runs.extend((at + start, at + end) for start, end in _word_runs(word.group()))
     tokens = []
+    last = len(runs) - 1
     for i, (start, end) in enumerate(runs):
-        following = text[end : runs[i + 1][0]] if i + 1 < len(runs) else ""
-        hyphen_after = bool(_HYPHEN.fullmatch(following))
-        tokens.append(Token(start, end, _keys(text[start:end], hyphen_after, vocabulary_side)))
+        run = text[start:end]
+        # What follows matters only to a lone "a" ("a-PVP" is α-PVP): not looked at otherwise.
+        hyphen_after = (
+            i < last
+            and run.lower() in _ALPHA_LETTER
+            and _HYPHEN.fullmatch(text[end : runs[i + 1][0]]) is not None
+        )
+        tokens.append(Token(start, end, _keys(run, hyphen_after, vocabulary_side)))
     return tokens
 
 
@@ -223,6 +239,12 @@ class Vocabulary:
         for words in data["tags"].values():
             for word in words:
                 self._add(word, TAG, ())
+        # Every key a term starts with: most tokens of a page have none, and are passed over.
+        self._first_keys = frozenset(self._index)
+        # Pages of a site repeat most of their lines (three in four of a lab crawl's segments
+        # were read before), so the words found in a text are kept for the next page.
+        self._cached_mentions = lru_cache(maxsize=_MENTIONS_CACHE)(self._find_mentions)
+        self._may_start = lru_cache(maxsize=65536)(self._word_may_start)
 
     def _add(self, word: str, kind: str, substances: tuple[str, ...]) -> None:
         tokens = tokenize(_normal(word), vocabulary_side=True)
@@ -253,10 +275,29 @@ class Vocabulary:
 
     def mentions(self, text: str) -> list[Mention]:
         """Every vocabulary word in ``text``, longest first at each place, left to right."""
+        return list(self._cached_mentions(text))
+
+    def _word_may_start(self, word: str) -> bool:
+        """Whether a token of ``word`` (a match of ``_WORD``) may begin a vocabulary word.
+
+        Its keys are taken as if a hyphen followed (which only adds "α" to a lone "a"), so
+        they hold the keys the token has in any text.
+        """
+        return any(
+            not _keys(word[start:end], True, False).isdisjoint(self._first_keys)
+            for start, end in _word_runs(word)
+        )
+
+    def _find_mentions(self, text: str) -> tuple[Mention, ...]:
+        if not any(map(self._may_start, _WORD.findall(text))):
+            return ()  # most texts name nothing: no need to tokenize them
         tokens = tokenize(text)
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
+            if tokens[i].keys.isdisjoint(self._first_keys):
+                i += 1
+                continue
             best: list[Term] = []
             for term in {t for key in tokens[i].keys for t in self._index.get(key, ())}:
                 if self._matches(term, tokens, i, text):
@@ -271,7 +312,7 @@ class Vocabulary:
             for term in sorted(best, key=lambda t: (t.kind, t.text)):
                 found.append(Mention(term, tokens[i].start, end, text[tokens[i].start : end]))
             i += len(best[0].keys)
-        return found
+        return tuple(found)
 
     @staticmethod
     def _matches(term: Term, tokens: list[Token], i: int, text: str) -> bool:
@@ -388,23 +429,33 @@ def segments(response: TextResponse) -> list[Segment]:
     out: list[Segment] = []
     buffer: list[str] = []
 
+    # Hot (every element of every page): empty texts are never buffered (whitespace is
+    # collapsed anyway) and a block with no text is not normalised.
     def flush(heading: bool = False) -> None:
-        text = _normal(" ".join(" ".join(buffer).split()))
+        if not buffer:
+            return
+        text = " ".join(" ".join(buffer).split())
         buffer.clear()
+        if text:
+            text = _normal(text)
         if text and "BEGIN PGP" not in text:
             out.append(Segment(text, heading))
 
     def visit(element: Any) -> None:
-        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        tag = element.tag
+        tag = tag.lower() if isinstance(tag, str) else ""
         if not tag or tag in _SKIP:
             return
-        if tag in _BLOCKS:
+        block = tag in _BLOCKS
+        if block:
             flush()
-        buffer.append(element.text or "")
+        if element.text:
+            buffer.append(element.text)
         for child in element:
             visit(child)
-            buffer.append(child.tail or "")
-        if tag in _BLOCKS:
+            if child.tail:
+                buffer.append(child.tail)
+        if block:
             flush(heading=tag in _HEADINGS)
 
     visit(response.selector.root)

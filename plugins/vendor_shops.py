@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
@@ -33,6 +35,28 @@ from crawler.parsing import texts as _texts
 
 def _extra(**fields: Any) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value}
+
+
+# Which layout a page has is asked of every page crawled, and most pages have none of these:
+# the questions are compiled once and asked of the parsed tree directly, which gives what
+# ``bool(response.css(...))`` gives without building a selector per node and per call.
+_CSS = HTMLTranslator()
+
+
+def _query(css: str) -> etree.XPath:
+    return etree.XPath(_CSS.css_to_xpath(css))
+
+
+def _has(response: TextResponse, query: etree.XPath) -> bool:
+    """Whether ``query`` (see :func:`_query`) finds anything on the page."""
+    return bool(query(response.selector.root))
+
+
+_SHOP_A_PRODUCT = _query("div.product-page table.p-info")
+_SHOP_A_HANDLE = _query("h2.vendor-handle")
+_SHOP_A_VENDOR_INFO = _query("table.vendor-info")
+_SHOP_B_ITEM = _query("article.item[data-sku] dl.specs")
+_SHOP_B_HANDLE = _query('main h1[data-field="handle"]')
 
 
 # --- price-list shop (vendor_shop_a) ---------------------------------------------------------
@@ -154,13 +178,13 @@ def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
     """Items from a product page or vendor page of either shop; ``None`` on any other page."""
     site = (urlsplit(response.url).hostname or "").lower()
     item: Item | None
-    if response.css("div.product-page table.p-info"):
+    if _has(response, _SHOP_A_PRODUCT):
         item = _shop_a_product(response, site)
-    elif response.css("h2.vendor-handle") and response.css("table.vendor-info"):
+    elif _has(response, _SHOP_A_HANDLE) and _has(response, _SHOP_A_VENDOR_INFO):
         item = _shop_a_vendor(response, site)
-    elif response.css("article.item[data-sku] dl.specs"):
+    elif _has(response, _SHOP_B_ITEM):
         item = _shop_b_item(response, site)
-    elif response.css('main h1[data-field="handle"]'):
+    elif _has(response, _SHOP_B_HANDLE):
         item = _shop_b_vendor(response, site)
     else:
         return None

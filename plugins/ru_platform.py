@@ -30,16 +30,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
 from urllib.parse import urlsplit
 
-from lxml import etree
-from parsel import Selector, SelectorList
-from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
+from crawler.parsing import has, text
 
 CENT = Decimal("0.01")
 NUMBER = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?")
@@ -47,54 +44,15 @@ CITY_CRUMB = re.compile(r"^/magazin/[^/]+/([a-z0-9-]+)$")
 RATE_CLASS = re.compile(r"\brate-([a-z]+)\b")
 
 
-# Which layout a page has is asked of every page crawled, and most pages have none of these:
-# the questions are compiled once and asked of the parsed tree directly, which gives what
-# ``bool(response.css(...))`` gives without building a selector per node and per call.
-_CSS = HTMLTranslator()
+_TOVAR_NAME = "div.tovar h1.tovar-name"
+_TOVAR_ID = "div.tovar td.tovar-id"
+_SHOP_NAME = "div.shop h1.shop-name"
+_SHOP_OPERATOR = "div.shop dd.operator"
 
 
-@cache
-def _query(css: str) -> etree.XPath:
-    return etree.XPath(_CSS.css_to_xpath(css))
-
-
-def _has(response: TextResponse, query: etree.XPath) -> bool:
-    """Whether ``query`` (see :func:`_query`) finds anything on the page."""
-    return bool(query(response.selector.root))
-
-
-_STRING_VALUE = etree.XPath("string()", smart_strings=False)
-
-
-def _text(node: TextResponse | Selector | SelectorList[Selector], css: str) -> str:
-    """What ``crawler.parsing.text(node, css)`` gives (the text of the first match of ``css``,
-    whitespace collapsed; ``""`` if none), read off the lxml tree with the query compiled
-    once: a product page asks for a dozen fields, and parsel's selectors cost more than the
-    lookups.
-    """
-    if isinstance(node, TextResponse):
-        roots = [node.selector.root]
-    elif isinstance(node, SelectorList):
-        roots = [selector.root for selector in node]
-    else:
-        roots = [node.root]
-    query = _query(css)
-    for root in roots:
-        found = query(root)
-        if found:
-            return " ".join(_STRING_VALUE(found[0]).split())
-    return ""
-
-
-_TOVAR_NAME = _query("div.tovar h1.tovar-name")
-_TOVAR_ID = _query("div.tovar td.tovar-id")
-_SHOP_NAME = _query("div.shop h1.shop-name")
-_SHOP_OPERATOR = _query("div.shop dd.operator")
-
-
-def _decimal(text: str) -> Decimal | None:
-    """The first number in ``text`` («7 600 ₽» → 7600, «0,5 г» → 0.5), or ``None``."""
-    match = NUMBER.search(text)
+def _decimal(shown: str) -> Decimal | None:
+    """The first number in ``shown`` («7 600 ₽» → 7600, «0,5 г» → 0.5), or ``None``."""
+    match = NUMBER.search(shown)
     if not match:
         return None
     digits = re.sub(r"[\s\u00a0\u202f]", "", match.group(0)).replace(",", ".")
@@ -143,22 +101,22 @@ def _city_en(response: TextResponse) -> str | None:
 
 
 def _listing(response: TextResponse, site: str) -> Listing | None:
-    listing_id = _text(response, "div.tovar td.tovar-id")
-    title = _text(response, "div.tovar h1.tovar-name")
+    listing_id = text(response, "div.tovar td.tovar-id")
+    title = text(response, "div.tovar h1.tovar-name")
     if not listing_id or not title:
         return None
-    fasovka = _text(response, "div.tovar td.tovar-fasovka")
+    fasovka = text(response, "div.tovar td.tovar-fasovka")
     amount = _plain(_decimal(fasovka))
     grams = bool(re.search(r"\bг\b", fasovka))
 
-    local_text = _text(response, "div.tovar td.tovar-price span.price-local")
+    local_text = text(response, "div.tovar td.tovar-price span.price-local")
     local = _decimal(local_text)
     sign = NUMBER.sub("", local_text).strip()
     fiat, btc_usd = _rates(response)
     currency, per_dollar = fiat.get(sign, (None, None))
 
-    crypto_amount = _decimal(_text(response, "div.tovar span.price-crypto span.crypto-amount"))
-    crypto = _text(response, "div.tovar span.price-crypto span.crypto-currency").upper() or None
+    crypto_amount = _decimal(text(response, "div.tovar span.price-crypto span.crypto-amount"))
+    crypto = text(response, "div.tovar span.price-crypto span.crypto-currency").upper() or None
     usd: Decimal | None = None
     if crypto_amount is not None and crypto == "USDT":
         usd = crypto_amount
@@ -168,12 +126,12 @@ def _listing(response: TextResponse, site: str) -> Listing | None:
         usd = local / per_dollar  # coarse: the bar rounds the rate to kopecks
 
     extra = {
-        "shop": _text(response, "div.tovar td.tovar-shop") or None,
+        "shop": text(response, "div.tovar td.tovar-shop") or None,
         "city": _city_en(response),
-        "city_ru": _text(response, "div.tovar td.tovar-city") or None,
-        "district": _text(response, "div.tovar td.tovar-district") or None,
-        "stash_type": _text(response, "div.tovar td.tovar-klad") or None,
-        "delivery": _text(response, "div.tovar td.tovar-nalichie") or None,
+        "city_ru": text(response, "div.tovar td.tovar-city") or None,
+        "district": text(response, "div.tovar td.tovar-district") or None,
+        "stash_type": text(response, "div.tovar td.tovar-klad") or None,
+        "delivery": text(response, "div.tovar td.tovar-nalichie") or None,
         "currency": currency,
         "price_local": _plain(local),
         "price_crypto": format(crypto_amount, "f") if crypto_amount is not None else None,
@@ -186,8 +144,8 @@ def _listing(response: TextResponse, site: str) -> Listing | None:
         listing_id=listing_id,
         url=response.url,
         title=title,
-        vendor=_text(response, "div.tovar td.tovar-operator") or None,
-        substance=_text(response, "div.tovar td.tovar-substance") or None,
+        vendor=text(response, "div.tovar td.tovar-operator") or None,
+        substance=text(response, "div.tovar td.tovar-substance") or None,
         weight_g=amount if grams else None,
         price_usd=f"{usd.quantize(CENT, ROUND_HALF_UP):f}" if usd is not None else None,
         price_btc=extra["price_crypto"] if crypto == "BTC" else None,
@@ -196,10 +154,10 @@ def _listing(response: TextResponse, site: str) -> Listing | None:
 
 
 def _vendor(response: TextResponse, site: str) -> Vendor | None:
-    handle = _text(response, "div.shop dd.operator")
+    handle = text(response, "div.shop dd.operator")
     if not handle:
         return None
-    fingerprint = "".join(_text(response, "div.shop ul.contacts code.pgp-fp").split())
+    fingerprint = "".join(text(response, "div.shop ul.contacts code.pgp-fp").split())
     btc = [
         " ".join(a.split())
         for a in response.css("div.shop ul.wallets code.addr-btc::text").getall()
@@ -210,17 +168,17 @@ def _vendor(response: TextResponse, site: str) -> Vendor | None:
         url=response.url,
         pgp_fingerprint=fingerprint or None,
         btc=[a for a in btc if a],
-        extra={"shop": _text(response, "div.shop h1.shop-name")},
+        extra={"shop": text(response, "div.shop h1.shop-name")},
     )
 
 
 @hookimpl
 def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
     site = (urlsplit(response.url).hostname or "").lower()
-    if _has(response, _TOVAR_NAME) and _has(response, _TOVAR_ID):
+    if has(response, _TOVAR_NAME) and has(response, _TOVAR_ID):
         listing = _listing(response, site)
         return iter([listing] if listing else [])
-    if _has(response, _SHOP_NAME) and _has(response, _SHOP_OPERATOR):
+    if has(response, _SHOP_NAME) and has(response, _SHOP_OPERATOR):
         vendor = _vendor(response, site)
         return iter([vendor] if vendor else [])
     return None

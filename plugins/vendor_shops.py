@@ -20,14 +20,13 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
 from parsel import Selector, SelectorList
-from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
 from crawler.items import Item, Listing, Vendor
 from crawler.parsing import fingerprint as _fingerprint
+from crawler.parsing import has
 from crawler.parsing import number as _number
 from crawler.parsing import text as _text
 from crawler.parsing import texts as _texts
@@ -37,26 +36,11 @@ def _extra(**fields: Any) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value}
 
 
-# Which layout a page has is asked of every page crawled, and most pages have none of these:
-# the questions are compiled once and asked of the parsed tree directly, which gives what
-# ``bool(response.css(...))`` gives without building a selector per node and per call.
-_CSS = HTMLTranslator()
-
-
-def _query(css: str) -> etree.XPath:
-    return etree.XPath(_CSS.css_to_xpath(css))
-
-
-def _has(response: TextResponse, query: etree.XPath) -> bool:
-    """Whether ``query`` (see :func:`_query`) finds anything on the page."""
-    return bool(query(response.selector.root))
-
-
-_SHOP_A_PRODUCT = _query("div.product-page table.p-info")
-_SHOP_A_HANDLE = _query("h2.vendor-handle")
-_SHOP_A_VENDOR_INFO = _query("table.vendor-info")
-_SHOP_B_ITEM = _query("article.item[data-sku] dl.specs")
-_SHOP_B_HANDLE = _query('main h1[data-field="handle"]')
+_SHOP_A_PRODUCT = "div.product-page table.p-info"
+_SHOP_A_HANDLE = "h2.vendor-handle"
+_SHOP_A_VENDOR_INFO = "table.vendor-info"
+_SHOP_B_ITEM = "article.item[data-sku] dl.specs"
+_SHOP_B_HANDLE = 'main h1[data-field="handle"]'
 
 
 # --- price-list shop (vendor_shop_a) ---------------------------------------------------------
@@ -178,13 +162,13 @@ def onionlab_extract(response: TextResponse) -> Iterator[Item] | None:
     """Items from a product page or vendor page of either shop; ``None`` on any other page."""
     site = (urlsplit(response.url).hostname or "").lower()
     item: Item | None
-    if _has(response, _SHOP_A_PRODUCT):
+    if has(response, _SHOP_A_PRODUCT):
         item = _shop_a_product(response, site)
-    elif _has(response, _SHOP_A_HANDLE) and _has(response, _SHOP_A_VENDOR_INFO):
+    elif has(response, _SHOP_A_HANDLE) and has(response, _SHOP_A_VENDOR_INFO):
         item = _shop_a_vendor(response, site)
-    elif _has(response, _SHOP_B_ITEM):
+    elif has(response, _SHOP_B_ITEM):
         item = _shop_b_item(response, site)
-    elif _has(response, _SHOP_B_HANDLE):
+    elif has(response, _SHOP_B_HANDLE):
         item = _shop_b_vendor(response, site)
     else:
         return None

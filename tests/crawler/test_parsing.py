@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrapy.http import HtmlResponse
 
-from crawler.parsing import fingerprint, number, text, texts
+from crawler.parsing import fingerprint, has, number, text, texts
 
 PAGE = HtmlResponse(
     "http://x.onion/",
@@ -24,6 +24,19 @@ def test_text_collapses_whitespace_of_the_first_match_only() -> None:
 
 def test_texts_lists_every_non_empty_match() -> None:
     assert texts(PAGE, "li.a") == ["one", "two words"]
+
+
+def test_the_helpers_answer_like_parsel_on_selectors_and_selector_lists() -> None:
+    items = PAGE.css("ul li.a")
+    assert text(items, "*::text") == text(PAGE, "li.a::text") == "one"
+    assert text(items[2], "li") == "two words"  # parsel: a selector matches itself too
+    assert text(items[2], "b") == "" and text(PAGE.css("ul")[0], "li.a") == "one"
+    assert texts(PAGE.css("ul"), "li.a") == ["one", "two words"]
+    for query in ("td.price b", "li.a", "td.missing", "ul > li + li"):
+        assert has(PAGE, query) is bool(PAGE.css(query))
+        assert text(PAGE, query) == " ".join(
+            " ".join(PAGE.css(query).xpath("string()").getall()[:1]).split()
+        )
 
 
 def test_number_drops_thousands_separators() -> None:

@@ -8,6 +8,7 @@ commands (``up``, ``status``, ``down``, ``lab``) come from the lab plugin throug
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -285,6 +286,15 @@ sites_option = click.option(
 )
 
 
+plugins_dir_option = click.option(
+    "--plugins-dir",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    expose_value=False,  # applied before parsing: see _early_plugins_dir
+    help="Also load the *.py plugins in DIR [env: ONIONLAB_PLUGINS_DIR].",
+)
+
+
 def _site_profiles(path: Path, state: LabState | None) -> SiteProfiles:
     """Load and check a site-profile file against the installed plugins and the lab."""
     from crawler.siteprofiles import SiteProfileError, load_profiles
@@ -321,6 +331,7 @@ def _site_profiles(path: Path, state: LabState | None) -> SiteProfiles:
     "directory that is not a run is wrong usage (exit 2).",
 )
 @sites_option
+@plugins_dir_option
 @data_dir_option
 @json_option
 def crawl(
@@ -424,6 +435,7 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards.")
 @click.option("--max-seconds", default=1800, show_default=True, help="Crawl time limit.")
 @sites_option
+@plugins_dir_option
 @data_dir_option
 @json_option
 def demo(
@@ -487,6 +499,7 @@ def demo(
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@plugins_dir_option
 @data_dir_option
 @json_option
 def sites(file: Path, data_dir: Path | None, as_json: bool) -> None:
@@ -543,6 +556,7 @@ def plugins() -> None:
 
 
 @plugins.command(name="list")
+@plugins_dir_option
 @json_option
 def plugins_list(as_json: bool) -> None:
     """List plugins: name, version, hooks, where each comes from, load errors."""
@@ -569,8 +583,25 @@ plugins.add_command(plugins_new)
 plugins.add_command(plugins_test)
 
 
+def _early_plugins_dir(argv: list[str]) -> str | None:
+    """``--plugins-dir DIR`` anywhere on the command line (like pytest's ``-p``).
+
+    Plugins are loaded before click parses the command line, because plugins add
+    commands; so this one option is read first and handed on as ``ONIONLAB_PLUGINS_DIR``.
+    """
+    for index, arg in enumerate(argv):
+        if arg == "--plugins-dir" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--plugins-dir="):
+            return arg.partition("=")[2]
+    return None
+
+
 def main() -> None:
     """Entry point of the ``onionlab`` console script."""
+    plugins_dir = _early_plugins_dir(sys.argv[1:])
+    if plugins_dir:
+        os.environ["ONIONLAB_PLUGINS_DIR"] = str(Path(plugins_dir).resolve())
     loaded = get_plugins()
     for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
         pass

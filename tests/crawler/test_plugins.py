@@ -126,3 +126,30 @@ def test_listing_ids_are_stable_across_runs() -> None:
     b = Listing(site="x.onion", listing_id="42", url="http://x.onion/l/42?ref=2", title="b")
     assert a.doc_id() == b.doc_id()
     assert a.doc_id() != Listing(site="y.onion", listing_id="42", url="", title="").doc_id()
+
+
+def test_plugins_dir_flag_loads_a_directory_before_the_command_runs(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "probe.py").write_text(
+        "from crawler import hookimpl\n\n\n@hookimpl\n"
+        "def onionlab_extract(response):\n    return None\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ONIONLAB_PLUGINS_DIR"}
+    listed = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "plugins", "list", "--json",
+         "--plugins-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    probe = next(p for p in json.loads(listed.stdout) if p["name"] == "probe")
+    assert probe["source"] == "directory" and probe["hooks"] == ["onionlab_extract"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "plugins", "list", "--plugins-dir",
+         str(tmp_path / "nope")],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -93,6 +93,13 @@ def scam(lab_dir: Path, site: str, *, timeout: float = 10.0) -> None:
         raise AdminError(data.get("error") or f"exit scam of {site} failed (HTTP {status})")
 
 
+def move(lab_dir: Path, site: str, *, back: bool = False, timeout: float = 10.0) -> None:
+    """Take ``site``'s main address down, its mirrors up (``back``: undo); AdminError if not."""
+    status, data = _request(lab_dir, "POST", f"/move/{site}" + ("?back=1" if back else ""), timeout)
+    if status != 200:
+        raise AdminError(data.get("error") or f"moving {site} failed (HTTP {status})")
+
+
 def site_status(lab_dir: Path, *, timeout: float = 10.0) -> dict[str, Any]:
     """``{"pid", "profile", "sites": {site: {"up", "scammed", "listeners", …}}}``."""
     status, data = _request(lab_dir, "GET", "/status", timeout)
@@ -123,3 +130,31 @@ def scam_command(site: str, data_dir: Path | None) -> None:
         error.exit_code = 4 if isinstance(exc, NoLabError) else 1
         raise error from None
     click.echo(f"{site} has disappeared (exit scam): its address now refuses connections", err=True)
+
+
+@click.command("move")
+@click.argument("site")
+@click.option("--back", is_flag=True, help="Bring SITE back to its main address.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where lab state and crawl runs live [default: ./onionlab-data or $ONIONLAB_DATA].",
+)
+def move_command(site: str, back: bool, data_dir: Path | None) -> None:
+    """Move SITE to its mirror: its main address stops answering, its mirrors go on.
+
+    An exercise: a crawler that reads the site's signed mirrors.txt carries on through the
+    mirror and loses nothing. Only a site with a mirror can move (the bazaar in the lab).
+    """
+    lab_dir = default_lab_dir(data_dir)
+    try:
+        move(lab_dir, site, back=back)
+    except AdminError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = 4 if isinstance(exc, NoLabError) else 1
+        raise error from None
+    if back:
+        click.echo(f"{site} answers on its main address again", err=True)
+    else:
+        click.echo(f"{site} moved: its main address refuses, its mirrors answer", err=True)

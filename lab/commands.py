@@ -134,7 +134,7 @@ def status(data_dir: Path | None, as_json: bool) -> None:
 
 @click.group(name="lab")
 def lab_group() -> None:
-    """The lab's world: ground truth and instructor controls (exit scam, Tor restart, health)."""
+    """The lab's world: ground truth and instructor controls (scam, move, Tor restart, health)."""
 
 
 @lab_group.command()
@@ -191,9 +191,10 @@ def restart_tor(down_for: float, data_dir: Path | None) -> None:
 
 
 def _register_scam() -> None:
-    from lab.admin import scam_command
+    from lab.admin import move_command, scam_command
 
     lab_group.add_command(scam_command, name="scam")
+    lab_group.add_command(move_command, name="move")
 
 
 @hookimpl

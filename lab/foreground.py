@@ -218,14 +218,14 @@ def _down(lab: Lab, lab_dir: Path, progress: Progress) -> bool:
 
 
 def _scammed(data_dir: Path, timeout: float) -> set[str]:
-    """The sites an instructor made vanish on purpose (``onionlab lab scam``), if any."""
+    """Sites down on purpose (``onionlab lab scam``/``move``), if any."""
     from lab.admin import AdminError, site_status
 
     try:
         sites = site_status(Path(data_dir), timeout=timeout).get("sites", {})
     except (AdminError, OSError, ValueError):
         return set()
-    return {name for name, state in sites.items() if state.get("scammed")}
+    return {name for name, state in sites.items() if state.get("scammed") or state.get("moved")}
 
 
 def healthy(

@@ -96,6 +96,33 @@ def test_scam_through_admin_socket_closes_only_that_site(tmp_path):
     asyncio.run(go())
 
 
+def test_move_takes_the_main_address_down_and_back_while_the_mirror_answers(tmp_path):
+    async def go() -> None:
+        async with lab_server(tmp_path, "bazaar", "forum") as server:
+            await server.add_listener("bazaar", "bazaar#mirror1", "127.0.0.1", 0)
+            sock = tmp_path / "sites.sock"
+            runner = await start_admin(server, OPEN, sock)
+            try:
+                main = server.listeners["bazaar"].address
+                mirror = server.listeners["bazaar#mirror1"].address
+                await asyncio.to_thread(admin.move, tmp_path, "bazaar")
+                assert await answers(main) is None
+                assert await answers(mirror) == "this is bazaar"
+                status = await asyncio.to_thread(admin.site_status, tmp_path)
+                assert status["sites"]["bazaar"]["moved"] is True
+                assert status["sites"]["bazaar"]["up"] is True  # through its mirror
+                with pytest.raises(admin.AdminError, match="forum has no mirror"):
+                    await asyncio.to_thread(admin.move, tmp_path, "forum")
+                await asyncio.to_thread(lambda: admin.move(tmp_path, "bazaar", back=True))
+                assert await answers(main) == "this is bazaar"
+                status = await asyncio.to_thread(admin.site_status, tmp_path)
+                assert status["sites"]["bazaar"]["moved"] is False
+            finally:
+                await stop_admin(runner, sock)
+
+    asyncio.run(go())
+
+
 def test_admin_client_explains_a_missing_or_stale_lab(tmp_path):
     with pytest.raises(admin.NoLabError, match="no lab site server is running"):
         admin.scam(tmp_path, "market")

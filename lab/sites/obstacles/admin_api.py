@@ -1,10 +1,11 @@
 """The site server's admin API, served on a UNIX socket in the lab directory.
 
-``GET /status`` → ``{"pid", "profile", "sites": {site: {"up", "scammed", "scam_after_s",
-"listeners": {name: {"address", "up"}}}}}``; ``POST /scam/{site}`` → 200 ``{"site", "up":
-false}``, 404 for an unknown site, 409 if it has already gone; ``GET /profile`` → the
-profile. JSON errors are ``{"error": "..."}``. The socket file is created 0600 and removed
-on exit. Depends on aiohttp, ``lab.profiles`` and ``.listeners``.
+``GET /status`` → ``{"pid", "profile", "sites": {site: {"up", "scammed", "moved",
+"scam_after_s", "listeners": {name: {"address", "up"}}}}}``; ``POST /scam/{site}`` → 200
+``{"site", "up": false}``, 404 for an unknown site, 409 if it has already gone;
+``POST /move/{site}`` (``?back=1`` to undo) → 200 ``{"site", "moved"}``, 404/409 likewise;
+``GET /profile`` → the profile. JSON errors are ``{"error": "..."}``. The socket file is
+created 0600 and removed on exit. Depends on aiohttp, ``lab.profiles`` and ``.listeners``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from lab.profiles import LabProfile
-from lab.sites.obstacles.listeners import SiteServer
+from lab.sites.obstacles.listeners import ListenerError, SiteServer
 
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux; keep a margin
 
@@ -44,10 +45,25 @@ def make_admin_app(server: SiteServer, profile: LabProfile) -> web.Application:
         await server.scam(site)
         return web.json_response({"site": site, "up": False})
 
+    async def move(request: web.Request) -> web.Response:
+        site = request.match_info["site"]
+        back = request.query.get("back", "") in ("1", "true", "yes")
+        if site not in server.runners:
+            known = ", ".join(sorted(server.runners))
+            return web.json_response(
+                {"error": f"no site named {site!r}; the lab serves: {known}"}, status=404
+            )
+        try:
+            await server.move(site, back=back)
+        except ListenerError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        return web.json_response({"site": site, "moved": not back})
+
     app = web.Application()
     app.router.add_get("/status", status)
     app.router.add_get("/profile", get_profile)
     app.router.add_post("/scam/{site}", scam)
+    app.router.add_post("/move/{site}", move)
     return app
 
 

@@ -55,6 +55,7 @@ class SiteServer:
         self.listeners: dict[str, Listener] = {}
         self.scammed: dict[str, float] = {}  # site → time.time() it vanished
         self.scam_at: dict[str, float] = {}  # site → seconds after start (scheduled)
+        self.moved: set[str] = set()  # sites whose main address is down, mirrors up
         self._access_log = access_log
 
     async def add_site(self, site: str, app: web.Application) -> None:
@@ -131,12 +132,33 @@ class SiteServer:
             await self.close_listener(listener.name)
         log.warning("exit scam: %s disappeared", site)
 
+    async def move(self, site: str, *, back: bool = False) -> None:
+        """Take ``site``'s main address down while its mirrors answer (``back``: undo it).
+
+        The site "moves" to its mirror, as markets do when an address is attacked or
+        seized; a crawler that follows the signed mirror list loses nothing.
+        """
+        if site not in self.runners:
+            known = ", ".join(sorted(self.runners)) or "none"
+            raise ListenerError(f"no site named {site!r}; the server runs: {known}")
+        if not [lst for lst in self.site_listeners(site) if lst.name != site]:
+            raise ListenerError(f"{site} has no mirror to move to")
+        if back:
+            await self.open_listener(site)
+            self.moved.discard(site)
+            log.warning("move: %s is back on its main address", site)
+        else:
+            await self.close_listener(site)
+            self.moved.add(site)
+            log.warning("move: %s left its main address for its mirrors", site)
+
     def status(self) -> dict[str, Any]:
         """Which sites and listeners are up (JSON-ready)."""
         return {
             site: {
                 "up": any(lst.up for lst in self.site_listeners(site)),
                 "scammed": site in self.scammed,
+                "moved": site in self.moved,
                 "scam_after_s": self.scam_at.get(site),
                 "listeners": {
                     lst.name: {"address": lst.address, "up": lst.up}

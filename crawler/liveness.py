@@ -165,7 +165,9 @@ class LivenessRegistry:
             return {}
 
     def _record(self, host: str) -> HostRecord:
-        record = self.hosts.setdefault(host, HostRecord())
+        record = self.hosts.get(host)
+        if record is None:
+            record = self.hosts[host] = HostRecord(mirrors=list(self.mirrors.get(host, [])))
         record.last_attempt = _now()
         return record
 
@@ -326,11 +328,24 @@ class LivenessMiddleware:
                 )
         return response
 
-    def process_exception(self, request: Request, exception: BaseException) -> None:
+    def process_exception(self, request: Request, exception: BaseException) -> Request | None:
         host = _host(request)
         kind = failure_kind(exception)
-        if host is not None and kind is not None:
-            self.registry.failed(host, kind)
+        if host is None or kind is None:
+            return None
+        self.registry.failed(host, kind)
+        record = self.registry.hosts.get(host)
+        if request.meta.get(VIA) is None and record is not None and record.state == MOVED:
+            # The site moved while this request was out: send it to the mirror straight away
+            # rather than spend its retries on the dead address.
+            mirror = self.registry.mirror_for(host)
+            if mirror is not None:
+                retry = request.replace(dont_filter=True)
+                retry.meta[VIA] = mirror
+                retry.headers[b"Host"] = mirror.encode("ascii")
+                self.registry.stats.inc_value(f"{STATS}/via_mirror")
+                return retry
+        return None
 
 
 class LivenessExtension:

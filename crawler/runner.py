@@ -69,6 +69,10 @@ class CrawlConfig:
         }
         if self.site_services:  # names for the lab's sites (profiles, progress display)
             settings["ONIONLAB_SITE_SERVICES"] = self.site_services
+            # The lab's official mirrors, as lab.json lists them (crawler.liveness).
+            settings["ONIONLAB_MIRRORS"] = {
+                hosts[0]: hosts[1:] for hosts in self.site_services.values() if len(hosts) > 1
+            }
         if self.site_profiles:
             profiles = load_profiles(Path(self.site_profiles), services=self.site_services)
             settings["ONIONLAB_SITE_PROFILES"] = self.site_profiles

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from crawler.extraction import extract_items
 from crawler.items import Item, Page
+from crawler.mirrors import is_mirror_list
 from crawler.plugins import get_plugins
 from crawler.siteprofiles import SiteProfiles, from_settings
 
@@ -30,6 +31,7 @@ _STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
 HIDDEN = f"@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')"
 VISIBLE_LINKS = f"//*[self::a or self::area][not(ancestor-or-self::*[{HIDDEN}])]"
 HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]]"
+MIRROR_LIST_PRIORITY = 50
 
 
 class OnionSpider(scrapy.Spider):
@@ -71,7 +73,12 @@ class OnionSpider(scrapy.Spider):
         if hidden:
             self.crawler.stats.inc_value("onionlab/scope/hidden", hidden)
         for link in self.link_extractor.extract_links(response):
-            yield response.follow(link, callback=self.parse, errback=self.on_error)
+            # A site's signed mirror list first: if its address dies mid-crawl, the crawl
+            # can carry on through a mirror (crawler.liveness).
+            priority = MIRROR_LIST_PRIORITY if is_mirror_list(link.url) else 0
+            yield response.follow(
+                link, callback=self.parse, errback=self.on_error, priority=priority
+            )
 
     def _page_item(self, response: Response) -> Page:
         title = ""

@@ -108,3 +108,15 @@ def test_the_crawl_goes_on_through_the_mirror_and_loses_nothing(moved: dict[str,
     assert moved["connects"].count(MIRROR) >= PAGES // 2
     assert moved["stats"]["onionlab/liveness/via_mirror"] >= PAGES // 2
     assert moved["after_switch"] < 40  # the dead address stops costing requests
+
+
+def test_mirrors_known_from_the_lab_need_no_mirror_list() -> None:
+    from crawler.liveness import LivenessRegistry
+    from tests.crawler.test_liveness import _crawler
+
+    registry = LivenessRegistry(_crawler({"ONIONLAB_MIRRORS": {MAIN: [MIRROR]}}))
+    registry.answered(MAIN)
+    assert registry.hosts[MAIN].mirrors == [MIRROR]
+    for _ in range(5):
+        registry.failed(MAIN, "tor_01")
+    assert (registry.hosts[MAIN].state, registry.hosts[MAIN].moved_to) == ("moved", MIRROR)

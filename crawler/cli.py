@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler import config
+from crawler import config, exitcodes
 from crawler.kibana.commands import kibana
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugin_commands import extract_command, plugins_new, plugins_test
@@ -28,15 +28,7 @@ from crawler.siteprofiles import SiteProfiles
 
 err = Console(stderr=True)
 
-EXIT_CODES = """\b
-Exit codes:
-  0  success
-  1  the command failed (the message says why and what to do)
-  2  wrong usage (unknown option, missing argument)
-  3  Tor is not reachable, or the SOCKS port is not Tor
-  4  no lab is running, or no lab is installed
-  5  Elasticsearch not reachable, or Kibana not ready in time (index, kibana)
-"""
+EXIT_CODES = exitcodes.HELP
 
 
 class OnionlabError(click.ClickException):
@@ -97,6 +89,9 @@ def render_summary(summary: dict[str, Any]) -> None:
     table.add_row("items", _items_text(summary["items"]))
     errors = summary["errors"]
     table.add_row("errors", f"[red]{errors}[/red] {summary['errors_by_kind']}" if errors else "0")
+    dropped = summary.get("dropped") or {}
+    if dropped:  # left out on purpose (budgets, traps) or not kept: every reason counted
+        table.add_row("left out", ", ".join(f"{n} {why}" for why, n in dropped.items()))
     table.add_row("duration", f"{summary['duration_s']} s ({summary['pages_per_s']} pages/s)")
     if "sites" in summary:  # per-site liveness (crawler.liveness); gone = vanished mid-crawl
         sites, gone = summary["sites"], ", ".join(summary["sites"]["gone_hosts"])

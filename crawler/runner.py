@@ -84,6 +84,10 @@ class CrawlConfig:
         return settings
 
 
+DROPPED_PREFIX = "onionlab/dropped/"
+"""Stats prefix for anything left out, by reason (``onionlab/dropped/<reason>[/<detail>]``)."""
+
+
 def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, Any]:
     """The crawl summary: what ``onionlab crawl --json`` prints."""
     items = {
@@ -101,6 +105,13 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         for key, value in stats.items()
         if key.startswith("plugins/") and key.endswith("/errors")
     }
+    # Everything the crawl left out on purpose or could not keep, by reason: components
+    # count ``onionlab/dropped/<reason>`` (see DROPPED_PREFIX); nothing is dropped uncounted.
+    dropped = {
+        key[len(DROPPED_PREFIX) :]: int(value)
+        for key, value in sorted(stats.items())
+        if key.startswith(DROPPED_PREFIX)
+    }
     pages = int(stats.get("response_received_count", 0))
     # Per-site liveness, from the sites.json the liveness extension wrote (crawler.liveness).
     sites_path = run.path / "sites.json"
@@ -117,6 +128,7 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         "errors": int(stats.get("onionlab/errors/total", 0)) + sum(plugin_errors.values()),
         "errors_by_kind": errors_by_kind,
         "plugin_errors": plugin_errors,
+        "dropped": dropped,
         "refused_non_onion": int(stats.get("onionlab/refused/non_onion", 0)),
         "retries": int(stats.get("retry/count", 0)),
         "duration_s": round(duration, 2),
@@ -132,6 +144,7 @@ _SESSION_KEYS = (
     "errors",
     "errors_by_kind",
     "plugin_errors",
+    "dropped",
     "refused_non_onion",
     "retries",
     "duration_s",
@@ -176,6 +189,7 @@ def combine_sessions(
             errors=sum(int(s.get("errors", 0)) for s in sessions),
             errors_by_kind=_sum_counts([s.get("errors_by_kind", {}) for s in sessions]),
             plugin_errors=_sum_counts([s.get("plugin_errors", {}) for s in sessions]),
+            dropped=_sum_counts([s.get("dropped", {}) for s in sessions]),
             refused_non_onion=sum(int(s.get("refused_non_onion", 0)) for s in sessions),
             retries=sum(int(s.get("retries", 0)) for s in sessions),
             duration_s=round(duration, 2),

@@ -216,8 +216,13 @@ def _crawl(
 
 
 def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str, Any] | None:
-    """Continue the crawl in ``run_dir`` with its stored config; None if it had finished."""
-    from crawler.resume import run_status
+    """Continue the crawl in ``run_dir`` with its stored config; None if it had finished.
+
+    Every file the resume reads back is checked first: a damaged one (a garbage line, an old
+    pickled ledger) is one clear error line, exit 7, and nothing of it is executed.
+    """
+    from crawler.resume import check_resumable
+    from crawler.rundir import RunDirDamaged
     from crawler.runner import CrawlConfig, run_crawl
     from crawler.tor.handler import parse_socks_address
 
@@ -226,9 +231,10 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
         fail(f"{run_dir} is not a crawl run directory (no config.json): nothing to resume", 2)
     try:
         stored = CrawlConfig.load(config_path)
-    except (ValueError, TypeError) as exc:
-        fail(f"cannot read {config_path}: {exc}", 2)
-    if run_status(run_dir) == "finished":
+        state = check_resumable(run_dir)
+    except RunDirDamaged as exc:
+        fail(str(exc), exitcodes.DAMAGED)
+    if state.sessions and state.last_close == "finished":
         err.print(f"{run_dir} finished its crawl already: nothing to resume")
         return None
     stored.run_dir = run_dir
@@ -242,6 +248,22 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
     if progress:
         err.print(f"resuming the crawl in {run_dir} through Tor at {stored.socks}")
     return run_crawl(stored)
+
+
+def _not_saved_exit(summary: dict[str, Any]) -> None:
+    """After a crawl whose results could not all be written: say what and why, exit 6."""
+    not_saved = summary.get("not_saved")
+    if not not_saved:
+        return
+    records = ", ".join(f"{n} {what}" for what, n in not_saved.get("records", {}).items())
+    files = ", ".join(not_saved.get("files", []))
+    lost = "; ".join(part for part in (records and f"not written: {records}", files) if part)
+    fail(
+        f"the crawl stopped: its results could not be saved ({not_saved['error']})"
+        + (f"; {lost}" if lost else "")
+        + f". {not_saved['advice']}",
+        exitcodes.NOT_SAVED,
+    )
 
 
 def _resume_hint(summary: dict[str, Any]) -> None:
@@ -370,6 +392,7 @@ def crawl(
                 _print_json({"run_dir": str(resume_dir), "resumed": False, "finished": True})
             return
         _print_json(resumed) if as_json else render_summary(resumed)
+        _not_saved_exit(resumed)
         _resume_hint(resumed)
         return
     base = config.data_dir(data_dir)
@@ -387,9 +410,10 @@ def crawl(
         state=state,
         sites=sites_file,
     )
-    if score and state is not None:
+    if score and state is not None and not summary.get("not_saved"):
         _score(summary, state.truth_path)
     _print_json(summary) if as_json else render_summary(summary)
+    _not_saved_exit(summary)
     _resume_hint(summary)
 
 
@@ -403,18 +427,58 @@ def crawl(
 @data_dir_option
 @json_option
 def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_json: bool) -> None:
-    """Score a crawl's RUN_DIR against the lab's ground truth (precision and recall)."""
-    from crawler.eval import evaluate
-    from crawler.rundir import RunDir
+    """Score a crawl's RUN_DIR against the lab's ground truth (precision and recall).
 
+    A directory that is not an onionlab run, or a damaged one (a truncated or garbage
+    items.ndjson or summary.json), is one error line naming the file and line (exit 7).
+    """
+    from crawler.eval import evaluate
+    from crawler.rundir import RunDir, RunDirDamaged
+
+    run = RunDir(run_dir)
+    if not run.items.is_file():
+        fail(
+            f"{run_dir} is not an onionlab run directory (no items.ndjson): give the directory "
+            "of a crawl, e.g. onionlab-data/runs/<run>",
+            exitcodes.DAMAGED,
+        )
     truth_path = truth or _lab_state(config.data_dir(data_dir)).truth_path
-    result = evaluate(RunDir(run_dir), load_truth(truth_path))
+    try:
+        result = evaluate(run, load_truth(truth_path))
+        summary = None if as_json else run.read_json(run.summary)
+    except RunDirDamaged as exc:
+        fail(str(exc), exitcodes.DAMAGED)
     if as_json:
         _print_json(result)
         return
-    summary = json.loads((run_dir / "summary.json").read_text())
+    if summary is None or not _is_summary(summary):
+        err.print(f"{run.summary} is missing or incomplete: showing the scores only")
+        summary = {"pages": 0, "items": {}, "errors": 0, "errors_by_kind": {}}
+        summary |= {"duration_s": 0, "pages_per_s": 0, "run_dir": str(run_dir)}
+        summary["items"] = run.count_documents()
     summary["eval"] = result
     render_summary(summary)
+
+
+def _is_summary(summary: dict[str, Any]) -> bool:
+    """Whether ``summary`` has what :func:`render_summary` shows."""
+    return (
+        isinstance(summary.get("pages"), int)
+        and isinstance(summary.get("items"), dict)
+        and isinstance(summary.get("errors"), int)
+        and isinstance(summary.get("errors_by_kind"), dict)
+        and isinstance(summary.get("duration_s"), (int, float))
+        and isinstance(summary.get("pages_per_s"), (int, float))
+        and isinstance(summary.get("run_dir"), str)
+        and isinstance(summary.get("dropped", {}), dict)
+        and (
+            "sites" not in summary
+            or (
+                isinstance(summary["sites"], dict)
+                and all(k in summary["sites"] for k in ("up", "down", "gone", "gone_hosts"))
+            )
+        )
+    )
 
 
 @cli.command(short_help="The whole job: lab up, crawl through Tor, score, lab down.")

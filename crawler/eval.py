@@ -10,6 +10,8 @@ a decoy (a look-alike failing its checksum) reported anywhere is counted as acce
 Substance entities are scored on listing pages against the listing's canonical substance.
 Vendor identities are scored over pairs of vendor profiles linked to the same person.
 Every kind is also broken down per site, so a site without an extractor shows up as such.
+A document lacking a field the scoring reads (or of the wrong type) is
+:class:`crawler.rundir.RunDirDamaged` naming its line, never a traceback.
 Depends on the run directory and the truth format.
 """
 
@@ -19,7 +21,45 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.rundir import RunDir
+from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs
+
+# The fields scoring reads from each kind of document, with the types they must have.
+_SCORED_DOC_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "listing": {"site": (str,), "listing_id": (str, int)},
+    "vendor": {"site": (str,), "handle": (str,)},
+    "page": {"url": (str,)},
+    "identifier": {"type": (str,), "value": (str,), "url": (str,)},
+    "vendor_identity": {"members": (list,)},
+}
+
+
+def _documents(run: RunDir, kind: str) -> list[dict[str, Any]]:
+    """Every document of ``kind`` (the last write of each id winning), each checked to have
+    the fields scoring reads."""
+    required = _SCORED_DOC_FIELDS.get(kind, {})
+    by_id: dict[str, dict[str, Any]] = {}
+    for line, action, doc in bulk_pairs(run.items):
+        if doc.get("kind") != kind:
+            continue
+        for name, types in required.items():
+            if not isinstance(doc.get(name), types) or isinstance(doc.get(name), bool):
+                raise RunDirDamaged(
+                    run.items, f"a {kind} document whose {name!r} is missing or wrong", line + 1
+                )
+        if kind == "listing" and not isinstance(doc.get("extra") or {}, dict):
+            raise RunDirDamaged(run.items, "a listing whose 'extra' is not an object", line + 1)
+        if kind == "vendor" and not isinstance(doc.get("btc", []), list):
+            raise RunDirDamaged(run.items, "a vendor whose 'btc' is not a list", line + 1)
+        if kind == "vendor_identity" and not all(
+            isinstance(m, dict)
+            and isinstance(m.get("site"), str)
+            and isinstance(m.get("handle"), str)
+            for m in doc["members"]
+        ):
+            raise RunDirDamaged(run.items, "a vendor identity with a malformed member", line + 1)
+        by_id[next(iter(action.values()))["_id"]] = doc
+    return list(by_id.values())
+
 
 # The listing fields analysts pivot on; a truth listing is scored on those it has.
 SCORED_FIELDS = (
@@ -96,7 +136,7 @@ def score_listings(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     expected = {(t["site"], str(t["listing_id"])): t for t in truth.get("listings", [])}
     found = {
         (hosts.get(d["site"].lower(), d["site"].lower()), str(d["listing_id"])): d
-        for d in run.documents("listing")
+        for d in _documents(run, "listing")
     }
     tally = _Tally()
     field_hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -131,7 +171,7 @@ def score_vendors(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     expected = {(t["site"], t["handle"].lower()): t for t in truth.get("vendors", [])}
     found = {
         (hosts.get(d["site"].lower(), d["site"].lower()), d["handle"].lower()): d
-        for d in run.documents("vendor")
+        for d in _documents(run, "vendor")
     }
     tally = _Tally()
     for key in expected:
@@ -150,7 +190,7 @@ def score_vendors(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
 def score_pages(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     hosts = _hosts(truth)
     expected = {canonical_url(u) for u in truth.get("pages", [])}
-    fetched = {canonical_url(d["url"]) for d in run.documents("page") if d.get("status") == 200}
+    fetched = {canonical_url(d["url"]) for d in _documents(run, "page") if d.get("status") == 200}
     tally = _Tally()
     for url in expected:
         tally.add(hosts.get(urlsplit(url).hostname or "", "?"), expected=1)
@@ -178,7 +218,7 @@ def score_entities(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
     expected["substance"] = {(name, url) for url, name in listing_pages.items() if name}
     found: dict[str, set[tuple[str, str]]] = defaultdict(set)
     accepted: dict[str, set[str]] = defaultdict(set)
-    for doc in run.documents("identifier"):
+    for doc in _documents(run, "identifier"):
         kind, value, url = doc.get("type", ""), doc.get("value", ""), canonical_url(doc["url"])
         if (kind, value) in decoys:
             accepted[kind].add(value)
@@ -215,7 +255,7 @@ def score_identities(run: RunDir, truth: dict[str, Any]) -> dict[str, Any]:
             (hosts.get(m["site"].lower(), m["site"].lower()), m["handle"].lower())
             for m in doc.get("members", [])
         ]
-        for doc in run.documents("vendor_identity")
+        for doc in _documents(run, "vendor_identity")
     ]
     found = _pairs(found_groups)
     result = _score(len(found), len(found & expected), len(expected))

@@ -8,7 +8,6 @@ the end of a crawl and ``onionlab extract``. Depends on :mod:`crawler.plugins` a
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import ITEM_TYPES, Item
 from crawler.plugins import StatsLike, call_each
-from crawler.rundir import RunDir, index_for
+from crawler.rundir import AppendFile, RunDir, dumps_line, index_for
 
 LINKED_KINDS = ("listing", "vendor", "identifier")
 """The item kinds :func:`link_items` hands to ``onionlab_link_items``."""
@@ -78,11 +77,29 @@ def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = No
     for kind in LINKED_KINDS:
         items.extend(i for i in map(item_from_doc, run.documents(kind)) if i is not None)
     linked = link_items(pm, items, stats)
-    with run.items.open("a", encoding="utf-8") as out:
-        for item in linked:
-            action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
-            out.write(json.dumps(action) + "\n")
-            out.write(json.dumps(item.to_doc(), ensure_ascii=False, sort_keys=True) + "\n")
+    # Serialise everything first, then append it in one write: a document that is not
+    # JSON data is counted and left out, and a failed write (disk full) leaves nothing
+    # half-written (crawler.rundir.AppendFile) and raises WriteFailed.
+    text: list[str] = []
+    kinds: list[str] = []
+    for item in linked:
+        action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
+        try:
+            text.append(
+                dumps_line(action) + dumps_line(item.to_doc(), ensure_ascii=False, sort_keys=True)
+            )
+        except (TypeError, ValueError):
             if stats is not None:
-                stats.inc_value(f"onionlab/items/{item.kind}")
-    return len(linked)
+                stats.inc_value("onionlab/dropped/item_unserialisable")
+            continue
+        kinds.append(item.kind)
+    if text:
+        out = AppendFile(run.items)
+        try:
+            out.write("".join(text))
+        finally:
+            out.close()
+    if stats is not None:
+        for kind in kinds:
+            stats.inc_value(f"onionlab/items/{kind}")
+    return len(kinds)

@@ -50,8 +50,9 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectError, ConnectionLost, TimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler import notsaved
 from crawler.mirrors import is_mirror_list, parse_mirror_list
-from crawler.rundir import RunDir
+from crawler.rundir import RunDir, WriteFailed
 from crawler.tor.errors import SocksError
 from crawler.tor.handler import VIA
 
@@ -368,4 +369,8 @@ class LivenessExtension:
         if gone:
             logger.warning("sites gone during the crawl: %s", ", ".join(gone))
         if registry.path is not None:
-            RunDir(registry.path.parent).write_json(registry.path, registry.to_json())
+            try:
+                RunDir(registry.path.parent).write_json(registry.path, registry.to_json())
+            except WriteFailed as exc:  # disk full: counted, and the CLI exits 6
+                notsaved.note(registry.stats, "sites", exc)
+                logger.error("results not saved: %s", exc)

@@ -7,15 +7,16 @@ Twisted's reactor cannot be restarted.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from crawler import notsaved
 from crawler.extraction import link_run
 from crawler.plugins import get_plugins
-from crawler.rundir import RunDir
+from crawler.resume import mark_unfinished
+from crawler.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
 from crawler.siteprofiles import load_profiles
 from crawler.tor.guard import harden_environment
 
@@ -43,9 +44,31 @@ class CrawlConfig:
 
     @classmethod
     def load(cls, path: Path) -> CrawlConfig:
-        """The config a run was started with (its ``config.json``); unknown keys ignored."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
+        """The config a run was started with (its ``config.json``); unknown keys ignored, every
+        known one checked (:class:`crawler.rundir.RunDirDamaged` if wrong)."""
+        data = read_json(path)  # RunDirDamaged if it is not a JSON object
+        known = {f.name: f for f in fields(cls)}
+        for name in ("start_urls", "socks", "run_dir"):
+            if name not in data:
+                raise RunDirDamaged(path, f"no {name!r}")
+        for name, value in data.items():
+            entry = known.get(name)
+            if entry is None:
+                continue
+            default = entry.default_factory() if callable(entry.default_factory) else entry.default
+            expected = {"start_urls": list, "socks": str, "run_dir": str}.get(name, type(default))
+            ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+            if name == "start_urls":
+                ok = ok and all(isinstance(url, str) for url in value)
+            if not ok:
+                raise RunDirDamaged(path, f"{name!r} is not a {expected.__name__}")
+        if data.get("extra_settings"):  # Scrapy settings name classes: code, not data
+            raise RunDirDamaged(
+                path,
+                "'extra_settings' are never taken from a run directory (Scrapy settings can "
+                "load code)",
+                hint="remove them from config.json, or start a new crawl",
+            )
         config = cls(**{key: value for key, value in data.items() if key in known})
         config.run_dir = Path(config.run_dir)
         return config
@@ -114,8 +137,7 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
     }
     pages = int(stats.get("response_received_count", 0))
     # Per-site liveness, from the sites.json the liveness extension wrote (crawler.liveness).
-    sites_path = run.path / "sites.json"
-    hosts = json.loads(sites_path.read_text(encoding="utf-8")) if sites_path.exists() else {}
+    hosts = run.read_json(run.sites) or {}
     states = [str(entry.get("state")) for entry in hosts.values()]
     sites: dict[str, Any] = {s: states.count(s) for s in ("up", "down", "gone")}
     sites["gone_hosts"] = sorted(h for h, entry in hosts.items() if entry.get("state") == "gone")
@@ -214,12 +236,49 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     started = time.monotonic()
     process.start()
     duration = time.monotonic() - started
-    if crawler.stats is not None:
-        link_run(get_plugins().manager, run, crawler.stats)
-    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    run.write_json(run.stats, stats)
-    previous = json.loads(run.summary.read_text()) if run.summary.exists() else None
+    return _save_results(run, crawler.stats, duration)
+
+
+def _save_results(run: RunDir, crawler_stats: Any, duration: float) -> dict[str, Any]:
+    """Link the run's items, write ``stats.json`` and ``summary.json``; return the summary.
+
+    A write that fails (disk full) does not raise: the summary (returned, so the CLI prints
+    it even when ``summary.json`` could not be written) says under ``not_saved`` what was
+    not saved and why, and the ledger is left resumable (crawler.notsaved).
+    """
+    unsaved_files: list[str] = []
+    if crawler_stats is not None:
+        if notsaved.is_stopped(crawler_stats):
+            unsaved_files.append("vendor identities (linked at the end)")
+        else:
+            try:
+                link_run(get_plugins().manager, run, crawler_stats)
+            except WriteFailed as exc:
+                crawler_stats.set_value(notsaved.ERROR_KEY, str(exc))
+                unsaved_files.append("vendor identities (linked at the end)")
+    stats = dict(crawler_stats.get_stats()) if crawler_stats else {}
+    try:
+        run.write_json(run.stats, stats)
+    except WriteFailed as exc:
+        stats.setdefault(notsaved.ERROR_KEY, str(exc))
+        unsaved_files.append(run.stats.name)
+    previous = run.read_json(run.summary)
     sessions = int(stats.get("onionlab/resume/sessions", 1))
     summary = combine_sessions(previous, summarize(stats, duration, run), run, sessions)
-    run.write_json(run.summary, summary)
+    not_saved = notsaved.summary_of(stats)
+    if not_saved is not None:
+        summary["finish_reason"] = notsaved.REASON
+        summary["sessions"][-1]["finish_reason"] = notsaved.REASON
+    try:
+        run.write_json(run.summary, summary)
+    except WriteFailed as exc:
+        unsaved_files.append(run.summary.name)
+        if not_saved is None:
+            not_saved = {"error": str(exc), "records": {}}
+    if not_saved is not None:
+        not_saved["files"] = unsaved_files
+        not_saved["advice"] = notsaved.ADVICE.format(run=run.path)
+        summary["finish_reason"] = notsaved.REASON
+        summary["not_saved"] = not_saved
+        mark_unfinished(run.path)  # the crawl may have finished: its results did not
     return summary

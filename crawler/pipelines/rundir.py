@@ -3,30 +3,56 @@
 Enabled when ``ONIONLAB_RUN_DIR`` is set. Counts ``onionlab/items/<kind>`` in Scrapy's
 stats; items that are not onionlab items are refused with a reason (``DropItem``), never
 dropped silently.
+
+Each item is serialised first (action and document), then written in one write that is
+either whole or cut back (:class:`crawler.rundir.AppendFile`): a document that is not JSON
+data (a ``datetime`` in ``extra``, a NaN) is counted as ``onionlab/dropped/item_unserialisable``
+(and ``plugins/<name>/errors`` when the item names its plugin) and the crawl goes on; a
+write that fails (disk full) stops the crawl (:mod:`crawler.notsaved`). An item any item
+pipeline raises on (Scrapy's ``item_error``) is counted as ``onionlab/dropped/pipeline_error``.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler import notsaved
 from crawler.items import Item
-from crawler.rundir import RunDir, index_for
+from crawler.rundir import AppendFile, RunDir, WriteFailed, dumps_line, failure_saved, index_for
 from crawler.spiders.onion import page_failed
+
+logger = logging.getLogger(__name__)
+
+UNSERIALISABLE = "onionlab/dropped/item_unserialisable"
+PIPELINE_ERROR = "onionlab/dropped/pipeline_error"
+
+
+def plugin_of(item: Any) -> str | None:
+    """The plugin that made ``item``, when the item says (attribute ``_plugin``)."""
+    name = getattr(item, "_plugin", None)
+    return name if isinstance(name, str) and name else None
+
+
+def item_lines(item: Item) -> str:
+    """The action line and the document line of ``item``; TypeError/ValueError if the
+    document is not JSON data."""
+    action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
+    return dumps_line(action) + dumps_line(item.to_doc(), ensure_ascii=False, sort_keys=True)
 
 
 class RunDirPipeline:
     def __init__(self, crawler: Crawler, run_dir: RunDir) -> None:
         self.crawler = crawler
         self.run_dir = run_dir
-        self._items: IO[str] | None = None
-        self._errors: IO[str] | None = None
+        self._items: AppendFile | None = None
+        self._errors: AppendFile | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunDirPipeline:
@@ -35,11 +61,12 @@ class RunDirPipeline:
             raise NotConfigured("ONIONLAB_RUN_DIR is not set")
         pipeline = cls(crawler, RunDir(Path(path)))
         crawler.signals.connect(pipeline.record_failure, signal=page_failed)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self._items = self.run_dir.items.open("a", encoding="utf-8")
-        self._errors = self.run_dir.errors.open("a", encoding="utf-8")
+        self._items = AppendFile(self.run_dir.items)
+        self._errors = AppendFile(self.run_dir.errors)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         for handle in (self._items, self._errors):
@@ -50,16 +77,51 @@ class RunDirPipeline:
         if not isinstance(item, Item):
             raise DropItem(f"not an onionlab item: {type(item).__name__}")
         assert self._items is not None
-        action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
-        self._items.write(json.dumps(action) + "\n")
-        self._items.write(json.dumps(item.to_doc(), ensure_ascii=False, sort_keys=True) + "\n")
-        self._items.flush()
-        self.crawler.stats.inc_value(f"onionlab/items/{item.kind}")
+        stats = self.crawler.stats
+        assert stats is not None
+        if notsaved.is_stopped(stats):  # stopping: nothing more is written (see notsaved)
+            notsaved.count(stats, "items")
+            raise DropItem(f"not saved (the crawl is stopping): {item.kind} {item.doc_id()}")
+        try:
+            text = item_lines(item)
+        except (TypeError, ValueError) as exc:
+            stats.inc_value(UNSERIALISABLE)
+            plugin = plugin_of(item)
+            if plugin:
+                stats.inc_value(f"plugins/{plugin}/errors")
+            logger.error(
+                "%s item %s%s is not JSON data, not written: %s",
+                item.kind,
+                item.doc_id(),
+                f" (plugin {plugin!r})" if plugin else "",
+                exc,
+            )
+            raise DropItem(f"unserialisable {item.kind} item: {exc}") from None
+        try:
+            self._items.write(text)
+        except WriteFailed as exc:
+            notsaved.record(self.crawler, "items", exc)
+            raise DropItem(f"not saved: {exc}") from None
+        stats.inc_value(f"onionlab/items/{item.kind}")
         return item
 
+    def item_error(self, item: Any = None, failure: Any = None, **_: Any) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(PIPELINE_ERROR)
+
     def record_failure(self, url: str, kind: str, message: str, **_: Any) -> None:
-        if self._errors is not None:
-            at = datetime.now(UTC).isoformat(timespec="seconds")
-            record = {"url": url, "kind": kind, "message": message, "at": at}
-            self._errors.write(json.dumps(record) + "\n")
-            self._errors.flush()
+        if self._errors is None:
+            return
+        stats = self.crawler.stats
+        if notsaved.is_stopped(stats):
+            notsaved.count(stats, "errors")
+            return
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        record = {"url": url, "kind": kind, "message": message, "at": at}
+        try:
+            self._errors.write(dumps_line(record, ensure_ascii=False, default=str))
+        except WriteFailed as exc:
+            notsaved.record(self.crawler, "errors", exc)
+            return
+        self.crawler.signals.send_catch_log(signal=failure_saved, url=url)

@@ -209,10 +209,10 @@ def test_repair_cuts_torn_lines(tmp_path: Path) -> None:
     repair_items(items)
     assert items.read_text() == pair
     ledger = tmp_path / "resume.ndjson"
-    ledger.write_text('{"ev":"open"}\n{"ev":"queued","fp":"f","url":"u"}\n{"ev":"do')
+    ledger.write_text('{"ev":"open"}\n{"ev":"queued","fp":"f","url":"http://x/u"}\n{"ev":"do')
     state = read_ledger(ledger, repair=True)
-    assert [e["url"] for e in state.pending()] == ["u"]
-    assert ledger.read_text().endswith('"url":"u"}\n')
+    assert [e["url"] for e in state.pending()] == ["http://x/u"]
+    assert ledger.read_text().endswith('"url":"http://x/u"}\n')
 
 
 def test_sessions_stopped_cleanly_are_added_up(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from crawler import config
 from crawler.plugins import call_each, get_plugins
+from crawler.rundir import RunDirDamaged
 from crawler.sinks.elastic import provision
 from crawler.sinks.elastic.client import (
     START_HINT,
@@ -28,18 +29,19 @@ from crawler.sinks.elastic.client import (
     make_client,
     resolve_settings,
 )
-from crawler.sinks.elastic.load import load_run_dir
+from crawler.sinks.elastic.load import check_run_dir, load_run_dir
 from crawler.sinks.elastic.spool import SPOOL_FILE, Spool
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 5
+EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DAMAGED = 1, 2, 5, 7
 EXIT_CODES = f"""\b
 Exit codes:
   0  success
   {EXIT_FAILED}  some documents were rejected or not indexed, or a template could not be applied
   {EXIT_USAGE}  wrong usage (bad URL, missing CA file, not a run directory)
   {EXIT_UNAVAILABLE}  Elasticsearch is not reachable or refused the credentials
+  {EXIT_DAMAGED}  the run directory is damaged (a truncated or garbage file: the message names it)
 """
 
 
@@ -185,12 +187,19 @@ def load(
     """
     if not (run_dir / "items.ndjson").exists() and not (run_dir / SPOOL_FILE).exists():
         _fail(f"{run_dir} is not a crawl run directory (no items.ndjson)", EXIT_USAGE)
+    try:  # a damaged run is one clear line (file, line), before anything is sent
+        check_run_dir(run_dir)
+    except RunDirDamaged as exc:
+        _fail(str(exc), EXIT_DAMAGED)
     client = _connect(_settings(es_url, es_user, es_ca_cert))
     if run_setup and not _setup(client, as_json=True).ok:
         _fail("index setup failed: see the errors above (onionlab index setup)")
     if not as_json:
         err.print(f"loading {run_dir} …")
-    report = load_run_dir(client, run_dir)
+    try:
+        report = load_run_dir(client, run_dir)
+    except RunDirDamaged as exc:
+        _fail(str(exc), EXIT_DAMAGED)
     summary = report.as_dict()
     if as_json:
         _print_json(summary)

@@ -3,6 +3,8 @@
 Idempotent (deterministic ids). The latest version of each item in ``items.ndjson`` wins
 over a spooled copy; spooled documents found nowhere else are sent as they are, rejected
 ones included (``load`` is the explicit retry). Whatever still fails goes back to the spool.
+:func:`check_run_dir` reads every file first, so a damaged run is one clear error
+(:class:`crawler.rundir.RunDirDamaged`: file, line) before anything is sent.
 Depends on :mod:`crawler.rundir` and the :mod:`crawler.sinks.elastic` siblings.
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from crawler.rundir import RunDir
+from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs
 from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, BulkReport, index_actions
 from crawler.sinks.elastic.documents import RunInfo, to_es
 from crawler.sinks.elastic.events import run_events
@@ -55,6 +57,25 @@ def item_actions(run_dir: RunDir, run: RunInfo) -> Iterator[Action]:
         key = (target["_index"], target["_id"])
         if last[key] == position:
             yield Action(key[0], key[1], to_es(doc, run))
+
+
+def check_run_dir(path: Path) -> None:
+    """Read every file a load reads (items, errors, sites, stats, config, spool, summary);
+    raise :class:`RunDirDamaged` on the first one that is truncated or garbage."""
+    run = RunDir(path)
+    run.check()
+    for line, action, _doc in bulk_pairs(run.items):
+        if "_index" not in next(iter(action.values())):
+            raise RunDirDamaged(run.items, "an action line without its _index", line)
+    sites = run.read_json(run.sites) or {}
+    if not all(isinstance(entry, dict) for entry in sites.values()):
+        raise RunDirDamaged(run.sites, "an entry that is not an object")
+    stats = run.read_json(run.stats) or {}
+    try:
+        RunInfo.of_run_dir(path)
+    except (ValueError, TypeError) as exc:
+        raise RunDirDamaged(run.stats if stats else run.config, f"unreadable ({exc})") from None
+    Spool.of_run_dir(path).entries()
 
 
 def load_run_dir(client: Elasticsearch, path: Path, *, chunk_size: int = 500) -> LoadReport:

@@ -6,8 +6,10 @@ again whenever it is sent) with one extra key in the action line, ``"spool": {"r
 "status", "error", "at"}`` (strip it to POST the file to ``_bulk``). ``reason`` is ``unavailable``
 (replayed by every later flush and by ``onionlab index load``) or ``rejected`` (the
 cluster refused the document itself; replayed only on request, after the mapping is fixed).
-Ids are deterministic, so a replay updates instead of duplicating. Depends on
-:mod:`crawler.sinks.elastic.bulk` and the standard library.
+Ids are deterministic, so a replay updates instead of duplicating. Appends are whole or
+cut back (a full disk leaves no half entry); a damaged spool is
+:class:`crawler.rundir.RunDirDamaged` (file and line), never a traceback. Depends on
+:mod:`crawler.rundir`, :mod:`crawler.sinks.elastic.bulk` and the standard library.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from crawler.rundir import AppendFile, RunDirDamaged, bulk_pairs
 from crawler.sinks.elastic.bulk import (
     REJECTED,
     UNAVAILABLE,
@@ -76,29 +79,29 @@ class Spool:
         text = "".join(SpoolEntry.of(failure).lines() for failure in failures)
         if not text:
             return 0
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._lock:
+            spool = AppendFile(self.path, fsync=True)
+            try:
+                spool.write(text)
+            finally:
+                spool.close()
         return text.count("\n") // 2
 
     def _read(self) -> Iterator[SpoolEntry]:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as lines:
-            for meta_line in lines:
-                if not meta_line.strip():
-                    continue
-                meta = json.loads(meta_line)
-                doc = json.loads(next(lines))
-                target, spool = meta["index"], meta.get("spool", {})
-                yield SpoolEntry(
-                    Action(target["_index"], target["_id"], doc),
-                    spool.get("reason", UNAVAILABLE),
-                    spool.get("status"),
-                    spool.get("error", ""),
-                    spool.get("at", ""),
-                )
+        for line, meta, doc in bulk_pairs(self.path):
+            target, spool = meta.get("index"), meta.get("spool", {})
+            if target is None or not isinstance(spool, dict):
+                raise RunDirDamaged(self.path, 'not a spool action line ({"index", "spool"})', line)
+            status = spool.get("status")
+            if status is not None and type(status) is not int:
+                raise RunDirDamaged(self.path, "a spool status that is not a number", line)
+            yield SpoolEntry(
+                Action(target["_index"], target["_id"], doc),
+                str(spool.get("reason", UNAVAILABLE)),
+                status,
+                str(spool.get("error", "")),
+                str(spool.get("at", "")),
+            )
 
     def entries(self) -> list[SpoolEntry]:
         """Every spooled document once: the latest entry of each index and id wins."""
@@ -118,11 +121,15 @@ class Spool:
                 self.path.unlink(missing_ok=True)
                 return
             temporary = self.path.with_suffix(".ndjson.tmp")
-            with temporary.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
+            try:
+                with temporary.open("w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.path)
+            except OSError:
+                temporary.unlink(missing_ok=True)  # the old spool stays as it was
+                raise
 
     def replay(
         self,

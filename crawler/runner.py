@@ -7,6 +7,7 @@ Twisted's reactor cannot be restarted.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -230,6 +231,9 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
 
     run = RunDir(Path(config.run_dir))
     run.write_json(run.config, asdict(config))
+    # crawl.log sits in the run directory: on a full disk, a log line that cannot be written
+    # is lost quietly (the failure is reported once, in the summary: crawler.notsaved).
+    logging.raiseExceptions = False
     process = CrawlerProcess(config.scrapy_settings())
     crawler = process.create_crawler(OnionSpider)
     process.crawl(crawler, start_urls=config.start_urls)

@@ -27,13 +27,8 @@ import pytest
 from scrapy import Request
 
 from crawler.labstate import TRUTH_SCHEMA
-from crawler.resume import (
-    check_request,
-    read_ledger,
-    request_from_data,
-    request_to_data,
-)
-from crawler.rundir import RunDir, RunDirDamaged
+from crawler.resume import read_ledger
+from crawler.rundir import RunDir
 from crawler.runner import CrawlConfig
 from crawler.spiders.onion import OnionSpider
 from tests.support.sites import LinkedSite
@@ -145,6 +140,8 @@ def test_a_crafted_resume_ledger_with_a_pickle_payload_is_refused_and_runs_nothi
 def test_every_request_field_in_the_ledger_is_checked(
     tmp_path: Path, request_data: Any, problem: str
 ) -> None:
+    from crawler.rundir import RunDirDamaged
+
     ledger = tmp_path / "resume.ndjson"
     event = {"ev": "queued", "fp": FP, "url": URL, "request": request_data}
     ledger.write_text(json.dumps({"ev": "open", "session": 1}) + "\n" + json.dumps(event) + "\n")
@@ -165,6 +162,8 @@ def test_every_request_field_in_the_ledger_is_checked(
     ],
 )
 def test_a_garbage_ledger_line_is_refused_with_its_number(tmp_path: Path, line: str) -> None:
+    from crawler.rundir import RunDirDamaged
+
     ledger = tmp_path / "resume.ndjson"
     ledger.write_text('{"ev": "open", "session": 1}\n' + line + '\n{"ev": "open"}\n')
     with pytest.raises(RunDirDamaged, match=r"resume\.ndjson:2: "):
@@ -172,6 +171,8 @@ def test_a_garbage_ledger_line_is_refused_with_its_number(tmp_path: Path, line: 
 
 
 def test_requests_round_trip_as_plain_data() -> None:
+    from crawler.resume import check_request, request_from_data, request_to_data
+
     spider = OnionSpider(start_urls=[URL])
     request = Request(
         URL + "p/1?q=1",

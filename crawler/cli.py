@@ -185,7 +185,7 @@ def _crawl(
     sites: Path | None = None,
 ) -> dict[str, Any]:
     from crawler.rundir import RunDir
-    from crawler.runner import CrawlConfig, run_crawl
+    from crawler.runner import CrawlConfig
     from crawler.tor.handler import parse_socks_address
 
     try:
@@ -198,7 +198,8 @@ def _crawl(
     run = RunDir.create(config.runs_dir(data_dir))
     if progress:
         err.print(f"crawling {len(urls)} site(s) through Tor at {socks} → {run.path}")
-    return run_crawl(
+    return _run_saving(
+        run.path,
         CrawlConfig(
             start_urls=urls,
             socks=socks,
@@ -211,8 +212,24 @@ def _crawl(
             tor_control_cookie=state.control_cookie if state and socks == state.socks else "",
             site_profiles=str(sites.resolve()) if sites else "",
             site_services=state.site_hosts() if state else {},
-        )
+        ),
     )
+
+
+def _run_saving(run_dir: Path, config: Any) -> dict[str, Any]:
+    """``run_crawl(config)``; a run directory that cannot even be written (its config.json,
+    on a full disk) is exit 6 with what to do."""
+    from crawler.rundir import WriteFailed
+    from crawler.runner import run_crawl
+
+    try:
+        return run_crawl(config)
+    except WriteFailed as exc:
+        fail(
+            f"the crawl could not start: {exc}; free space, then: onionlab crawl --resume "
+            f"{run_dir}",
+            exitcodes.NOT_SAVED,
+        )
 
 
 def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str, Any] | None:
@@ -223,7 +240,7 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
     """
     from crawler.resume import check_resumable
     from crawler.rundir import RunDirDamaged
-    from crawler.runner import CrawlConfig, run_crawl
+    from crawler.runner import CrawlConfig
     from crawler.tor.handler import parse_socks_address
 
     config_path = run_dir / "config.json"
@@ -247,7 +264,7 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
     _check_tor(host, port)
     if progress:
         err.print(f"resuming the crawl in {run_dir} through Tor at {stored.socks}")
-    return run_crawl(stored)
+    return _run_saving(run_dir, stored)
 
 
 def _not_saved_exit(summary: dict[str, Any]) -> None:
@@ -554,6 +571,7 @@ def demo(
     _print_json(summary) if as_json else render_summary(summary)
     if not as_json:
         err.print(f"lab up in {lab_up_s:.1f} s" + (", still running" if keep_lab else ", now down"))
+    _not_saved_exit(summary)
 
 
 @cli.command()

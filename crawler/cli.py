@@ -39,7 +39,8 @@ class OnionlabError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        err.print(f"[bold red]error:[/bold red] {escape(self.format_message())}")
+        message = escape(self.format_message())  # one line, however long (soft_wrap)
+        err.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:

@@ -156,6 +156,13 @@ def bulk_target(action: dict[str, Any], path: Path, line: int) -> dict[str, Any]
     raise RunDirDamaged(path, 'not a bulk action line ({"index": {"_id": …}})', line)
 
 
+def _looks_like_action(data: dict[str, Any]) -> bool:
+    if len(data) not in (1, 2):  # a spool action line has "spool" beside "index"
+        return False
+    op, target = next(iter(data.items()))
+    return op in ("index", "create", "update") and isinstance(target, dict) and "_id" in target
+
+
 def bulk_pairs(
     path: Path, *, torn_tail_ok: bool = False
 ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
@@ -169,6 +176,8 @@ def bulk_pairs(
             bulk_target(data, path, number)
             pending = (number, data)
             continue
+        if _looks_like_action(data):  # the pending action lost its document
+            raise RunDirDamaged(path, "an action line without its document", pending[0])
         if not isinstance(data.get("kind", ""), str):
             raise RunDirDamaged(path, "a document whose kind is not a string", number)
         yield pending[0], pending[1], data

@@ -16,7 +16,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import ITEM_TYPES, Item
 from crawler.plugins import StatsLike, call_each
-from crawler.rundir import AppendFile, RunDir, dumps_line, index_for
+from crawler.rundir import AppendFile, RunDir, encode_lines, index_for
 
 LINKED_KINDS = ("listing", "vendor", "identifier")
 """The item kinds :func:`link_items` hands to ``onionlab_link_items``."""
@@ -80,14 +80,12 @@ def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = No
     # Serialise everything first, then append it in one write: a document that is not
     # JSON data is counted and left out, and a failed write (disk full) leaves nothing
     # half-written (crawler.rundir.AppendFile) and raises WriteFailed.
-    text: list[str] = []
+    text: list[bytes] = []
     kinds: list[str] = []
     for item in linked:
         action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
         try:
-            text.append(
-                dumps_line(action) + dumps_line(item.to_doc(), ensure_ascii=False, sort_keys=True)
-            )
+            text.append(encode_lines(action, item.to_doc()))
         except (TypeError, ValueError):
             if stats is not None:
                 stats.inc_value("onionlab/dropped/item_unserialisable")
@@ -96,7 +94,7 @@ def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = No
     if text:
         out = AppendFile(run.items)
         try:
-            out.write("".join(text))
+            out.write(b"".join(text))
         finally:
             out.close()
     if stats is not None:

@@ -60,6 +60,14 @@ def dumps_line(data: Any, **kwargs: Any) -> str:
     return json.dumps(data, allow_nan=False, **kwargs) + "\n"
 
 
+def encode_lines(*records: Any) -> bytes:
+    """``records`` as strict JSON lines in UTF-8 (documents keep non-ASCII text as it is);
+    TypeError/ValueError (UnicodeEncodeError for a lone surrogate) if one is not JSON data."""
+    return "".join(
+        dumps_line(record, ensure_ascii=False, sort_keys=True) for record in records
+    ).encode("utf-8")
+
+
 class AppendFile:
     """An append-only file written in whole records: :meth:`write` puts all of its text in
     the file, or (disk full, I/O error) cuts the file back to where it was and raises
@@ -70,10 +78,10 @@ class AppendFile:
         self.fsync = fsync
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def write(self, text: str) -> None:
+    def write(self, text: str | bytes) -> None:
         if self._fd is None:
             raise ValueError(f"{self.path} is closed")
-        data = text.encode("utf-8")
+        data = text.encode("utf-8") if isinstance(text, str) else text
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
             view = memoryview(data)

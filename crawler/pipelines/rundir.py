@@ -25,7 +25,15 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler import notsaved
 from crawler.items import Item
-from crawler.rundir import AppendFile, RunDir, WriteFailed, dumps_line, failure_saved, index_for
+from crawler.rundir import (
+    AppendFile,
+    RunDir,
+    WriteFailed,
+    dumps_line,
+    encode_lines,
+    failure_saved,
+    index_for,
+)
 from crawler.spiders.onion import page_failed
 
 logger = logging.getLogger(__name__)
@@ -40,11 +48,11 @@ def plugin_of(item: Any) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def item_lines(item: Item) -> str:
-    """The action line and the document line of ``item``; TypeError/ValueError if the
-    document is not JSON data."""
+def item_lines(item: Item) -> bytes:
+    """The action line and the document line of ``item``, in UTF-8; TypeError/ValueError if
+    the document is not JSON data."""
     action = {"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}
-    return dumps_line(action) + dumps_line(item.to_doc(), ensure_ascii=False, sort_keys=True)
+    return encode_lines(action, item.to_doc())
 
 
 class RunDirPipeline:
@@ -120,7 +128,7 @@ class RunDirPipeline:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         record = {"url": url, "kind": kind, "message": message, "at": at}
         try:
-            self._errors.write(dumps_line(record, ensure_ascii=False, default=str))
+            self._errors.write(dumps_line(record, default=str))
         except WriteFailed as exc:
             notsaved.record(self.crawler, "errors", exc)
             return

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from crawler import config
 from crawler.plugins import call_each, get_plugins
-from crawler.rundir import RunDirDamaged
+from crawler.rundir import RunDirDamaged, WriteFailed
 from crawler.sinks.elastic import provision
 from crawler.sinks.elastic.client import (
     START_HINT,
@@ -200,6 +200,8 @@ def load(
         report = load_run_dir(client, run_dir)
     except RunDirDamaged as exc:
         _fail(str(exc), EXIT_DAMAGED)
+    except WriteFailed as exc:  # the spool of what was not indexed (disk full)
+        _fail(f"{exc}: free space, then load again (onionlab index load {run_dir})")
     summary = report.as_dict()
     if as_json:
         _print_json(summary)

@@ -25,8 +25,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet import defer, task, threads
 
+from crawler import notsaved
 from crawler.items import Item
-from crawler.rundir import index_for
+from crawler.rundir import WriteFailed, index_for
 from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, Failure, index_actions
 from crawler.sinks.elastic.client import (
     ElasticConfigError,
@@ -236,7 +237,11 @@ class ElasticsearchPipeline:
         failures = [
             Failure(action, UNAVAILABLE, None, failure.getErrorMessage()) for action in batch
         ]
-        spooled = self.spool.append(failures)
+        try:
+            spooled = self.spool.append(failures)
+        except WriteFailed as exc:  # disk full: the spool cannot take them either
+            notsaved.record(self.crawler, "spool", exc, len(failures))
+            spooled = 0
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"{STATS}/failed", len(batch))
             self.crawler.stats.inc_value(f"{STATS}/spooled", spooled)

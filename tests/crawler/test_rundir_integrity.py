@@ -355,8 +355,18 @@ def _bad_config(run: Path) -> None:
     RunDir(run).config.write_text("garbage")
 
 
+def _bad_failure_time(run: Path) -> None:
+    (run / "errors.ndjson").write_text('{"url": "http://x/", "kind": "F0", "at": "yesterday"}\n')
+
+
+def _bad_site_entry(run: Path) -> None:
+    RunDir(run).sites.write_text(json.dumps({ONION: {"state": "up", "responses": "lots"}}))
+
+
 LOAD_DAMAGE = {
     "garbage items": (_garbage_middle, "items.ndjson:3"),
+    "failure time": (_bad_failure_time, "errors.ndjson:1"),
+    "site entry": (_bad_site_entry, "sites.json"),
     "garbage spool": (_bad_spool, "spool.ndjson:2"),
     "garbage errors": (_bad_errors, "errors.ndjson:2"),
     "garbage config": (_bad_config, "config.json"),

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs
+from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs, ndjson_lines
 from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, BulkReport, index_actions
 from crawler.sinks.elastic.documents import RunInfo, to_es
-from crawler.sinks.elastic.events import run_events
+from crawler.sinks.elastic.events import failure_event, liveness_event, run_events
 from crawler.sinks.elastic.spool import Spool
 
 
@@ -60,21 +60,39 @@ def item_actions(run_dir: RunDir, run: RunInfo) -> Iterator[Action]:
 
 
 def check_run_dir(path: Path) -> None:
-    """Read every file a load reads (items, errors, sites, stats, config, spool, summary);
-    raise :class:`RunDirDamaged` on the first one that is truncated or garbage."""
-    run = RunDir(path)
-    run.check()
-    for line, action, _doc in bulk_pairs(run.items):
-        if "_index" not in next(iter(action.values())):
-            raise RunDirDamaged(run.items, "an action line without its _index", line)
-    sites = run.read_json(run.sites) or {}
-    if not all(isinstance(entry, dict) for entry in sites.values()):
-        raise RunDirDamaged(run.sites, "an entry that is not an object")
-    stats = run.read_json(run.stats) or {}
+    """Read every file a load reads (items, errors, sites, stats, config, spool, summary)
+    and make every document of it; raise :class:`RunDirDamaged` (file, line) on the first
+    one that is truncated, garbage, or not what onionlab writes."""
+    run_dir = RunDir(path)
+    run_dir.check()
     try:
-        RunInfo.of_run_dir(path)
-    except (ValueError, TypeError) as exc:
-        raise RunDirDamaged(run.stats if stats else run.config, f"unreadable ({exc})") from None
+        run = RunInfo.of_run_dir(path)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise RunDirDamaged(run_dir.stats, f"unreadable start time or sites ({exc})") from None
+    for line, action, doc in bulk_pairs(run_dir.items):
+        if "_index" not in next(iter(action.values())):
+            raise RunDirDamaged(run_dir.items, "an action line without its _index", line)
+        try:
+            to_es(doc, run)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise RunDirDamaged(
+                run_dir.items, f"a document onionlab cannot index ({exc})", line + 1
+            ) from None
+    for line, entry in ndjson_lines(run_dir.errors):
+        try:
+            failure_event(run, str(entry.get("url", "")), str(entry.get("kind", "error")),
+                          str(entry.get("message", "")), entry.get("at"))  # fmt: skip
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise RunDirDamaged(
+                run_dir.errors, f"a failure record that is not one ({exc})", line
+            ) from None
+    for host, record in (run_dir.read_json(run_dir.sites) or {}).items():
+        try:
+            liveness_event(run, host, record)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise RunDirDamaged(
+                run_dir.sites, f"the entry of {host[:70]} is not one ({exc})"
+            ) from None
     Spool.of_run_dir(path).entries()
 
 

@@ -363,7 +363,9 @@ def _site_profiles(path: Path, state: LabState | None) -> SiteProfiles:
     help="Continue the interrupted crawl in RUN_DIR (same config, same directory; --socks "
     "may point at a new Tor port). Pages already written are not fetched again; pages "
     "that were in flight are fetched again. A finished run is left alone (exit 0); a "
-    "directory that is not a run is wrong usage (exit 2).",
+    "directory that is not a run is wrong usage (exit 2); a damaged one (a garbage line, "
+    "an old pickled ledger) is refused (exit 7). After a full disk (exit 6), free space "
+    "and resume: the pages whose results were not saved are fetched again.",
 )
 @sites_option
 @plugins_dir_option

@@ -568,36 +568,44 @@ class ResumeMiddleware:
         return self.crawler.request_fingerprinter.fingerprint(request).hex()  # type: ignore[union-attr]
 
     # -- writing the ledger ------------------------------------------------------------
-    def _append(self, event: dict[str, Any]) -> None:
+    def _append(self, event: dict[str, Any]) -> bool:
         """Write one event; on a failed write, stop the crawl (crawler.notsaved) and write
-        nothing more."""
+        nothing more. True if it was written."""
         if self.broken:
             notsaved.count(self.stats, "ledger")
-            return
+            return False
         try:
             self.ledger.append(event)
         except WriteFailed as exc:
             self.broken = True
             notsaved.record(self.crawler, "ledger", exc)
+            return False
+        return True
 
-    def _track(self, request: Request) -> None:
+    def _track(self, request: Request) -> bool:
+        """Record ``request`` as queued before it goes on. False once results cannot be
+        saved: the request is then held back (were it scheduled, Scrapy's persisted seen
+        set would filter it out on resume without the ledger knowing it); the page that
+        yielded it is not done, so the resume fetches that page and finds it again."""
+        if notsaved.is_stopped(self.stats):
+            return False
         fp = self.fingerprint(request)
         if fp in self.tracked:
-            return
+            return True
         self.tracked.add(fp)
         event: dict[str, Any] = {"ev": "queued", "fp": fp, "url": request.url}
         data = request_to_data(request, self.crawler.spider)
         if data is not None:
             event["request"] = data
-        self._append(event)
+        return self._append(event)
 
     def _hold_items(self, response: Response, output: Iterable[Any]) -> Iterator[Any]:
         """Pass requests on (recorded first); collect the items, page item last."""
         items: list[Any] = []
         for entry in output:
             if isinstance(entry, Request):
-                self._track(entry)
-                yield entry
+                if self._track(entry):
+                    yield entry
             else:
                 items.append(entry)
         yield from self._release(response, items)
@@ -625,8 +633,8 @@ class ResumeMiddleware:
         items: list[Any] = []
         async for entry in result:
             if isinstance(entry, Request):
-                self._track(entry)
-                yield entry
+                if self._track(entry):
+                    yield entry
             else:
                 items.append(entry)
         for item in self._release(response, items):
@@ -636,8 +644,8 @@ class ResumeMiddleware:
         for request in self._replay():
             yield request
         async for entry in start:
-            if isinstance(entry, Request):
-                self._track(entry)
+            if isinstance(entry, Request) and not self._track(entry):
+                continue
             yield entry
 
     def request_reached_downloader(self, request: Request, **_: Any) -> None:

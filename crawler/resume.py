@@ -470,6 +470,8 @@ def check_resumable(run_dir: Path) -> LedgerState:
     for path in (run.config, run.summary, run.stats, run.sites):
         if path.exists():
             read_json(path)
+    if run.sites.exists() and not all(isinstance(e, dict) for e in read_json(run.sites).values()):
+        raise RunDirDamaged(run.sites, "an entry that is not an object")
     return state
 
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import logging
 import re
 import shutil
@@ -97,6 +98,7 @@ MAX_REDIRECT_URLS = 64
 METHODS = frozenset({"GET", "HEAD", "POST"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
 _FP = re.compile(r"[0-9a-f]{1,128}")
+_ENCODING = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
 # The JSON-safe ``meta`` keys onionlab and Scrapy need again on resume, with their types.
 META_TYPES: dict[str, tuple[type, ...]] = {
     "depth": (int,),
@@ -332,8 +334,12 @@ def check_request(data: Any, path: Path, line: int) -> dict[str, Any]:
     ):
         raise bad(f"cookies are not an object of at most {MAX_COOKIES} strings")
     encoding = data.get("encoding", "utf-8")
-    if encoding not in ("utf-8", "utf8", "ascii", "latin-1", "latin1"):
-        raise bad(f"encoding {str(encoding)[:20]!r} is not one onionlab writes")
+    if not isinstance(encoding, str) or not _ENCODING.fullmatch(encoding):
+        raise bad("encoding is not a codec name")
+    try:
+        codecs.lookup(encoding)  # a page's own charset, e.g. cp1251 (response.follow)
+    except LookupError:
+        raise bad(f"encoding {encoding!r} is not a known codec") from None
     return {
         "url": url,
         "method": method,

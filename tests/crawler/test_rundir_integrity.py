@@ -134,6 +134,7 @@ def test_a_crafted_resume_ledger_with_a_pickle_payload_is_refused_and_runs_nothi
         ({"url": URL, "method": "CONNECT"}, "method 'CONNECT'"),
         ({"url": URL, "priority": 10**12}, "priority"),
         ({"url": URL, "cb_kwargs": {"a": 1}}, "unknown fields ['cb_kwargs']"),
+        ({"url": URL, "encoding": "no-such-codec"}, "not a known codec"),
         ("gASV", "request is not a JSON object"),
     ],
 )
@@ -184,6 +185,7 @@ def test_requests_round_trip_as_plain_data() -> None:
         body=b"\x00\xffdata",
         method="POST",
         flags=["x"],
+        encoding="cp1251",  # a page's own charset, as response.follow passes it on
     )
     data = request_to_data(request, spider)
     assert data is not None
@@ -195,7 +197,7 @@ def test_requests_round_trip_as_plain_data() -> None:
     assert again.headers.get("Referer") == URL.encode()
     assert again.meta == {"depth": 3, "cookiejar": "s1"}  # only the keys onionlab keeps
     assert again.callback == spider.parse and again.errback == spider.on_error
-    assert again.flags == ["x"]
+    assert again.flags == ["x"] and again.encoding == "cp1251"
     # A callback that is not an allowed spider method is not recorded: URL-only replay.
     assert request_to_data(Request(URL, callback=print), spider) is None
 

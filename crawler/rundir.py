@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 INDEX_PREFIX = "onionlab"
+MAX_LINE = 16 * 1024 * 1024  # no line onionlab writes comes near: a bound on what is read
 DAMAGED_HINT = "the run directory is damaged: restore it from a copy, or start a new crawl"
 
 
@@ -127,8 +128,10 @@ def ndjson_lines(path: Path, *, torn_tail_ok: bool = False) -> Iterator[tuple[in
         return
     with path.open("rb") as handle:
         number = 0
-        for raw in handle:
+        while raw := handle.readline(MAX_LINE + 1):
             number += 1
+            if len(raw) > MAX_LINE:
+                raise RunDirDamaged(path, f"a line longer than {MAX_LINE} bytes", number)
             if not raw.strip():
                 continue
             torn = not raw.endswith(b"\n")

@@ -26,7 +26,9 @@ and nothing is fetched twice. Site identity is the site, not the address.
 
 ``sites.json`` maps each host to ``first_seen``/``last_seen`` (UTC ISO time of its first and
 latest answer, null if it never answered), ``last_attempt``, ``responses``, ``failures`` (by
-kind: ``tor_F0``, ``timeout``, ``connection``, ``site_gone``), ``consecutive_failures``,
+kind: ``tor_F0``, ``timeout``, ``connection``, ``dns``, ``cancelled``, ``dataloss``,
+``site_gone``, or an exception's class name: see :func:`failure_kind`; ``cancelled``,
+``dataloss`` and ``stopped`` mean the site did answer), ``consecutive_failures``,
 ``gone_at``, ``mirrors`` (its official addresses), ``moved_to`` and ``state``
 (``up``/``down``/``gone``/``moved``).
 """
@@ -44,10 +46,27 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotSupported,
+    ResponseDataLossError,
+    StopDownload,
+    UnsupportedURLSchemeError,
+)
 from scrapy.http import Response
 from twisted.internet import defer
-from twisted.internet.error import ConnectError, ConnectionLost, TimeoutError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionDone,
+    ConnectionLost,
+    DNSLookupError,
+    TimeoutError,
+)
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.mirrors import is_mirror_list, parse_mirror_list
@@ -92,15 +111,51 @@ def _host(request: Request) -> str | None:
     return request.meta.get(VIA) or _url_host(request)
 
 
+# Failures that prove the site answered (its bytes arrived, too many or cut short): counted
+# by kind like every failure, but evidence of life, never a step towards "gone".
+ANSWERED_KINDS = frozenset({"cancelled", "dataloss", "stopped"})
+
+
 def failure_kind(exc: BaseException) -> str | None:
-    """The liveness kind of a connection-level failure, or None if it says nothing of liveness."""
+    """The liveness kind of a failed download; None only for the crawl's own refusals.
+
+    Every failure that is not an HTTP response has a named kind: SOCKS/Tor replies
+    (``tor_F0`` …), ``timeout`` (Twisted's or Scrapy 2.19's ``DownloadTimeoutError``),
+    ``connection`` (refused, lost, failed: ``DownloadFailedError``,
+    ``DownloadConnectionRefusedError``, Twisted's connection errors), ``dns``, and the
+    answered kinds ``cancelled`` (``DownloadCancelledError``: the body passed ``DOWNLOAD_MAXSIZE``),
+    ``dataloss`` and ``stopped``. Anything else is named after its exception class, so a
+    new kind of failure is counted, never ignored. ``IgnoreRequest`` (a request the crawl
+    itself refused: site gone, out of scope) and an unsupported scheme say nothing of the
+    site and return None.
+    """
+    if isinstance(exc, IgnoreRequest | UnsupportedURLSchemeError | NotSupported):
+        return None
     if isinstance(exc, SocksError):
         return "tor_no_reply" if exc.code is None else f"tor_{exc.code:02X}"
-    if isinstance(exc, TimeoutError | defer.TimeoutError):
+    if isinstance(exc, TimeoutError | defer.TimeoutError | DownloadTimeoutError):
         return "timeout"
-    if isinstance(exc, ConnectError | ConnectionLost | ResponseNeverReceived | ResponseFailed):
+    if isinstance(exc, CannotResolveHostError | DNSLookupError):
+        return "dns"
+    if isinstance(exc, DownloadCancelledError | defer.CancelledError):
+        return "cancelled"
+    if isinstance(exc, ResponseDataLossError):
+        return "dataloss"
+    if isinstance(exc, StopDownload):
+        return "stopped"
+    if isinstance(
+        exc,
+        ConnectError
+        | ConnectionLost
+        | ConnectionDone
+        | ResponseNeverReceived
+        | ResponseFailed
+        | DownloadFailedError
+        | DownloadConnectionRefusedError
+        | ConnectionError,
+    ):
         return "connection"
-    return None
+    return type(exc).__name__
 
 
 @dataclass
@@ -196,8 +251,13 @@ class LivenessRegistry:
     def failed(self, host: str, kind: str) -> None:
         record = self._record(host)
         record.failures[kind] = record.failures.get(kind, 0) + 1
-        record.consecutive_failures += 1
         self.stats.inc_value(f"{STATS}/failures/{kind}")
+        if kind in ANSWERED_KINDS:  # the site sent bytes: alive, however bad the answer
+            record.first_seen = record.first_seen or record.last_attempt
+            record.last_seen = record.last_attempt
+            record.consecutive_failures = 0
+            return
+        record.consecutive_failures += 1
         # "Answered earlier in the crawl": this run, or an earlier run of a resumed crawl.
         answered_before = record.last_seen is not None
         if (

@@ -7,10 +7,23 @@ One add-on instead of long settings dicts (Scrapy's own model). Settings it read
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, default_settings
 
 TOR_HANDLER = "crawler.tor.handler.TorDownloadHandler"
 LOCKED = 100  # higher than Scrapy's "cmdline" priority (40)
+SCHEMES = ("http", "https")  # the only schemes a crawl can fetch, both through Tor
+
+
+def download_handlers() -> dict[str, str | None]:
+    """``DOWNLOAD_HANDLERS``: Tor for http/https, every other scheme Scrapy knows off.
+
+    Read from Scrapy's own ``DOWNLOAD_HANDLERS_BASE`` (2.19: data, file, ftp, s3), so a
+    scheme a later Scrapy adds is off as well, never quietly on.
+    """
+    handlers: dict[str, str | None] = dict.fromkeys(default_settings.DOWNLOAD_HANDLERS_BASE)
+    handlers.update(dict.fromkeys(SCHEMES, TOR_HANDLER))
+    return handlers
+
 
 # Tuned for onion services: latency is tens of milliseconds per hop and circuits can stall.
 CRAWL_DEFAULTS: dict[str, object] = {
@@ -57,16 +70,17 @@ class OnionlabAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in CRAWL_DEFAULTS.items():
             settings.set(name, value, priority="addon")
-        # Only http/https exist, and both go through Tor; every other scheme is disabled.
-        # Above every user priority: no settings file or flag can open a direct path.
-        settings.set(
-            "DOWNLOAD_HANDLERS",
-            {"http": TOR_HANDLER, "https": TOR_HANDLER, "ftp": None, "s3": None, "file": None},
-            priority=LOCKED,
-        )
+        # Only http/https exist, and both go through Tor; every other scheme (data:, file:,
+        # ftp:, s3:) is disabled. Above every user priority, the base table included: no
+        # settings file or flag can open a direct path or another scheme.
+        settings.set("DOWNLOAD_HANDLERS_BASE", dict.fromkeys(SCHEMES, TOR_HANDLER), LOCKED)
+        settings.set("DOWNLOAD_HANDLERS", download_handlers(), priority=LOCKED)
         settings.set("TWISTED_DNS_RESOLVER", "crawler.tor.resolver.RefuseAllResolver", LOCKED)
         settings.set("HTTPPROXY_ENABLED", False, priority=LOCKED)
+        # Consoles that run code in the crawling process: the Telnet console, and Scrapy
+        # 2.19's RemoteControl (an HTTP server on localhost executing posted Python code).
         settings.set("TELNETCONSOLE_ENABLED", False, priority=LOCKED)
+        settings.set("REMOTE_CONTROL_ENABLED", False, priority=LOCKED)
         pipelines = settings.getdict("ITEM_PIPELINES")
         pipelines["crawler.pipelines.rundir.RunDirPipeline"] = 800
         # Off (NotConfigured) unless ES_URL / ONIONLAB_ES_URL is set; after the run dir: the
@@ -78,6 +92,7 @@ class OnionlabAddon:
         extensions["crawler.liveness.LivenessExtension"] = 510
         extensions["scrapy.extensions.throttle.AutoThrottle"] = None
         extensions["crawler.throttle.OnionAutoThrottle"] = 0
+        extensions["scrapy.extensions.remote_control.RemoteControl"] = None
         settings.set("EXTENSIONS", extensions, priority="addon")
         for name, ours in (
             ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),

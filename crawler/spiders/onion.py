@@ -101,12 +101,16 @@ class OnionSpider(scrapy.Spider):
         error = failure.value
         status = getattr(getattr(error, "response", None), "status", None)
         kind = f"http_{status}" if status else type(error).__name__
+        message = str(error)
+        if not message:  # an exception without words (a cancel, a stop): say what it is
+            doc = (type(error).__doc__ or "").strip().splitlines()
+            message = f"{type(error).__name__}: {doc[0] if doc else 'no message'}"
         self.crawler.stats.inc_value("onionlab/errors/total")
         self.crawler.stats.inc_value(f"onionlab/errors/{kind}")
         self.crawler.signals.send_catch_log(
-            signal=page_failed, url=request.url, kind=kind, message=str(error), spider=self
+            signal=page_failed, url=request.url, kind=kind, message=message, spider=self
         )
-        self.logger.warning("giving up on %s: %s", request.url, error)
+        self.logger.warning("giving up on %s: %s", request.url, message)
 
 
 page_failed = object()

@@ -396,8 +396,7 @@ def test_a_hanging_site_is_declared_gone_in_a_real_crawl(tmp_path: Path) -> None
                 from crawler.runner import CrawlConfig, run_crawl
                 config = CrawlConfig(start_urls=["http://{SITE_B}/"], per_site_concurrency=2,
                                      socks="127.0.0.1:{socks.port}", progress=False,
-                                     download_timeout=1, run_dir=Path({str(tmp_path)!r}),
-                                     extra_settings={{"RETRY_TIMES": 1}})
+                                     download_timeout=1, run_dir=Path({str(tmp_path)!r}))
                 print(json.dumps(run_crawl(config)))
                 """
             )

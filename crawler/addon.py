@@ -2,12 +2,14 @@
 
 One add-on instead of long settings dicts (Scrapy's own model). Settings it reads:
 ``TOR_SOCKS``, ``TOR_ALLOW_CLEARNET``, ``TOR_ISOLATE_BY_HOST``, ``ONIONLAB_RUN_DIR``,
-``ONIONLAB_PROGRESS``.
+``ONIONLAB_PROGRESS``, ``ONIONLAB_SITE_PROFILES`` (its ``[defaults]`` concurrency and
+delay). Locked off, whatever the user's settings: every scheme but http/https, Scrapy's
+Telnet console and its RemoteControl extension, HTTP proxies, DNS resolution.
 """
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings, default_settings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 TOR_HANDLER = "crawler.tor.handler.TorDownloadHandler"
 LOCKED = 100  # higher than Scrapy's "cmdline" priority (40)
@@ -52,6 +54,8 @@ CRAWL_DEFAULTS: dict[str, object] = {
 
 # onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    "crawler.scope.OffsiteRedirectMiddleware": 610,  # sees a 3xx before Redirect (600)
+    "crawler.scope.OffsiteRefreshMiddleware": 583,  # after the gate (585), before MetaRefresh
     "crawler.politeness.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550)
     "crawler.gate.ObstacleGate": 585,  # after HttpCompression (590), before MetaRefresh (580)
     "crawler.tor.health.TorHealth": 575,  # Tor outages: above Liveness (570), Retry (550)
@@ -62,6 +66,27 @@ SPIDER_MIDDLEWARES: dict[str, int] = {
     "crawler.sitelimits.SiteLimitsMiddleware": 590,  # on canonical URLs, after Depth (900)
     "crawler.resume.ResumeMiddleware": 50,  # nearest the engine: records what gets scheduled
 }
+
+
+def apply_profile_defaults(settings: BaseSettings) -> None:
+    """A site-profile file's ``[defaults]`` concurrency and delay, for every site.
+
+    ``DOWNLOAD_SLOTS`` (set by the runner) covers the sites with a table of their own; the
+    others get ``[defaults]`` through Scrapy's per-domain settings (see
+    :meth:`crawler.siteprofiles.SiteProfiles.crawl_settings`), over the crawl's own values.
+    """
+    path = settings.get("ONIONLAB_SITE_PROFILES")
+    if not path:
+        return
+    from pathlib import Path
+
+    from crawler.siteprofiles import load_profiles
+
+    services = settings.getdict("ONIONLAB_SITE_SERVICES")
+    profiles = load_profiles(Path(path), services=services)
+    for name, value in profiles.crawl_settings().items():
+        priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["cmdline"])
+        settings.set(name, value, priority=priority)
 
 
 class OnionlabAddon:
@@ -87,9 +112,11 @@ class OnionlabAddon:
         # spool it falls back on lives there.
         pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
+        apply_profile_defaults(settings)
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500
         extensions["crawler.liveness.LivenessExtension"] = 510
+        extensions["crawler.sitelimits.CrawlCapReport"] = 520
         extensions["scrapy.extensions.throttle.AutoThrottle"] = None
         extensions["crawler.throttle.OnionAutoThrottle"] = 0
         extensions["scrapy.extensions.remote_control.RemoteControl"] = None

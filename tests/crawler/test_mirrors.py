@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -325,3 +326,16 @@ def test_unsigned_lists_only_with_the_explicit_setting() -> None:
     assert registry.mirrors[MAIN] == [MIRROR]
     registry, _ = _check(MAIN, LIST_BODY, {})
     assert registry.mirrors.get(MAIN, []) == []
+
+
+@needs_gpg
+def test_the_pin_survives_a_resume_and_a_changed_key_is_refused(tmp_path: Path) -> None:
+    """Trust on first use: the fingerprint pinned in an earlier session's sites.json holds;
+    a site that now publishes another key (taken over, or an impostor) is not followed."""
+    (tmp_path / "sites.json").write_text(
+        json.dumps({MAIN: {"state": "up", "key_fingerprint": HOSTILE_KEY.fingerprint}})
+    )
+    registry, _ = _check(MAIN, SIGNED, MAIN_FILES, {"ONIONLAB_RUN_DIR": str(tmp_path)})
+    assert registry.mirrors.get(MAIN, []) == []
+    assert registry.hosts[MAIN].key_fingerprint == HOSTILE_KEY.fingerprint  # unchanged
+    assert registry.stats.get_value("onionlab/mirrors/key_mismatch") == 1

@@ -33,6 +33,8 @@ hostile site's URLs to another lab site). The rules, checked by
    mirror, must be signed by the same key fingerprint and name the mirror. A list naming
    another, differently keyed (or unsigned) site is therefore refused: a key offered by the
    same hostile page proves nothing by itself, since a hostile site can sign its own list.
+   One fetch per named mirror (at most 8), one attempt, 30 s; a mirror that cannot be
+   reached then is not trusted this session (``unreachable_<kind>``).
 
 An unsigned list is trusted only with ``ONIONLAB_TRUST_UNSIGNED_MIRRORS`` (default off);
 a list with a signature that does not verify never is. Every refused list and every refused
@@ -465,7 +467,9 @@ class LivenessRegistry:
             host,
         )
 
-    async def check_mirror_list(self, host: str, served: str, url: str, text: str, fetch: Fetch):
+    async def check_mirror_list(
+        self, host: str, served: str, url: str, text: str, fetch: Fetch
+    ) -> None:
         """Trust the mirrors a ``mirrors.txt`` of ``host`` (served by ``served``) names, or
         refuse them, by the rules in the module docstring."""
         listed = parse_mirror_list(text)
@@ -506,7 +510,7 @@ class LivenessRegistry:
             else:
                 self._refuse_mirror(host, mirror, reason)
 
-    async def _prove(self, mirror: str, url: str, key: tuple[str, str], fetch: Fetch):
+    async def _prove(self, mirror: str, url: str, key: tuple[str, str], fetch: Fetch) -> str | None:
         """None when ``mirror`` serves a mirror list signed by ``key`` that names it."""
         request = Request(
             _with_path(url, MIRRORS_PATH),

@@ -2,15 +2,30 @@
 
 One add-on instead of long settings dicts (Scrapy's own model). Settings it reads:
 ``TOR_SOCKS``, ``TOR_ALLOW_CLEARNET``, ``TOR_ISOLATE_BY_HOST``, ``ONIONLAB_RUN_DIR``,
-``ONIONLAB_PROGRESS``.
+``ONIONLAB_PROGRESS``, ``ONIONLAB_SITE_PROFILES`` (its ``[defaults]`` concurrency and
+delay). Locked off, whatever the user's settings: every scheme but http/https, Scrapy's
+Telnet console and its RemoteControl extension, HTTP proxies, DNS resolution.
 """
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 TOR_HANDLER = "crawler.tor.handler.TorDownloadHandler"
 LOCKED = 100  # higher than Scrapy's "cmdline" priority (40)
+SCHEMES = ("http", "https")  # the only schemes a crawl can fetch, both through Tor
+
+
+def download_handlers() -> dict[str, str | None]:
+    """``DOWNLOAD_HANDLERS``: Tor for http/https, every other scheme Scrapy knows off.
+
+    Read from Scrapy's own ``DOWNLOAD_HANDLERS_BASE`` (2.19: data, file, ftp, s3), so a
+    scheme a later Scrapy adds is off as well, never quietly on.
+    """
+    handlers: dict[str, str | None] = dict.fromkeys(default_settings.DOWNLOAD_HANDLERS_BASE)
+    handlers.update(dict.fromkeys(SCHEMES, TOR_HANDLER))
+    return handlers
+
 
 # Tuned for onion services: latency is tens of milliseconds per hop and circuits can stall.
 CRAWL_DEFAULTS: dict[str, object] = {
@@ -39,6 +54,8 @@ CRAWL_DEFAULTS: dict[str, object] = {
 
 # onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    "crawler.scope.OffsiteRedirectMiddleware": 610,  # sees a 3xx before Redirect (600)
+    "crawler.scope.OffsiteRefreshMiddleware": 583,  # after the gate (585), before MetaRefresh
     "crawler.politeness.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550)
     "crawler.gate.ObstacleGate": 585,  # after HttpCompression (590), before MetaRefresh (580)
     "crawler.tor.health.TorHealth": 575,  # Tor outages: above Liveness (570), Retry (550)
@@ -51,33 +68,58 @@ SPIDER_MIDDLEWARES: dict[str, int] = {
 }
 
 
+def apply_profile_defaults(settings: BaseSettings) -> None:
+    """A site-profile file's ``[defaults]`` concurrency and delay, for every site.
+
+    ``DOWNLOAD_SLOTS`` (set by the runner) covers the sites with a table of their own; the
+    others get ``[defaults]`` through Scrapy's per-domain settings (see
+    :meth:`crawler.siteprofiles.SiteProfiles.crawl_settings`), over the crawl's own values.
+    """
+    path = settings.get("ONIONLAB_SITE_PROFILES")
+    if not path:
+        return
+    from pathlib import Path
+
+    from crawler.siteprofiles import load_profiles
+
+    services = settings.getdict("ONIONLAB_SITE_SERVICES")
+    profiles = load_profiles(Path(path), services=services)
+    for name, value in profiles.crawl_settings().items():
+        priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["cmdline"])
+        settings.set(name, value, priority=priority)
+
+
 class OnionlabAddon:
     """Routes every download through Tor and writes results to the run directory."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in CRAWL_DEFAULTS.items():
             settings.set(name, value, priority="addon")
-        # Only http/https exist, and both go through Tor; every other scheme is disabled.
-        # Above every user priority: no settings file or flag can open a direct path.
-        settings.set(
-            "DOWNLOAD_HANDLERS",
-            {"http": TOR_HANDLER, "https": TOR_HANDLER, "ftp": None, "s3": None, "file": None},
-            priority=LOCKED,
-        )
+        # Only http/https exist, and both go through Tor; every other scheme (data:, file:,
+        # ftp:, s3:) is disabled. Above every user priority, the base table included: no
+        # settings file or flag can open a direct path or another scheme.
+        settings.set("DOWNLOAD_HANDLERS_BASE", dict.fromkeys(SCHEMES, TOR_HANDLER), LOCKED)
+        settings.set("DOWNLOAD_HANDLERS", download_handlers(), priority=LOCKED)
         settings.set("TWISTED_DNS_RESOLVER", "crawler.tor.resolver.RefuseAllResolver", LOCKED)
         settings.set("HTTPPROXY_ENABLED", False, priority=LOCKED)
+        # Consoles that run code in the crawling process: the Telnet console, and Scrapy
+        # 2.19's RemoteControl (an HTTP server on localhost executing posted Python code).
         settings.set("TELNETCONSOLE_ENABLED", False, priority=LOCKED)
+        settings.set("REMOTE_CONTROL_ENABLED", False, priority=LOCKED)
         pipelines = settings.getdict("ITEM_PIPELINES")
         pipelines["crawler.pipelines.rundir.RunDirPipeline"] = 800
         # Off (NotConfigured) unless ES_URL / ONIONLAB_ES_URL is set; after the run dir: the
         # spool it falls back on lives there.
         pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
+        apply_profile_defaults(settings)
         extensions = settings.getdict("EXTENSIONS")
         extensions["crawler.progress.ProgressDisplay"] = 500
         extensions["crawler.liveness.LivenessExtension"] = 510
+        extensions["crawler.sitelimits.CrawlCapReport"] = 520
         extensions["scrapy.extensions.throttle.AutoThrottle"] = None
         extensions["crawler.throttle.OnionAutoThrottle"] = 0
+        extensions["scrapy.extensions.remote_control.RemoteControl"] = None
         settings.set("EXTENSIONS", extensions, priority="addon")
         for name, ours in (
             ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),

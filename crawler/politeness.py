@@ -3,9 +3,14 @@
 Crawler layer, next to Scrapy's own ``RetryMiddleware`` (it must sit at a higher order so it
 sees the response first). On a ``429`` (or a ``503`` that carries ``Retry-After``) it:
 
-1. pauses the site's download slot for the ``Retry-After`` time (seconds or an HTTP date,
-   capped at ``POLITENESS_MAX_WAIT``; a ``429`` without the header waits
-   ``POLITENESS_DEFAULT_WAIT``), so the other queued requests to that site wait too;
+1. pauses the site's download slot for the ``Retry-After`` time (seconds or an HTTP date;
+   a ``429`` without the header waits ``POLITENESS_DEFAULT_WAIT``), so the other queued
+   requests to that site wait too. A site decides this number, so it is capped:
+   ``ONIONLAB_RETRY_AFTER_MAX`` (120 s; ``POLITENESS_MAX_WAIT`` is its older name) is the
+   longest one wait and also the most one request waits **in all** its retries together
+   (a ``Retry-After: 99999999`` answered every time once stalled a site for 13 minutes: 6
+   retries of 120 s). A ``Retry-After`` above the cap is counted as
+   ``onionlab/dropped/retry_after_capped`` (the crawl waited the cap instead);
 2. slows the slot: a floor under its download delay, doubled at most once per pause from
    ``POLITENESS_SLOWDOWN_DELAY`` up to ``POLITENESS_MAX_DELAY``, held for
    ``POLITENESS_SLOWDOWN_SECONDS`` after the last pause (AutoThrottle cannot undercut it);
@@ -19,6 +24,7 @@ Stats: ``onionlab/politeness/retry_after`` (waits), ``…/wait_seconds`` (their 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -30,7 +36,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
+logger = logging.getLogger(__name__)
+
 RETRIES_KEY = "politeness_retries"
+WAITED_KEY = "politeness_waited"  # seconds this request has waited in all its retries
+DEFAULT_RETRY_AFTER_MAX = 120.0
 MAX_DELAY_CEILING = 600.0  # seconds: no setting makes a pause longer
 
 
@@ -74,7 +84,9 @@ class RetryAfterMiddleware:
         self.stats = crawler.stats
         self.codes = {int(c) for c in settings.getlist("POLITENESS_HTTP_CODES", [429, 503])}
         self.max_retries = settings.getint("POLITENESS_MAX_RETRIES", 6)
-        self.max_wait = min(settings.getfloat("POLITENESS_MAX_WAIT", 120.0), MAX_DELAY_CEILING)
+        cap = settings.getfloat("POLITENESS_MAX_WAIT", DEFAULT_RETRY_AFTER_MAX)
+        cap = settings.getfloat("ONIONLAB_RETRY_AFTER_MAX", cap)
+        self.max_wait = max(0.0, min(cap, MAX_DELAY_CEILING))
         self.default_wait = settings.getfloat("POLITENESS_DEFAULT_WAIT", 5.0)
         self.slowdown_delay = settings.getfloat("POLITENESS_SLOWDOWN_DELAY", 0.1)
         self.max_delay = min(settings.getfloat("POLITENESS_MAX_DELAY", 10.0), MAX_DELAY_CEILING)
@@ -96,6 +108,17 @@ class RetryAfterMiddleware:
             if response.status != 429:
                 return None  # a plain 503 is Scrapy's RetryMiddleware's business
             told = self.default_wait
+        if told > self.max_wait:
+            self.stats.inc_value("onionlab/dropped/retry_after_capped")
+            host = response.url.split("/")[2] if "//" in response.url else response.url
+            self.stats.inc_value(f"onionlab/politeness/capped/{host}")
+            logger.info(
+                "%s asked to wait %.0f s (Retry-After); waiting at most %.0f s "
+                "(ONIONLAB_RETRY_AFTER_MAX)",
+                response.url,
+                told,
+                self.max_wait,
+            )
         return min(told, self.max_wait)
 
     def _slot(self, request: Request) -> tuple[str, Any] | None:
@@ -146,7 +169,11 @@ class RetryAfterMiddleware:
             return response
         self._slow_down(request, wait)
         retries = int(request.meta.get(RETRIES_KEY, 0))
-        if retries >= self.max_retries or request.meta.get("dont_retry"):
+        waited = float(request.meta.get(WAITED_KEY, 0.0))
+        remaining = self.max_wait - waited  # all its waits together stay under the cap
+        exhausted = wait > 0 and remaining <= 0
+        wait = max(0.0, min(wait, remaining))
+        if retries >= self.max_retries or request.meta.get("dont_retry") or exhausted:
             self.stats.inc_value("onionlab/politeness/gave_up")
             request.meta["dont_retry"] = True  # Scrapy's RetryMiddleware must not hammer on
             return response  # HttpErrorMiddleware → the spider's errback records it
@@ -155,6 +182,7 @@ class RetryAfterMiddleware:
         await sleep(wait)
         retry = request.copy()
         retry.meta[RETRIES_KEY] = retries + 1
+        retry.meta[WAITED_KEY] = waited + wait
         retry.dont_filter = True
         retry.priority = request.priority + 1
         return retry

@@ -144,6 +144,11 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
     sites["gone_hosts"] = sorted(h for h, entry in hosts.items() if entry.get("state") == "gone")
     moved = {h: e.get("moved_to") for h, e in sorted(hosts.items()) if e.get("state") == "moved"}
     sites["moved"] = moved
+    # Hosts that reached their per-site page budget (crawler.sitelimits): partly crawled.
+    budget_prefix = "onionlab/site_limits/max_pages/"
+    sites["over_budget"] = sorted(
+        k[len(budget_prefix) :] for k in stats if k.startswith(budget_prefix)
+    )
     return {
         "run_dir": str(run.path),
         "pages": pages,

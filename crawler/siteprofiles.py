@@ -9,9 +9,9 @@ table per site. A key is an onion host, or the name of a service of the running 
     plugins = ["*"]              # which plugins extract items ("*" = all, "-name" = not that one)
     gate = ["*"]                 # which plugins may pass queues, CAPTCHAs and logins
     depth = 0                    # link depth from the home page (0 = no limit)
-    max_pages = 0                # pages requested per site (0 = no limit)
-    concurrency = 8              # requests in flight per site
-    delay = 0.0                  # seconds between requests to the site
+    max_pages = 10000            # pages requested per site (0 = no limit; default 10,000)
+    concurrency = 8              # requests in flight per site (1 … 1024)
+    delay = 0.0                  # seconds between requests to the site (0 … 600)
     allow = []                   # regexes on path?query; if any, a URL must match one
     deny = ["^/help/"]           # regexes on path?query; a match is never requested
 
@@ -22,14 +22,21 @@ table per site. A key is an onion host, or the name of a service of the running 
 
 A site table overrides the defaults key by key; anything it leaves out comes from
 ``[defaults]``, and anything that leaves out comes from the built-in defaults above (with
-``concurrency`` from the crawl's own setting). Mistakes (an unknown key, a plugin that is
-not installed, a bad regex, a site the lab does not know) are reported with the file and
-the key, before the crawl starts. Depends on the standard library only.
+``concurrency`` from the crawl's own setting, and ``max_pages`` from the crawl's per-site
+budget ``ONIONLAB_SITE_MAX_PAGES``, 10,000: see :mod:`crawler.sitelimits`). ``[defaults]``
+``concurrency`` and ``delay`` apply to every site, those without a table of their own too
+(:meth:`SiteProfiles.crawl_settings`: Scrapy's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and
+``DOWNLOAD_DELAY``, as ``DOWNLOAD_SLOTS`` has no wildcard). Mistakes (an unknown key, a
+plugin that is not installed, a bad regex, a site the lab does not know, a number that is
+not finite or out of range, e.g. ``delay = inf``, which would stall the site for ever) are
+reported with the file and the key, before the crawl starts. Depends on the standard
+library only.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -39,6 +46,15 @@ from typing import Any
 
 ALL = "*"
 KEYS = ("plugins", "gate", "depth", "max_pages", "concurrency", "delay", "allow", "deny")
+DEFAULT_SITE_MAX_PAGES = 10_000  # the crawl's per-site budget (crawler.sitelimits)
+MAX_DELAY = 600.0  # seconds: a longer pause per request is a mistake, not politeness
+MAX_CONCURRENCY = 1024  # requests in flight per site: more is a typo (Tor: 16 is plenty)
+LIMITS: dict[str, float] = {
+    "delay": MAX_DELAY,
+    "concurrency": MAX_CONCURRENCY,
+    "depth": 1_000_000,
+    "max_pages": 1_000_000_000,
+}
 
 
 class SiteProfileError(ValueError):
@@ -68,7 +84,7 @@ class SiteProfile:
     plugins: PluginChoice = field(default_factory=PluginChoice)
     gate: PluginChoice = field(default_factory=PluginChoice)
     depth: int = 0
-    max_pages: int = 0
+    max_pages: int | None = None  # None = the crawl's ONIONLAB_SITE_MAX_PAGES; 0 = no limit
     concurrency: int = 0  # 0 = the crawl's CONCURRENT_REQUESTS_PER_DOMAIN
     delay: float = 0.0
     allow: tuple[re.Pattern[str], ...] = ()
@@ -88,7 +104,7 @@ class SiteProfile:
             "plugins": list(self.plugins.names),
             "gate": list(self.gate.names),
             "depth": self.depth,
-            "max_pages": self.max_pages,
+            "max_pages": DEFAULT_SITE_MAX_PAGES if self.max_pages is None else self.max_pages,
             "concurrency": self.concurrency,
             "delay": self.delay,
             "allow": [p.pattern for p in self.allow],
@@ -119,6 +135,21 @@ class SiteProfiles:
                     "jitter": 0.0,
                 }
         return slots
+
+    def crawl_settings(self) -> dict[str, Any]:
+        """Scrapy settings for every site from ``[defaults]``: its concurrency and delay.
+
+        ``DOWNLOAD_SLOTS`` only names hosts; a site without a table of its own gets the
+        defaults through ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY`` (with no
+        random jitter: ``delay`` is a floor, as in the sites' slots).
+        """
+        settings: dict[str, Any] = {}
+        if self.defaults.concurrency:
+            settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = self.defaults.concurrency
+        if self.defaults.delay:
+            settings["DOWNLOAD_DELAY"] = self.defaults.delay
+            settings["DOWNLOAD_DELAY_JITTER"] = 0.0
+        return settings
 
 
 def _where(source: str, table: str, key: str = "") -> str:
@@ -156,9 +187,15 @@ def _patterns(value: Any, where: str) -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
-def _number(value: Any, where: str, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+def _number(value: Any, where: str, kind: type, limit: float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SiteProfileError(f"{where}: expected a number ≥ 0, got {value!r}")
+    if not math.isfinite(value):  # inf, nan: a delay of inf stalls the site for ever
+        raise SiteProfileError(f"{where}: expected a finite number, got {value!r}")
+    if value < 0:
+        raise SiteProfileError(f"{where}: expected a number ≥ 0, got {value!r}")
+    if value > limit:
+        raise SiteProfileError(f"{where}: {value!r} is too large (at most {limit:g})")
     if kind is int and not float(value).is_integer():
         raise SiteProfileError(f"{where}: expected a whole number, got {value!r}")
     return kind(value)
@@ -188,9 +225,9 @@ def _apply(
         elif key in ("allow", "deny"):
             changes[key] = _patterns(value, where)
         elif key == "delay":
-            changes[key] = _number(value, where, float)
+            changes[key] = _number(value, where, float, LIMITS[key])
         elif key != "hosts":
-            changes[key] = _number(value, where, int)
+            changes[key] = _number(value, where, int, LIMITS[key])
     return replace(base, **changes)
 
 

@@ -23,6 +23,7 @@ from crawler.extraction import extract_items
 from crawler.items import Item, Page
 from crawler.mirrors import is_mirror_list
 from crawler.plugins import get_plugins
+from crawler.scope import OffsiteRedirect
 from crawler.siteprofiles import SiteProfiles, from_settings
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -96,17 +97,36 @@ class OnionSpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        """Count and record a request that failed for good (after Scrapy's retries)."""
+        """Count and record a request that failed for good (after Scrapy's retries).
+
+        A redirect the crawl does not follow (:class:`crawler.scope.OffsiteRedirect`) is
+        recorded the same way, with kind ``offsite_redirect``, but it is a drop (counted as
+        ``onionlab/dropped/offsite_redirect`` where it happened), not a fetch error.
+        """
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
+        if isinstance(error, OffsiteRedirect):
+            self.crawler.signals.send_catch_log(
+                signal=page_failed,
+                url=request.url,
+                kind=error.reason,
+                message=str(error),
+                spider=self,
+            )
+            self.logger.info("not following %s", error)
+            return
         status = getattr(getattr(error, "response", None), "status", None)
         kind = f"http_{status}" if status else type(error).__name__
+        message = str(error)
+        if not message:  # an exception without words (a cancel, a stop): say what it is
+            doc = (type(error).__doc__ or "").strip().splitlines()
+            message = f"{type(error).__name__}: {doc[0] if doc else 'no message'}"
         self.crawler.stats.inc_value("onionlab/errors/total")
         self.crawler.stats.inc_value(f"onionlab/errors/{kind}")
         self.crawler.signals.send_catch_log(
-            signal=page_failed, url=request.url, kind=kind, message=str(error), spider=self
+            signal=page_failed, url=request.url, kind=kind, message=message, spider=self
         )
-        self.logger.warning("giving up on %s: %s", request.url, error)
+        self.logger.warning("giving up on %s: %s", request.url, message)
 
 
 page_failed = object()

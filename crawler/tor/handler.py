@@ -14,7 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _ScrapyAgent
-from scrapy.exceptions import IgnoreRequest, NotConfigured, ResponseDataLossError
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -62,6 +67,15 @@ def parse_socks_address(value: str) -> tuple[str, int]:
             "looked up outside Tor"
         ) from None
     return host, int(port)
+
+
+def human_size(size: int) -> str:
+    """``16 MiB``, ``512 KiB``, ``100 bytes``: a byte count as the settings are written."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def is_onion_host(host: str) -> bool:
@@ -162,6 +176,18 @@ class TorDownloadHandler(HTTP11DownloadHandler):
         try:
             with wrap_twisted_exceptions():
                 return await maybe_deferred_to_future(agent.download_request(request))
+        except DownloadCancelledError as exc:
+            if str(exc):
+                raise
+            # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE without a word: say so.
+            maxsize = int(request.meta.get("download_maxsize", self._default_maxsize) or 0)
+            if maxsize:
+                message = (
+                    f"body larger than DOWNLOAD_MAXSIZE ({human_size(maxsize)}): download cancelled"
+                )
+            else:
+                message = "download cancelled before the body was complete"
+            raise DownloadCancelledError(message) from exc
         except ResponseDataLossError:
             if not self._fail_on_dataloss_warned:
                 self._fail_on_dataloss_warned = True

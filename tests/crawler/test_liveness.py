@@ -305,3 +305,119 @@ def test_a_response_resets_the_count_and_never_answering_is_down() -> None:
         mw.process_exception(_request(SITE_A), TimeoutError())
     assert mw.registry.hosts[SITE_A].state == "up"
     assert registry_for(mw.registry.crawler) is mw.registry
+
+
+# --- Scrapy 2.19's own download exceptions (issue #10, defect 6) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("exception", "kind"),
+    [
+        ("DownloadTimeoutError", "timeout"),
+        ("DownloadFailedError", "connection"),
+        ("DownloadConnectionRefusedError", "connection"),
+        ("CannotResolveHostError", "dns"),
+    ],
+)
+def test_scrapy_download_errors_count_towards_gone(exception: str, kind: str) -> None:
+    """A hanging site fails with Scrapy's DownloadTimeoutError (not Twisted's): it must
+    still be declared gone after K failures instead of costing 5 x 60 s per request."""
+    import scrapy.exceptions
+
+    error = getattr(scrapy.exceptions, exception)
+    mw = _middleware()
+    mw.process_response(_request(SITE_B), object())  # type: ignore[arg-type]
+    for _ in range(DEFAULT_GONE_AFTER):
+        mw.process_exception(_request(SITE_B), error("Getting it took longer than 60 s."))
+    record = mw.registry.hosts[SITE_B]
+    assert record.failures == {kind: DEFAULT_GONE_AFTER}
+    assert record.state == "gone"
+    with pytest.raises(SiteGone):
+        mw.process_request(_request(SITE_B, "/p/9"))
+
+
+def test_every_failure_has_a_named_kind_and_answers_are_not_deaths() -> None:
+    from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, ResponseDataLossError
+
+    from crawler.liveness import failure_kind
+
+    class Strange(Exception):
+        pass
+
+    assert failure_kind(Strange()) == "Strange"  # unknown: named, counted, never ignored
+    assert failure_kind(IgnoreRequest()) is None  # the crawl's own refusal
+    mw = _middleware()
+    mw.process_response(_request(SITE_A), object())  # type: ignore[arg-type]
+    for _ in range(3 * DEFAULT_GONE_AFTER):  # oversized bodies: the site did answer
+        mw.process_exception(_request(SITE_A), DownloadCancelledError())
+        mw.process_exception(_request(SITE_A), ResponseDataLossError())
+    record = mw.registry.hosts[SITE_A]
+    assert record.state == "up"
+    assert record.failures == {"cancelled": 15, "dataloss": 15}
+
+
+def test_a_hanging_site_is_declared_gone_in_a_real_crawl(tmp_path: Path) -> None:
+    """A site that accepts connections, then never answers: Scrapy raises its own
+    DownloadTimeoutError; after K of them the site is gone and its other pages not tried."""
+    import socket
+
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        hang.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(hang.accept()[0])
+            except OSError:
+                continue
+
+    with LinkedSite(pages=60) as site:
+        switch = {"hang": False}
+        routes = {SITE_B: site.port}
+
+        class Routes(dict):
+            def get(self, key: str, default: Any = None) -> Any:
+                if key == SITE_B and switch["hang"]:
+                    return hang.getsockname()[1]
+                return routes.get(key, default)
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        with FakeTorSocks(routes=routes) as socks:
+            socks.config.routes = Routes()
+            script = textwrap.dedent(
+                f"""
+                import json
+                from pathlib import Path
+                from crawler.runner import CrawlConfig, run_crawl
+                config = CrawlConfig(start_urls=["http://{SITE_B}/"], per_site_concurrency=2,
+                                     socks="127.0.0.1:{socks.port}", progress=False,
+                                     download_timeout=1, run_dir=Path({str(tmp_path)!r}))
+                print(json.dumps(run_crawl(config)))
+                """
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while len(site.requests) < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            switch["hang"] = True
+            out, err = proc.communicate(timeout=90)
+        stop.set()
+        thread.join()
+    for conn in held:
+        conn.close()
+    hang.close()
+    assert proc.returncode == 0, err[-3000:]
+    summary = json.loads(out.strip().splitlines()[-1])
+    sites = json.loads((tmp_path / "sites.json").read_text())
+    assert sites[SITE_B]["state"] == "gone", sites[SITE_B]
+    assert sites[SITE_B]["failures"].get("timeout", 0) >= DEFAULT_GONE_AFTER
+    assert summary["errors"] > 0  # what could not be fetched is recorded, not lost
+    assert len(held) <= DEFAULT_GONE_AFTER + 4  # K timeouts plus what was already in flight

@@ -117,6 +117,8 @@ class _Busy(BaseHTTPRequestHandler):
         self.server.paths.append(self.path)
         if self.path == "/busy":  # always busy: the crawler must give up, and say so
             self._send(429, "<html><body>slow down</body></html>", "0")
+        elif self.path == "/forever":  # a hostile wait: 3 years, every time
+            self._send(429, "<html><body>come back never</body></html>", "99999999")
         elif self.path == "/later" and self.server.paths.count("/later") == 1:
             self._send(
                 429, "<html><body>later</body></html>", formatdate(time.time() + 1, usegmt=True)
@@ -198,3 +200,37 @@ def test_an_http_date_retry_after_is_waited_for_then_succeeds(busy: dict) -> Non
     assert busy["paths"].count("/later") == 2
     assert busy["summary"]["pages"] >= 3  # /, /later (after its wait), /ok
     assert not re.search("later", busy["run"].path.joinpath("errors.ndjson").read_text())
+
+
+def test_a_huge_retry_after_is_capped_for_the_whole_request(tmp_path: Path) -> None:
+    """``Retry-After: 99999999`` on every answer: the request waits at most
+    ONIONLAB_RETRY_AFTER_MAX in all (not the cap per retry), is recorded as an error, and
+    the capped wait is counted as dropped/retry_after_capped."""
+    server = _BusyServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with FakeTorSocks(routes={BUSY: server.server_address[1]}) as socks:
+            args = {
+                "urls": [f"http://{BUSY}/forever"],
+                "socks": f"127.0.0.1:{socks.port}",
+                "run": str(tmp_path),
+                "settings": {"ONIONLAB_RETRY_AFTER_MAX": 1.5, "POLITENESS_MAX_RETRIES": 6},
+            }
+            started = time.monotonic()
+            result = subprocess.run(
+                [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
+                capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
+            )  # fmt: skip
+            took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["errors_by_kind"] == {"http_429": 1}
+    assert summary["dropped"]["retry_after_capped"] >= 1
+    stats = json.loads(RunDir(tmp_path).stats.read_text())
+    assert stats["onionlab/politeness/wait_seconds"] <= 1.5 + 0.01  # in all, not per retry
+    assert server.paths.count("/forever") <= 3
+    assert took < 30

@@ -277,3 +277,7 @@ def test_traps_cost_at_most_the_stated_bound(trapped: dict) -> None:
     assert stats["onionlab/scope/budget"] > 0
     assert stats["onionlab/scope/session"] > 0
     assert stats["onionlab/scope/permutation"] > 0
+    # ...and the summary says it, under the crawl's common drop reasons.
+    dropped = trapped["summary"]["dropped"]
+    assert dropped["trap"] == stats["onionlab/scope/budget"]
+    assert dropped["state_changing"] == stats["onionlab/scope/state_changing"]

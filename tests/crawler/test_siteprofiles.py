@@ -56,7 +56,10 @@ def test_sites_inherit_the_defaults_and_override_key_by_key() -> None:
     assert market.gate.allows("lab_gate") and not market.gate.allows("probe")
     assert market.admits_path("/help/faq") == "deny"
     other = profiles.for_host("c" * 55 + "d.onion")
-    assert other.plugins.allows("probe") and other.max_pages == 0 and other.depth == 5
+    assert other.plugins.allows("probe") and other.depth == 5
+    assert other.max_pages is None  # the crawl's per-site budget (ONIONLAB_SITE_MAX_PAGES)
+    assert other.as_dict()["max_pages"] == 10_000
+    assert parse("[defaults]\nmax_pages = 0").defaults.max_pages == 0  # explicitly none
 
 
 def test_all_but_some_plugins() -> None:
@@ -74,8 +77,7 @@ def test_concurrency_and_delay_become_scrapy_download_slots() -> None:
     profiles = parse("[sites.market]\nconcurrency = 2\ndelay = 0.5\n[sites.forum]\ndepth = 1")
     slots = profiles.download_slots(default_concurrency=16)
     assert slots == {
-        host: {"concurrency": 2, "delay": 0.5, "jitter": 0.0}
-        for host in (SITE_A, MIRROR)
+        host: {"concurrency": 2, "delay": 0.5, "jitter": 0.0} for host in (SITE_A, MIRROR)
     }
 
 
@@ -88,6 +90,12 @@ def test_concurrency_and_delay_become_scrapy_download_slots() -> None:
         ("[sites.shop]\ndepth = 1", "[sites.shop]: not an onion host and not a service"),
         ("[sites.market]\nmax_pages = -1", "expected a number ≥ 0"),
         ("[sites.market]\ndepth = 1.5", "expected a whole number"),
+        ("[sites.market]\ndelay = inf", "expected a finite number, got inf"),
+        ("[defaults]\ndelay = nan", "expected a finite number, got nan"),
+        ("[sites.market]\ndelay = -0.5", "expected a number ≥ 0"),
+        ("[sites.market]\ndelay = 99999999", "too large (at most 600)"),
+        ("[defaults]\nconcurrency = 1000000", "too large (at most 1024)"),
+        ("[sites.market]\nmax_pages = inf", "expected a finite number"),
         ("[defaults]\nhosts = []", "only sites have hosts"),
         ("[site.market]\ndepth = 1", "unknown table [site]"),
         (f'[sites.market]\n[sites."{SITE_A}"]', f"{SITE_A} already has the profile"),
@@ -275,3 +283,46 @@ def test_autothrottle_never_goes_under_a_site_delay() -> None:
         throttle._adjust_delay(other, 0.01, HtmlResponse(f"http://{SITE_A}/", body=b""))
     assert gentle.delay == 0.25
     assert other.delay < 0.02  # the other site speeds up as usual
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1.0", "1e12"])
+def test_onionlab_sites_and_crawl_refuse_a_delay_that_would_stall(
+    tmp_path: Path, value: str
+) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites."{SITE_A}"]\ndelay = {value}\n')
+    for args in (
+        ["sites", str(sites)],
+        ["crawl", "--sites", str(sites), "--socks", "127.0.0.1:9", f"http://{SITE_A}/"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", *args, "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 2, (args, result.stderr)
+        said = " ".join(result.stderr.split())  # the message is wrapped to the terminal
+        assert f"[{SITE_A}] delay: " in said
+        assert "finite" in said or "≥ 0" in said or "too large" in said
+        assert "Traceback" not in result.stderr
+
+
+def test_defaults_delay_and_concurrency_apply_to_sites_without_a_table(tmp_path: Path) -> None:
+    """``[defaults]`` pacing reaches every site, not only those with a table of their own
+    (Scrapy's DOWNLOAD_SLOTS name hosts; there is no wildcard)."""
+    (tmp_path / "sites.toml").write_text("[defaults]\nconcurrency = 1\ndelay = 0.3\n")
+    with (
+        LinkedSite(pages=8) as site,
+        FakeTorSocks(routes={SITE_B: site.port}) as socks,
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+             f"127.0.0.1:{socks.port}", "--sites", str(tmp_path / "sites.toml"),
+             "--data-dir", str(tmp_path / "data"), "--json", "--no-score",
+             f"http://{SITE_B}/"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        times = sorted(site.times)
+    assert result.returncode == 0, result.stderr[-3000:]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) >= 6
+    assert min(gaps[1:]) >= 0.25  # 0.3 s apart, one at a time, no random jitter below it

@@ -18,6 +18,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/mirrors.txt" and self.server.mirrors_txt is not None:
             self._send(self.server.mirrors_txt.encode(), "text/plain; charset=utf-8")
             return
+        if self.path in self.server.files:
+            self._send(self.server.files[self.path].encode(), "text/plain; charset=utf-8")
+            return
         number = int(self.path.rsplit("/", 1)[-1]) if self.path.startswith("/p/") else 0
         if self.path == "/" and self.server.mirrors_txt is not None:
             links = '<a href="/mirrors.txt">mirrors</a>'
@@ -45,11 +48,18 @@ class _Site(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, pages: int, delay: float = 0.0, mirrors_txt: str | None = None) -> None:
+    def __init__(
+        self,
+        pages: int,
+        delay: float = 0.0,
+        mirrors_txt: str | None = None,
+        files: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.pages = pages
         self.delay = delay
         self.mirrors_txt = mirrors_txt
+        self.files = dict(files or {})
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.times: list[float] = []  # when each request arrived (time.monotonic())
 
@@ -57,10 +67,17 @@ class _Site(ThreadingHTTPServer):
 class LinkedSite:
     """Pages ``/`` and ``/p/1`` … ``/p/<pages-1>``, each linking to the next two; each
     answer waits ``delay`` seconds (after the request is logged) when given. With
-    ``mirrors_txt``, ``/mirrors.txt`` serves it and the home page links to it."""
+    ``mirrors_txt``, ``/mirrors.txt`` serves it and the home page links to it; ``files``
+    (path → text) are served as plain text too (e.g. the site's key at ``/pgp.txt``)."""
 
-    def __init__(self, pages: int = 20, delay: float = 0.0, mirrors_txt: str | None = None) -> None:
-        self._server = _Site(pages, delay, mirrors_txt)
+    def __init__(
+        self,
+        pages: int = 20,
+        delay: float = 0.0,
+        mirrors_txt: str | None = None,
+        files: dict[str, str] | None = None,
+    ) -> None:
+        self._server = _Site(pages, delay, mirrors_txt, files)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

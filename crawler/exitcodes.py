@@ -13,7 +13,7 @@ NO_LAB = 4  # no lab is running, or no lab is installed
 SERVICE = 5  # Elasticsearch not reachable, or Kibana not ready in time
 NOT_SAVED = 6  # the crawl stopped because results could not be written (disk full, I/O)
 DAMAGED = 7  # a run directory is damaged or is not an onionlab run
-INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it: resume with --resume
+INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report SIGINT: resumable
 
 HELP = """\b
 Exit codes:
@@ -25,5 +25,5 @@ Exit codes:
   5    Elasticsearch not reachable, or Kibana not ready in time (index, kibana)
   6    the crawl stopped: its results could not be saved (disk full, I/O error)
   7    a run directory is damaged or is not an onionlab run
-  130  interrupted (Ctrl-C): continue with onionlab crawl --resume RUN_DIR
+  130  interrupted (Ctrl-C or SIGTERM): continue with onionlab crawl --resume RUN_DIR
 """

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from crawler.config import ConfigError
 from crawler.extraction import link_run
+from crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
 from crawler.plugins import get_plugins
 from crawler.rundir import RunDir
 from crawler.siteprofiles import load_profiles
@@ -82,6 +84,15 @@ class CrawlConfig:
             settings["TOR_CONTROL_COOKIE"] = self.tor_control_cookie
         settings.update(self.extra_settings)
         return settings
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl could not start or its engine failed; the message says why, ``cause`` is
+    the exception (a :class:`crawler.config.ConfigError` when an input was wrong)."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 DROPPED_PREFIX = "onionlab/dropped/"
@@ -210,10 +221,52 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     run.write_json(run.config, asdict(config))
     process = CrawlerProcess(config.scrapy_settings())
     crawler = process.create_crawler(OnionSpider)
-    process.crawl(crawler, start_urls=config.start_urls)
+    failures: list[BaseException] = []
+
+    def failed(failure: Any) -> None:
+        failures.append(failure.value)
+
+    process.crawl(crawler, start_urls=config.start_urls).addErrback(failed)
+    stopper = _stop_on_signal(process, run)  # after crawl(): it installs the reactor
+    try:
+        return _run(process, crawler, run, stopper, failures)
+    finally:
+        stopper.uninstall()
+
+
+def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
+    """Ctrl-C and SIGTERM for this crawl: Scrapy's graceful stop, forced when it hangs
+    (:mod:`crawler.interrupt`); ``ONIONLAB_STOP_TIMEOUT`` seconds (10) before forcing."""
+    from twisted.internet import reactor
+
+    def request_stop() -> None:
+        reactor.callFromThread(process.stop)  # type: ignore[attr-defined]
+
+    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", DEFAULT_TIMEOUT)
+    stopper = StopOnSignal(
+        request_stop, timeout=timeout, hint=f"resume with: onionlab crawl --resume {run.path}"
+    )
+    stopper.install(wakeup=False)  # a signal before the reactor runs stops it as it starts
+    # Twisted and Scrapy install their handlers as the reactor starts: take over after them.
+    reactor.callWhenRunning(reactor.callLater, 0, stopper.install)  # type: ignore[attr-defined]
+    return stopper
+
+
+def _run(
+    process: Any, crawler: Any, run: RunDir, stopper: StopOnSignal, failures: list[BaseException]
+) -> dict[str, Any]:
     started = time.monotonic()
-    process.start()
+    try:
+        process.start()
+    except Exception as exc:  # the reactor itself failed: nothing was crawled
+        raise CrawlFailed(f"the crawl could not run: {type(exc).__name__}: {exc}") from exc
     duration = time.monotonic() - started
+    if failures or process.bootstrap_failed:
+        cause = failures[0] if failures else None
+        if isinstance(cause, ConfigError):  # a setting or file the crawl reads at its start
+            raise CrawlFailed(f"the crawl could not start: {cause}", cause)
+        why = f"{type(cause).__name__}: {cause}" if cause else "it did not start"
+        raise CrawlFailed(f"the crawl failed: {why} (details in {run.log})", cause)
     if crawler.stats is not None:
         link_run(get_plugins().manager, run, crawler.stats)
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
@@ -221,5 +274,7 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     previous = json.loads(run.summary.read_text()) if run.summary.exists() else None
     sessions = int(stats.get("onionlab/resume/sessions", 1))
     summary = combine_sessions(previous, summarize(stats, duration, run), run, sessions)
+    if stopper.signum:  # stopped by Ctrl-C or SIGTERM (exit 130, resumable)
+        summary["interrupted_by"] = stopper.signal_name
     run.write_json(run.summary, summary)
     return summary

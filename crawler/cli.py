@@ -696,9 +696,13 @@ def main() -> None:
     plugins_dir = _early_plugins_dir(sys.argv[1:])
     if plugins_dir:
         os.environ["ONIONLAB_PLUGINS_DIR"] = str(Path(plugins_dir).resolve())
-    loaded = get_plugins()
-    for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
-        pass
+    try:
+        loaded = get_plugins()
+        for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
+            pass
+    except KeyboardInterrupt:  # Ctrl-C while plugins load: before any command ran
+        err.print("[bold red]error:[/bold red] interrupted (Ctrl-C)")
+        sys.exit(exitcodes.INTERRUPTED)
     for info in loaded.errors:
         err.print(f"warning: {info.error} (`onionlab plugins list` shows more)", markup=False)
     cli(prog_name="onionlab")

@@ -227,6 +227,8 @@ class StopOnSignal:
         if self._done.is_set():
             return
         line = "; ".join([f"interrupted: {why}", *filter(None, [self.hint, *_extra_hints])])
+        if os.isatty(2):  # the live progress display hid the cursor: give it back
+            line = "\x1b[?25h\n" + line
         with contextlib.suppress(OSError):  # never print() here: stderr may be mid-write
             os.write(2, (line + "\n").encode("utf-8", "replace"))
         self._exit(INTERRUPTED)

@@ -8,6 +8,7 @@ Twisted's reactor cannot be restarted.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -234,15 +235,30 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
         stopper.uninstall()
 
 
+def stop_timeout_from_env() -> float:
+    """``$ONIONLAB_STOP_TIMEOUT`` (seconds a Ctrl-C'd crawl may take to stop), else 10."""
+    value = os.environ.get("ONIONLAB_STOP_TIMEOUT", "")
+    if not value:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"ONIONLAB_STOP_TIMEOUT={value!r}: expected a number of seconds ≥ 0")
+    return seconds
+
+
 def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
     """Ctrl-C and SIGTERM for this crawl: Scrapy's graceful stop, forced when it hangs
-    (:mod:`crawler.interrupt`); ``ONIONLAB_STOP_TIMEOUT`` seconds (10) before forcing."""
+    (:mod:`crawler.interrupt`) after the setting ``ONIONLAB_STOP_TIMEOUT`` seconds (else
+    the environment variable of that name, else 10)."""
     from twisted.internet import reactor
 
     def request_stop() -> None:
         reactor.callFromThread(process.stop)  # type: ignore[attr-defined]
 
-    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", DEFAULT_TIMEOUT)
+    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", stop_timeout_from_env())
     stopper = StopOnSignal(
         request_stop, timeout=timeout, hint=f"resume with: onionlab crawl --resume {run.path}"
     )

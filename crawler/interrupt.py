@@ -88,6 +88,32 @@ def add_forced_exit_hint(hint: str) -> None:
         _extra_hints.append(hint)
 
 
+_active: StopOnSignal | None = None  # the installed instance, for forked children
+
+
+def _forked_child() -> None:
+    """In a process forked from the crawl (an extraction worker): none of this applies.
+    Without this, its signals would be written to the crawl's wakeup socket (one Ctrl-C to
+    the terminal's process group would count once per worker) and it would print its own
+    resume line."""
+    stopper = _active
+    if stopper is None:
+        return
+    stopper._done.set()
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for sock in stopper._wakeup or ():
+        sock.close()  # this process's copies; the crawl's own stay open
+    stopper._wakeup = None
+    for signum, handler in stopper._previous.items():
+        with contextlib.suppress(ValueError, TypeError, OSError):
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked_child)
+
+
 class StopOnSignal:
     """Signal handling for one crawl (install from the main thread, before the reactor runs).
 
@@ -126,6 +152,8 @@ class StopOnSignal:
         """Take over SIGINT and SIGTERM (from the main thread). Call it before the reactor
         starts with ``wakeup=False``, and again once it runs: Twisted and Scrapy install
         their handlers, and Twisted its wakeup descriptor, as it starts."""
+        global _active
+        _active = self
         for signum in SIGNALS:
             self._previous.setdefault(signum, signal.getsignal(signum))
             signal.signal(signum, self._on_signal)
@@ -151,6 +179,9 @@ class StopOnSignal:
 
     def uninstall(self) -> None:
         """Give SIGINT and SIGTERM back (what was there before) and stop the watchdog."""
+        global _active
+        if _active is self:
+            _active = None
         self._done.set()
         if signal.getsignal(signal.SIGALRM) == self._on_alarm:
             with contextlib.suppress(ValueError, OSError):

@@ -273,3 +273,22 @@ def test_a_crawl_that_stopped_in_time_is_not_forced(stopper) -> None:
     time.sleep(0.8)
     assert stops == ["stop"] and exits == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_forked_worker_is_left_out(stopper) -> None:
+    # An extraction worker forked from the crawl: Ctrl-C to the terminal's process group
+    # reaches it too, and must count neither as the crawl's signal nor as a second one.
+    handler, stops, exits = stopper
+    pid = os.fork()
+    if pid == 0:  # the child: the default handlers are back
+        code = 1
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            code = 42
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    time.sleep(0.2)
+    assert os.waitstatus_to_exitcode(status) == 42
+    assert stops == [] and exits == [] and handler.signum is None

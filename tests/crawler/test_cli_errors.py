@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,3 +177,26 @@ def test_help_documents_the_exit_codes() -> None:
     crawl = re.sub(r"(\w)- (\w)", r"\1-\2", " ".join(onionlab("crawl", "--help").stdout.split()))
     assert "--max-pages or --max-seconds" in crawl and "exit 0" in crawl
     assert "exit 130" in crawl
+
+
+def test_ctrl_c_outside_a_crawl_exits_130_in_one_line(tmp_path: Path) -> None:
+    # `onionlab sites` reading a FIFO nobody writes to blocks until Ctrl-C: click's own
+    # handling said "Aborted!" and exited 1.
+    fifo = tmp_path / "sites.toml"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "sites", str(fifo), "--data-dir", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ONIONLAB_DATA": ""},
+    )
+    try:
+        time.sleep(3)  # past plugin loading, blocked opening the FIFO
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == exitcodes.INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted (Ctrl-C)" in err

@@ -17,7 +17,7 @@ INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report SIG
 
 HELP = """\b
 Exit codes:
-  0    success
+  0    success (a crawl stopped by your --max-pages or --max-seconds cap too)
   1    the command failed (the message says why and what to do)
   2    wrong usage (unknown option, missing argument, invalid input file)
   3    Tor is not reachable, or the SOCKS port is not Tor

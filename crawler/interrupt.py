@@ -135,7 +135,7 @@ class StopOnSignal:
         self.hint = hint
         self.signum: int | None = None  # the first signal received
         self._exit = exit
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a handler can interrupt a handler: no deadlock
         self._seen = {"handler": 0, "wakeup": 0}
         self._acted = 0
         self._done = threading.Event()
@@ -243,6 +243,13 @@ class StopOnSignal:
         if not first:
             self._force(f"{signal.Signals(signum).name} again: stopping at once")
             return
+        if os.isatty(2):  # someone at a terminal pressed Ctrl-C: say what happens now
+            with contextlib.suppress(OSError):
+                os.write(
+                    2,
+                    f"\n{self.signal_name}: stopping gracefully (at most {self.timeout:g} s); "
+                    "press Ctrl-C again to stop at once\n".encode(),
+                )
         # Two watchdogs: a thread, and an alarm for when the main thread holds the GIL
         # but still runs signal handlers (a long regex does; threads then never run).
         threading.Thread(target=self._watchdog, name="onionlab-stop-watchdog", daemon=True).start()

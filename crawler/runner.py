@@ -8,6 +8,7 @@ Twisted's reactor cannot be restarted.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -21,6 +22,8 @@ from crawler.plugins import get_plugins
 from crawler.rundir import RunDir
 from crawler.siteprofiles import load_profiles
 from crawler.tor.guard import harden_environment
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -255,8 +258,16 @@ def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
     the environment variable of that name, else 10)."""
     from twisted.internet import reactor
 
+    def graceful_stop() -> None:  # in the reactor: logging is safe here, not in a handler
+        logger.info(
+            "received %s: stopping gracefully (at most %g s; send it again to stop at once)",
+            stopper.signal_name,
+            stopper.timeout,
+        )
+        process.stop()
+
     def request_stop() -> None:
-        reactor.callFromThread(process.stop)  # type: ignore[attr-defined]
+        reactor.callFromThread(graceful_stop)  # type: ignore[attr-defined]
 
     timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", stop_timeout_from_env())
     stopper = StopOnSignal(

@@ -110,6 +110,13 @@ def test_a_runs_dir_that_is_a_file_is_wrong_usage(tor, tmp_path: Path) -> None:
     _one_clear_line(result, f"{tmp_path / 'runs'} is a file, not a directory")
 
 
+def test_a_socks_port_that_refuses_is_exit_3(tmp_path: Path) -> None:
+    result = onionlab("crawl", "--socks", "127.0.0.1:9", "--data-dir", str(tmp_path), URL)
+    assert result.returncode == exitcodes.TOR
+    _one_clear_line(result, "Nothing is listening on Tor's SOCKS port 127.0.0.1:9")
+    assert not (tmp_path / "runs").exists()
+
+
 # -- input files -----------------------------------------------------------------------------
 
 

@@ -79,8 +79,11 @@ def lab(tmp_path: Path) -> Iterator[dict]:
                 process.communicate()
 
 
-def _start(lab: dict, *args: str, sleep: float | None = None) -> subprocess.Popen:
+def _start(
+    lab: dict, *args: str, sleep: float | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.Popen:
     env = {**os.environ, "ONIONLAB_DATA": "", "ONIONLAB_PLUGINS_DIR": str(lab["plugins"])}
+    env.update(env_extra or {})
     env.pop("SLEEPY_SECONDS", None)
     if sleep is not None:
         env["SLEEPY_SECONDS"] = str(sleep)
@@ -127,9 +130,9 @@ def _requested(lab: dict, path: str) -> bool:
     return any(p == path for p, _ in lab["site"].requests)
 
 
-def _wedged_crawl(lab: dict) -> subprocess.Popen:
+def _wedged_crawl(lab: dict, env_extra: dict[str, str] | None = None) -> subprocess.Popen:
     """A crawl whose gate plugin sleeps 120 s on /p/3, once it is asleep."""
-    crawl = _start(lab, "--data-dir", str(lab["data"]), _url("/"), sleep=120)
+    crawl = _start(lab, "--data-dir", str(lab["data"]), _url("/"), sleep=120, env_extra=env_extra)
     _wait_for(lambda: _requested(lab, "/p/3"), crawl)
     time.sleep(1.0)  # its answer reached the gate: the event loop is asleep
     return crawl
@@ -174,6 +177,24 @@ def test_a_second_sigint_stops_it_at_once(lab: dict) -> None:
         f"SIGINT again: stopping at once; resume with: onionlab crawl --resume {_run_dir(lab)}"
         in err
     )
+
+
+def test_the_stop_timeout_is_a_setting(lab: dict) -> None:
+    crawl = _wedged_crawl(lab, {"ONIONLAB_STOP_TIMEOUT": "3"})
+    crawl.send_signal(signal.SIGINT)
+    took, _, err = _finish(crawl, 30)
+    assert 3 <= took <= 3 + 5, f"stopped {took:.1f} s after SIGINT"
+    assert crawl.returncode == INTERRUPTED
+    assert "did not stop within 3 s of SIGINT" in err
+
+
+def test_a_bad_stop_timeout_is_wrong_usage(lab: dict) -> None:
+    crawl = _start(
+        lab, "--data-dir", str(lab["data"]), _url("/"), env_extra={"ONIONLAB_STOP_TIMEOUT": "soon"}
+    )
+    _, _, err = _finish(crawl, 60)
+    assert crawl.returncode == 2, err[-3000:]
+    assert "ONIONLAB_STOP_TIMEOUT='soon'" in err and "Traceback" not in err
 
 
 def test_sigterm_stops_a_wedged_crawl_the_same_way(lab: dict) -> None:

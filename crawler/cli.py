@@ -239,6 +239,7 @@ def _crawl(
         fail(str(exc), 2)
     if sites is not None:
         _site_profiles(sites, state)  # wrong usage stops here, before Tor is touched
+    config.check_config_file()  # onionlab.toml: ConfigError (exit 2) before the crawl
     _check_tor(host, port)
     run = _new_run_dir(data_dir)
     if progress:
@@ -457,6 +458,7 @@ def crawl(
             fail("--resume continues a run with its own URLs: give no URLS with it", 2)
         if not resume_dir.is_dir():
             fail(f"no run directory at {resume_dir}: nothing to resume", 2)
+        config.check_config_file()
         resumed = _resume_crawl(resume_dir, socks, progress=not as_json)
         if resumed is None:
             if as_json:

@@ -46,6 +46,25 @@ def runs_dir(base: Path) -> Path:
     return base / "runs"
 
 
+CONFIG_FILE = "onionlab.toml"
+
+
+def config_file(cwd: Path | None = None) -> Path:
+    """The configuration file: ``$ONIONLAB_CONFIG``, else ``onionlab.toml`` in ``cwd``
+    (Elasticsearch settings, site accounts); it need not exist."""
+    named = os.environ.get("ONIONLAB_CONFIG")
+    return Path(named or (cwd or Path.cwd()) / CONFIG_FILE).expanduser()
+
+
+def check_config_file(cwd: Path | None = None) -> None:
+    """:class:`ConfigError` when the configuration file exists but cannot be used (not
+    readable, not UTF-8, not TOML): said once, before a crawl starts, instead of each
+    component that reads it failing on its own inside the crawl."""
+    path = config_file(cwd)
+    if path.exists() or os.environ.get("ONIONLAB_CONFIG"):
+        read_toml(path, "configuration file")
+
+
 def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
     """Parse a TOML file; :class:`ConfigError` (``path: what is wrong``) when it is missing,
     unreadable, not UTF-8 (TOML files are UTF-8) or not valid TOML. ``what`` names the

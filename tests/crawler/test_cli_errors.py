@@ -148,6 +148,20 @@ def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     _one_clear_line(result, str(config), "not UTF-8")
 
 
+def test_a_crawl_with_a_non_utf8_config_file_stops_before_it_starts(tor, tmp_path: Path) -> None:
+    # onionlab.toml holds Elasticsearch settings and site accounts; each component read it
+    # on its own inside the crawl (a crawl that failed to start, exit 0, before the fix).
+    config = tmp_path / "onionlab.toml"
+    config.write_bytes(b'[credentials."*"]\nusername = "caf\xe9"\npassword = "x"\n')
+    result = onionlab(
+        "crawl", "--socks", _socks(tor), "--data-dir", str(tmp_path / "data"), URL,
+        env={"ONIONLAB_CONFIG": str(config)},
+    )  # fmt: skip
+    assert result.returncode == exitcodes.USAGE, result.stderr[-3000:]
+    _one_clear_line(result, str(config), "not UTF-8", "line 2")
+    assert not (tmp_path / "data" / "runs").exists()
+
+
 # -- a crawl that cannot start or that stops itself ----------------------------------------
 
 

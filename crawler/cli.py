@@ -551,6 +551,7 @@ def demo(
     if lab is None:
         fail("No lab is installed (no plugin provides `onionlab_lab`). Reinstall onionlab.", 4)
     base = config.data_dir(data_dir)
+    config.check_config_file()  # before the lab comes up, not after
     started = time.monotonic()
 
     def progress(message: str) -> None:

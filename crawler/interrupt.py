@@ -11,25 +11,29 @@ Ctrl-C. :class:`StopOnSignal` replaces those handlers for one crawl:
   process exits at once;
 - a second SIGINT or SIGTERM exits at once.
 
-The watchdog is a thread, and a ``SIGALRM`` timer too when no one else uses the alarm.
-
 A forced exit prints one line (how to resume) and ends the process with
 :data:`crawler.exitcodes.INTERRUPTED` (130) without unwinding: nothing is lost that a
 resume needs, because the ledger and ``items.ndjson`` are flushed line by line and a torn
 last line is cut off on resume (:mod:`crawler.resume`).
 
-Python runs signal handlers in the main thread only, between bytecodes, so C code that
-never returns (a regex bomb in a plugin) would hide every signal. Two more paths cover it:
+Python runs signal handlers in the main thread only, between bytecodes (and in the few C
+loops that check for signals, such as the regex engine's); another thread runs only when
+the main thread lets go of the GIL. Each way a plugin can wedge the crawl is covered:
 
-- a thread reads the signal numbers Python's C-level handler writes to
-  ``signal.set_wakeup_fd`` (chained: the bytes are passed on to the descriptor installed
-  before, Twisted's SIGCHLD waker); each delivery counts once, whichever path sees it
-  first. It helps when that C code releases the GIL;
-- on Linux the handlers are installed with ``SA_RESETHAND``: the kernel restores the
-  default action as it delivers the first signal, so a second one ends the process even
-  when C code holds the GIL (killed by SIGINT: the shell reports 130, a Python parent
-  -2; there is no line then). Once the first signal's Python handler runs, the handler
-  is installed again without the flag, and the second signal exits with 130 as above.
+- it sleeps or waits: the handler runs at once, the watchdog thread too;
+- it spins in Python, or in a regex that backtracks forever: the handler runs, but
+  threads starve, so the watchdog is also a ``SIGALRM`` timer (when no one else uses
+  the alarm);
+- it is stuck in C code that releases the GIL: a thread reads the signal numbers
+  Python's C-level handler writes to ``signal.set_wakeup_fd`` (chained: the bytes are
+  passed on to the descriptor installed before, Twisted's SIGCHLD waker); each delivery
+  counts once, whichever path sees it first;
+- it is stuck in C code that holds the GIL and never checks for signals: on Linux the
+  handlers are installed with ``SA_RESETHAND``, so the kernel restores the default action
+  as it delivers the first signal and a second one ends the process (killed by SIGINT:
+  a shell reports 130, a Python parent -2; no line is printed then). Once the first
+  signal's Python handler runs, the handler is installed again without the flag, and
+  the second signal exits with 130 and its line as above.
 
 Depends on the standard library only (``ctypes`` for ``sigaction`` on Linux).
 """

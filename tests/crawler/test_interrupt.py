@@ -313,3 +313,28 @@ def test_a_forked_worker_is_left_out(stopper) -> None:
     time.sleep(0.2)
     assert os.waitstatus_to_exitcode(status) == 42
     assert stops == [] and exits == [] and handler.signum is None
+
+
+def _sa_flags(signum: int) -> int:
+    import ctypes
+
+    action = ctypes.create_string_buffer(512)
+    assert ctypes.CDLL(None).sigaction(signum, None, action) == 0
+    at = ctypes.sizeof(ctypes.c_void_p) + 128
+    return int.from_bytes(action.raw[at : at + 4], sys.byteorder)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SA_RESETHAND via glibc")
+def test_until_the_first_signal_the_kernel_itself_would_end_the_crawl_on_a_second(
+    stopper,
+) -> None:
+    # C code holding the GIL hides signals from Python: SA_RESETHAND makes the kernel
+    # restore the default action as it delivers the first one, so a second one still ends
+    # the process. Once Python saw the first signal, its handler takes over again.
+    from crawler.interrupt import SA_RESETHAND
+
+    assert _sa_flags(signal.SIGINT) & SA_RESETHAND
+    assert _sa_flags(signal.SIGTERM) & SA_RESETHAND
+    _deliver(signal.SIGINT)
+    assert not _sa_flags(signal.SIGINT) & SA_RESETHAND
+    assert signal.getsignal(signal.SIGINT) == stopper[0]._on_signal

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crawler import config, exitcodes
+from crawler.interrupt import add_forced_exit_hint
 from crawler.kibana.commands import kibana
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugin_commands import extract_command, plugins_new, plugins_test
@@ -47,7 +48,52 @@ def fail(message: str, exit_code: int = 1) -> NoReturn:
     raise OnionlabError(message, exit_code)
 
 
+def _os_error_text(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}:{where}" if where else str(exc.strerror or exc)
+
+
+class OnionlabGroup(click.Group):
+    """The root command: every command's failure becomes one clear line and an exit code.
+
+    Ctrl-C outside a crawl exits 130; a bad data directory or configuration file 2; a
+    crawl that could not start or whose engine failed 1; a file-system error 1 (with the
+    path). Anything else unexpected is one line too (``ONIONLAB_DEBUG=1`` re-raises it,
+    with its traceback).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.runner import CrawlFailed
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise OnionlabError("interrupted (Ctrl-C)", exitcodes.INTERRUPTED) from None
+        except config.ConfigError as exc:
+            raise OnionlabError(str(exc), exitcodes.USAGE) from None
+        except CrawlFailed as exc:  # wrong input read at the start: 2; anything else: 1
+            wrong_input = isinstance(exc.cause, config.ConfigError)
+            raise OnionlabError(
+                str(exc), exitcodes.USAGE if wrong_input else exitcodes.FAILED
+            ) from None
+        except OSError as exc:
+            if os.environ.get("ONIONLAB_DEBUG"):
+                raise
+            raise OnionlabError(_os_error_text(exc), exitcodes.FAILED) from None
+        except Exception as exc:
+            if os.environ.get("ONIONLAB_DEBUG"):
+                raise
+            raise OnionlabError(
+                f"unexpected {type(exc).__name__}: {exc} (ONIONLAB_DEBUG=1 shows the "
+                "traceback; please report it)",
+                exitcodes.FAILED,
+            ) from None
+
+
 @click.group(
+    cls=OnionlabGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES,
 )
@@ -185,7 +231,6 @@ def _crawl(
     state: LabState | None = None,
     sites: Path | None = None,
 ) -> dict[str, Any]:
-    from crawler.rundir import RunDir
     from crawler.runner import CrawlConfig
     from crawler.tor.handler import parse_socks_address
 
@@ -195,8 +240,9 @@ def _crawl(
         fail(str(exc), 2)
     if sites is not None:
         _site_profiles(sites, state)  # wrong usage stops here, before Tor is touched
+    config.check_config_file()  # onionlab.toml: ConfigError (exit 2) before the crawl
     _check_tor(host, port)
-    run = RunDir.create(config.runs_dir(data_dir))
+    run = _new_run_dir(data_dir)
     if progress:
         err.print(f"crawling {len(urls)} site(s) through Tor at {socks} → {run.path}")
     return _run_saving(
@@ -229,6 +275,28 @@ def _run_saving(run_dir: Path, config: Any) -> dict[str, Any]:
         fail(
             f"the crawl could not start: {exc}; free space, then: onionlab crawl --resume "
             f"{run_dir}",
+            exitcodes.NOT_SAVED,
+        )
+
+
+def _new_run_dir(data_dir: Path) -> Any:
+    """A new run directory under ``data_dir``, or one clear line: which path, what to do."""
+    from crawler.rundir import RunDir
+
+    runs = config.runs_dir(data_dir)
+    try:
+        return RunDir.create(runs)
+    except (FileExistsError, NotADirectoryError):
+        culprit = next((p for p in (runs, data_dir) if p.exists() and not p.is_dir()), runs)
+        fail(
+            f"cannot create a run directory under {runs}: {culprit} is a file, not a "
+            "directory; give --data-dir another directory",
+            exitcodes.USAGE,
+        )
+    except OSError as exc:
+        fail(
+            f"cannot create a run directory under {runs}: {exc.strerror or exc}; give "
+            "--data-dir a directory you can write to (or free space)",
             exitcodes.NOT_SAVED,
         )
 
@@ -284,15 +352,34 @@ def _not_saved_exit(summary: dict[str, Any]) -> None:
     )
 
 
+CAPS = {
+    "closespider_pagecount": "the page cap (--max-pages)",
+    "closespider_timeout": "the time cap (--max-seconds)",
+}
+"""Scrapy finish reasons of a crawl stopped by a cap the user set: exit 0, with a note."""
+
+
 def _resume_hint(summary: dict[str, Any]) -> None:
-    """After a crawl that stopped early (Ctrl-C, a limit), say how to continue it."""
+    """After a crawl that stopped early (Ctrl-C, a cap), say how to continue it; one line."""
     reason = summary.get("finish_reason", "")
-    if reason and reason != "finished":
-        err.print(
-            f"crawl stopped ({reason}); resume with: onionlab crawl --resume {summary['run_dir']}",
-            markup=False,
-            soft_wrap=True,  # one line, to copy as it is
-        )
+    if not reason or reason == "finished":
+        return
+    resume = f"resume with: onionlab crawl --resume {summary['run_dir']}"
+    if summary.get("interrupted_by"):
+        line = f"crawl interrupted ({summary['interrupted_by']}); {resume}"
+    elif reason in CAPS:
+        left = (summary.get("dropped") or {}).get("page_cap")
+        unfetched = f", {left} requests not fetched" if left else ""
+        line = f"crawl stopped at {CAPS[reason]}{unfetched}; {resume}"
+    else:
+        line = f"crawl stopped ({reason}); {resume}"
+    err.print(line, markup=False, soft_wrap=True)  # one line, to copy as it is
+
+
+def _exit_for(summary: dict[str, Any]) -> None:
+    """Exit 130 after a crawl Ctrl-C or SIGTERM stopped (resumable); else return (exit 0)."""
+    if summary.get("interrupted_by"):
+        raise click.exceptions.Exit(exitcodes.INTERRUPTED)
 
 
 def _score(summary: dict[str, Any], truth_path: Path) -> None:
@@ -389,9 +476,16 @@ def crawl(
     (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json.
 
     Every crawl can be resumed, even after kill -9: stop it with Ctrl-C (once: Scrapy
-    finishes what is in flight) and continue with --resume RUN_DIR. summary.json then
-    adds up every session (each one is kept under "sessions"; one that was killed is
-    listed as "interrupted"); stats.json is the last session's; items.ndjson holds all.
+    finishes what is in flight, for at most 10 s; twice: at once) and continue with
+    --resume RUN_DIR. SIGTERM does the same as Ctrl-C. summary.json then adds up every
+    session (each one is kept under "sessions"; one that was killed is listed as
+    "interrupted"); stats.json is the last session's; items.ndjson holds all.
+
+    Exit codes: 0 when the crawl finished, and also when it stopped at --max-pages or
+    --max-seconds (your cap: the summary says so, and how to resume); exit 130 after
+    Ctrl-C or SIGTERM; 3 when Tor is not reachable; 2 for a wrong input file or data
+    directory; 6 when the run directory cannot be written; 1 when the crawl failed to
+    start (see `onionlab --help` for every code).
 
     \b
     Examples:
@@ -406,6 +500,7 @@ def crawl(
             fail("--resume continues a run with its own URLs: give no URLS with it", 2)
         if not resume_dir.is_dir():
             fail(f"no run directory at {resume_dir}: nothing to resume", 2)
+        config.check_config_file()
         resumed = _resume_crawl(resume_dir, socks, progress=not as_json)
         if resumed is None:
             if as_json:
@@ -414,6 +509,7 @@ def crawl(
         _print_json(resumed) if as_json else render_summary(resumed)
         _not_saved_exit(resumed)
         _resume_hint(resumed)
+        _exit_for(resumed)
         return
     base = config.data_dir(data_dir)
     state = None
@@ -435,6 +531,7 @@ def crawl(
     _print_json(summary) if as_json else render_summary(summary)
     _not_saved_exit(summary)
     _resume_hint(summary)
+    _exit_for(summary)
 
 
 @cli.command(name="eval")
@@ -538,6 +635,7 @@ def demo(
     if lab is None:
         fail("No lab is installed (no plugin provides `onionlab_lab`). Reinstall onionlab.", 4)
     base = config.data_dir(data_dir)
+    config.check_config_file()  # before the lab comes up, not after
     started = time.monotonic()
 
     def progress(message: str) -> None:
@@ -554,6 +652,8 @@ def demo(
     except Exception as exc:
         fail(f"the lab did not come up: {exc}", 4)
     lab_up_s = time.monotonic() - started
+    if not keep_lab:  # a forced stop (Ctrl-C twice) cannot take the lab down
+        add_forced_exit_hint("the lab is still running: stop it with `onionlab down`")
     try:
         state = LabState.load(state_path)
         summary = _crawl(
@@ -575,6 +675,8 @@ def demo(
     if not as_json:
         err.print(f"lab up in {lab_up_s:.1f} s" + (", still running" if keep_lab else ", now down"))
     _not_saved_exit(summary)
+    _resume_hint(summary)
+    _exit_for(summary)
 
 
 @cli.command()
@@ -682,9 +784,13 @@ def main() -> None:
     plugins_dir = _early_plugins_dir(sys.argv[1:])
     if plugins_dir:
         os.environ["ONIONLAB_PLUGINS_DIR"] = str(Path(plugins_dir).resolve())
-    loaded = get_plugins()
-    for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
-        pass
+    try:
+        loaded = get_plugins()
+        for _name, _ in call_each(loaded.manager, "onionlab_register_commands", cli=cli):
+            pass
+    except KeyboardInterrupt:  # Ctrl-C while plugins load: before any command ran
+        err.print("[bold red]error:[/bold red] interrupted (Ctrl-C)")
+        sys.exit(exitcodes.INTERRUPTED)
     for info in loaded.errors:
         err.print(f"warning: {info.error} (`onionlab plugins list` shows more)", markup=False)
     cli(prog_name="onionlab")

@@ -18,17 +18,18 @@ Either file holds one table per host under ``[credentials]``::
 
 (the file named by ``ONIONLAB_CREDENTIALS`` may also leave out the ``credentials`` level).
 Passwords are never logged: :class:`Credentials` hides them in its ``repr``.
-Depends on the standard library only (``tomllib``).
+Depends on the standard library and :mod:`crawler.config` (which reads the TOML).
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from crawler.config import ConfigError, read_toml
 
 CONFIG_FILE = "onionlab.toml"
 WILDCARD = "*"
@@ -85,13 +86,10 @@ def parse_credentials(data: Mapping[str, Any], source: str = "") -> CredentialSt
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise CredentialsError(f"cannot read credentials file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CredentialsError(f"{path} is not valid TOML: {exc}") from exc
+    try:  # missing, unreadable, not UTF-8, not TOML: one line (crawler.config)
+        return read_toml(path, "credentials file")
+    except ConfigError as exc:
+        raise CredentialsError(str(exc)) from None
 
 
 def load_credentials(

@@ -13,11 +13,11 @@ NO_LAB = 4  # no lab is running, or no lab is installed
 SERVICE = 5  # Elasticsearch not reachable, or Kibana not ready in time
 NOT_SAVED = 6  # the crawl stopped because results could not be written (disk full, I/O)
 DAMAGED = 7  # a run directory is damaged or is not an onionlab run
-INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells report it: resume with --resume
+INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report SIGINT: resumable
 
 HELP = """\b
 Exit codes:
-  0    success
+  0    success (a crawl stopped by your --max-pages or --max-seconds cap too)
   1    the command failed (the message says why and what to do)
   2    wrong usage (unknown option, missing argument, invalid input file)
   3    Tor is not reachable, or the SOCKS port is not Tor
@@ -25,5 +25,5 @@ Exit codes:
   5    Elasticsearch not reachable, or Kibana not ready in time (index, kibana)
   6    the crawl stopped: its results could not be saved (disk full, I/O error)
   7    a run directory is damaged or is not an onionlab run
-  130  interrupted (Ctrl-C): continue with onionlab crawl --resume RUN_DIR
+  130  interrupted (Ctrl-C or SIGTERM): continue with onionlab crawl --resume RUN_DIR
 """

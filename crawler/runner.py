@@ -8,18 +8,23 @@ Twisted's reactor cannot be restarted.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from crawler import notsaved
+from crawler.config import ConfigError
 from crawler.extraction import link_run
+from crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
 from crawler.plugins import get_plugins
 from crawler.resume import mark_unfinished
 from crawler.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
 from crawler.siteprofiles import load_profiles
 from crawler.tor.guard import harden_environment
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,6 +111,15 @@ class CrawlConfig:
             settings["TOR_CONTROL_COOKIE"] = self.tor_control_cookie
         settings.update(self.extra_settings)
         return settings
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl could not start or its engine failed; the message says why, ``cause`` is
+    the exception (a :class:`crawler.config.ConfigError` when an input was wrong)."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 DROPPED_PREFIX = "onionlab/dropped/"
@@ -241,19 +255,88 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     logging.raiseExceptions = False
     process = CrawlerProcess(config.scrapy_settings())
     crawler = process.create_crawler(OnionSpider)
-    process.crawl(crawler, start_urls=config.start_urls)
+    failures: list[BaseException] = []
+
+    def failed(failure: Any) -> None:
+        failures.append(failure.value)
+
+    process.crawl(crawler, start_urls=config.start_urls).addErrback(failed)
+    stopper = _stop_on_signal(process, run)  # after crawl(): it installs the reactor
+    try:
+        return _run(process, crawler, run, stopper, failures)
+    finally:
+        stopper.uninstall()
+
+
+def stop_timeout_from_env() -> float:
+    """``$ONIONLAB_STOP_TIMEOUT`` (seconds a Ctrl-C'd crawl may take to stop), else 10."""
+    value = os.environ.get("ONIONLAB_STOP_TIMEOUT", "")
+    if not value:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"ONIONLAB_STOP_TIMEOUT={value!r}: expected a number of seconds ≥ 0")
+    return seconds
+
+
+def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
+    """Ctrl-C and SIGTERM for this crawl: Scrapy's graceful stop, forced when it hangs
+    (:mod:`crawler.interrupt`) after the setting ``ONIONLAB_STOP_TIMEOUT`` seconds (else
+    the environment variable of that name, else 10)."""
+    from twisted.internet import reactor
+
+    def graceful_stop() -> None:  # in the reactor: logging is safe here, not in a handler
+        logger.info(
+            "received %s: stopping gracefully (at most %g s; send it again to stop at once)",
+            stopper.signal_name,
+            stopper.timeout,
+        )
+        process.stop()
+
+    def request_stop() -> None:
+        reactor.callFromThread(graceful_stop)  # type: ignore[attr-defined]
+
+    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", stop_timeout_from_env())
+    stopper = StopOnSignal(
+        request_stop, timeout=timeout, hint=f"resume with: onionlab crawl --resume {run.path}"
+    )
+    stopper.install(wakeup=False)  # a signal before the reactor runs stops it as it starts
+    # Twisted and Scrapy install their handlers as the reactor starts: take over after them.
+    reactor.callWhenRunning(reactor.callLater, 0, stopper.install)  # type: ignore[attr-defined]
+    return stopper
+
+
+def _run(
+    process: Any, crawler: Any, run: RunDir, stopper: StopOnSignal, failures: list[BaseException]
+) -> dict[str, Any]:
     started = time.monotonic()
-    process.start()
+    try:
+        process.start()
+    except Exception as exc:  # the reactor itself failed: nothing was crawled
+        raise CrawlFailed(f"the crawl could not run: {type(exc).__name__}: {exc}") from exc
     duration = time.monotonic() - started
-    return _save_results(run, crawler.stats, duration)
+    if failures or process.bootstrap_failed:
+        cause = failures[0] if failures else None
+        if isinstance(cause, ConfigError):  # a setting or file the crawl reads at its start
+            raise CrawlFailed(f"the crawl could not start: {cause}", cause)
+        why = f"{type(cause).__name__}: {cause}" if cause else "it did not start"
+        raise CrawlFailed(f"the crawl failed: {why} (details in {run.log})", cause)
+    extra = {"interrupted_by": stopper.signal_name} if stopper.signum else {}
+    return _save_results(run, crawler.stats, duration, extra)
 
 
-def _save_results(run: RunDir, crawler_stats: Any, duration: float) -> dict[str, Any]:
+def _save_results(
+    run: RunDir, crawler_stats: Any, duration: float, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Link the run's items, write ``stats.json`` and ``summary.json``; return the summary.
 
     A write that fails (disk full) does not raise: the summary (returned, so the CLI prints
     it even when ``summary.json`` could not be written) says under ``not_saved`` what was
-    not saved and why, and the ledger is left resumable (crawler.notsaved).
+    not saved and why, and the ledger is left resumable (crawler.notsaved). ``extra`` is
+    added to the summary (e.g. ``interrupted_by`` after Ctrl-C: exit 130, resumable).
     """
     unsaved_files: list[str] = []
     if crawler_stats is not None:
@@ -274,6 +357,7 @@ def _save_results(run: RunDir, crawler_stats: Any, duration: float) -> dict[str,
     previous = run.read_json(run.summary)
     sessions = int(stats.get("onionlab/resume/sessions", 1))
     summary = combine_sessions(previous, summarize(stats, duration, run), run, sessions)
+    summary.update(extra or {})
     not_saved = notsaved.summary_of(stats)
     if not_saved is not None:
         summary["finish_reason"] = notsaved.REASON

@@ -30,7 +30,7 @@ budget ``ONIONLAB_SITE_MAX_PAGES``, 10,000: see :mod:`crawler.sitelimits`). ``[d
 plugin that is not installed, a bad regex, a site the lab does not know, a number that is
 not finite or out of range, e.g. ``delay = inf``, which would stall the site for ever) are
 reported with the file and the key, before the crawl starts. Depends on the standard
-library only.
+library and :mod:`crawler.config`.
 """
 
 from __future__ import annotations
@@ -38,11 +38,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from crawler.config import ConfigError, read_toml
 
 ALL = "*"
 KEYS = ("plugins", "gate", "depth", "max_pages", "concurrency", "delay", "allow", "deny")
@@ -57,7 +58,7 @@ LIMITS: dict[str, float] = {
 }
 
 
-class SiteProfileError(ValueError):
+class SiteProfileError(ConfigError):
     """A profile file is wrong; the message names the file, the table and the key."""
 
 
@@ -291,12 +292,10 @@ def load_profiles(
     known_plugins: Iterable[str] | None = None,
 ) -> SiteProfiles:
     """Read and check a profile file; :class:`SiteProfileError` says what is wrong."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SiteProfileError(f"{path}: no such site profile file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SiteProfileError(f"{path}: not valid TOML: {exc}") from exc
+    try:  # missing, unreadable, a directory, not UTF-8, not TOML: one line each
+        data = read_toml(Path(path), "site profile file")
+    except ConfigError as exc:
+        raise SiteProfileError(str(exc)) from None
     return parse_profiles(data, source=str(path), services=services, known_plugins=known_plugins)
 
 

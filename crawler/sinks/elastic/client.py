@@ -12,13 +12,14 @@ deprecation warning. Secrets are never shown: :class:`ElasticSettings` hides the
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
+
+from crawler.config import ConfigError, read_toml
 
 CONFIG_FILE = "onionlab.toml"
 CONFIG_TABLE = "elasticsearch"
@@ -35,7 +36,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 DEPRECATED_ENV: dict[str, str] = {"ca_cert": "ONIONLAB_ES_CA_CERT"}
 
 
-class ElasticConfigError(ValueError):
+class ElasticConfigError(ConfigError):
     """The Elasticsearch settings are unusable; the message says which and why."""
 
 
@@ -66,11 +67,10 @@ def _config_table(env: Mapping[str, str], cwd: Path | None) -> tuple[dict[str, A
     path = Path(env.get("ONIONLAB_CONFIG") or (cwd or Path.cwd()) / CONFIG_FILE).expanduser()
     if not path.is_file():
         return {}, ""
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ElasticConfigError(f"cannot read {path}: {exc}") from exc
+    try:  # unreadable, not UTF-8, not TOML: one line (crawler.config)
+        data = read_toml(path, "configuration file")
+    except ConfigError as exc:
+        raise ElasticConfigError(str(exc)) from None
     table = data.get(CONFIG_TABLE, {})
     if not isinstance(table, Mapping):
         raise ElasticConfigError(f"{path}: [{CONFIG_TABLE}] must be a table")

@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.eval import canonical_url
+from crawler.eval import canonical_url, evaluate
+from crawler.rundir import RunDir
 from lab.controller import Lab
 from tests.e2e.conftest import LAB_SITES
 from tests.e2e.test_lab_crawl import strace_connects
@@ -38,7 +39,8 @@ from tests.support.cli import SEED, onionlab
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
 CRAWL_SECONDS = 120  # a correct crawler is done with the hostile lab within two minutes
-HARD_LIMIT = 600  # past this the crawl is stopped (and the test says it did not end)
+# Past this the crawl is stopped (and the test says it did not end by itself).
+HARD_LIMIT = float(os.environ.get("ONIONLAB_HOSTILE_HARD_LIMIT", 600))
 PEAK_RSS = 400 * 1024 * 1024  # bytes, the crawl process and all its children
 RATE_FLOOR = 0.8  # a normal site's pages/s with the hostile site / without it
 MIN_SPAN = 5.0  # seconds: a site crawled faster is too short to time at 1 s resolution
@@ -140,13 +142,18 @@ def hostile_crawl(
     try:
         summary = json.loads(text)
     except json.JSONDecodeError:
-        summary = {}
+        summary = {}  # stopped, or it crashed: the run directory still says what it did
+    runs = sorted((hostile_lab["data"] / "runs").glob("*/"))
+    run_dir = summary.get("run_dir") or (str(runs[-1]) if runs else "")
     print(f"hostile crawl: {seconds:.1f} s, peak RSS {peak / 2**20:.0f} MiB, exit "
           f"{process.returncode}, ended by itself: {ended}")  # fmt: skip
     shown = ("pages", "duration_s", "errors_by_kind", "dropped", "sites", "finish_reason")
     print(json.dumps({k: summary.get(k) for k in shown}, indent=1))
+    if run_dir:
+        _print_outcomes(hostile_lab["truth"], summary, run_dir)
     return {
         "summary": summary,
+        "run_dir": run_dir,
         "returncode": process.returncode,
         "ended": ended,
         "seconds": seconds,
@@ -160,7 +167,10 @@ def _pages(run_dir: str) -> list[dict[str, Any]]:
     docs = []
     lines = (Path(run_dir) / "items.ndjson").read_text().splitlines()
     for line in lines[1::2]:
-        doc = json.loads(line)
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a crawl that was killed
         if doc.get("kind") == "page":
             docs.append(doc)
     return docs
@@ -170,7 +180,13 @@ def _errors(run_dir: str) -> list[dict[str, Any]]:
     path = Path(run_dir) / "errors.ndjson"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    errors = []
+    for line in path.read_text().splitlines():
+        try:
+            errors.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return errors
 
 
 def _normal_sites(truth: dict[str, Any]) -> dict[str, str]:
@@ -192,6 +208,26 @@ def _rates(run_dir: str, hosts: dict[str, str]) -> dict[str, tuple[float, float,
     return rates
 
 
+def _print_outcomes(truth: dict[str, Any], summary: dict[str, Any], run_dir: str) -> None:
+    """Per attack: what the truth expects, what the crawl recorded (for the CI log)."""
+    pages = {canonical_url(d["url"]): d.get("status") for d in _pages(run_dir)}
+    errors = _errors(run_dir)
+    for attack in truth["attacks"]:
+        url = canonical_url(attack["url"])
+        under = {canonical_url(u) for u in pages if canonical_url(u).startswith(url)}
+        kinds = sorted({e["kind"] for e in errors if canonical_url(e["url"]).startswith(url)})
+        statuses = sorted({pages[u] for u in under if u in pages}, key=str)
+        print(f"{attack['attack']:22} expect {attack['expect']} page statuses {statuses} "
+              f"({len(under)} URLs) errors {kinds}")  # fmt: skip
+    print("dropped:", summary.get("dropped", "(no summary)"))
+
+
+def _summary(crawl: dict[str, Any], key: str) -> Any:
+    summary = crawl["summary"]
+    assert key in summary, f"no crawl summary (exit {crawl['returncode']}): {crawl['stderr']}"
+    return summary[key]
+
+
 # --- the tests ----------------------------------------------------------------------------------
 
 
@@ -206,7 +242,7 @@ def test_hostile_lab_has_the_site_and_a_canary(hostile_lab: dict[str, Any]) -> N
 def test_crawl_ends_by_itself_within_two_minutes(hostile_crawl: dict[str, Any]) -> None:
     assert hostile_crawl["ended"], f"still running after {HARD_LIMIT} s: stopped"
     assert hostile_crawl["returncode"] == 0, hostile_crawl["stderr"]
-    assert hostile_crawl["summary"]["finish_reason"] == "finished"
+    assert _summary(hostile_crawl, "finish_reason") == "finished"
     assert hostile_crawl["seconds"] < CRAWL_SECONDS, hostile_crawl["seconds"]
 
 
@@ -217,7 +253,11 @@ def test_peak_memory_of_the_crawl_tree(hostile_crawl: dict[str, Any]) -> None:
 def test_every_normal_site_is_crawled_completely(
     hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
 ) -> None:
-    by_site = hostile_crawl["summary"]["eval"]["pages"]["by_site"]
+    truth = hostile_lab["truth"]
+    evaluation = hostile_crawl["summary"].get("eval") or evaluate(
+        RunDir(Path(hostile_crawl["run_dir"])), truth
+    )  # a crawl stopped before its summary is still scored from its run directory
+    by_site = evaluation["pages"]["by_site"]
     normal = set(_normal_sites(hostile_lab["truth"]).values())
     recall = {site: by_site.get(site, {}).get("recall", 0.0) for site in sorted(normal)}
     assert recall == dict.fromkeys(sorted(normal), 1.0)
@@ -241,7 +281,7 @@ def test_summary_reports_every_attack_by_its_expected_outcome(
     hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
 ) -> None:
     summary = hostile_crawl["summary"]
-    run_dir = summary["run_dir"]
+    run_dir = hostile_crawl["run_dir"]
     pages = {canonical_url(d["url"]) for d in _pages(run_dir)}
     errors = _errors(run_dir)
     missed = {}
@@ -258,9 +298,9 @@ def test_forged_mirror_list_moves_nothing_to_the_forum(
     hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
 ) -> None:
     hostile = next(s for s in hostile_lab["truth"]["services"] if s["name"] == HOSTILE)
-    moved = hostile_crawl["summary"]["sites"]["moved"]
+    moved = _summary(hostile_crawl, "sites")["moved"]
     assert hostile["onion"].lower() not in moved, moved
-    assert hostile_crawl["summary"]["dropped"].get("mirror_unverified", 0) >= 1
+    assert _summary(hostile_crawl, "dropped").get("mirror_unverified", 0) >= 1
 
 
 def test_canary_recorded_no_connection(
@@ -288,7 +328,7 @@ def test_normal_sites_keep_their_pace_beside_the_hostile_site(
 ) -> None:
     hosts = _normal_sites(hostile_lab["truth"])
     before = _rates(crawl_summary["run_dir"], hosts)
-    after = _rates(hostile_crawl["summary"]["run_dir"], hosts)
+    after = _rates(hostile_crawl["run_dir"], hosts)
     assert set(after) == set(before) == set(hosts.values())
     slow = {}
     for site, (rate, span, count) in sorted(before.items()):

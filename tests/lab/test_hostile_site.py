@@ -13,7 +13,10 @@ import dataclasses
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -323,7 +326,8 @@ def test_parser_and_regex_bombs(world) -> None:
 
     out = served(world, run)
     nest = out["/p/nest"]
-    assert nest.count("<div") == K.NEST_DEPTH and f"http://{CANARY}/deep/" in nest
+    assert nest.count("<div") == K.NEST_DEPTH == nest.count("</div>")
+    assert nest.count(f'href="http://{CANARY}/deep/') == K.NEST_DEPTH * K.NEST_LINKS
     assert max(len(v) for v in re.findall(r'data-blob="([^"]*)"', out["/p/attr"])) == (
         K.HUGE_ATTRIBUTE
     )
@@ -331,7 +335,7 @@ def test_parser_and_regex_bombs(world) -> None:
     lines = out["/p/lines"].split("<p>\n", 1)[1].split("\n</p>", 1)[0].split("\n")
     assert len(lines) == K.PARSER_LINES and {len(x) for x in lines} == {1}
     assert not any(x.isalnum() for x in lines)  # punctuation: the parser, not the regexes
-    token = re.search(r"<p>([0-9A-Za-z]+)</p>", out["/x/token"])
+    token = re.search(r"<p>Code: ([0-9A-Za-z]+)\. Keep it\.</p>", out["/x/token"])
     assert token and len(token[1]) == K.TOKEN_SIZE
     armor = out["/x/armor"]
     assert armor.count("-----BEGIN PGP PUBLIC KEY BLOCK-----") == K.ARMOR_HEADERS
@@ -471,3 +475,32 @@ def test_canary_records_every_connection(tmp_path: Path) -> None:
     assert first["request"] == "GET /redirect HTTP/1.1" and first["host"] == "127.0.0.1"
     assert first["peer"].startswith("127.0.0.1:")
     assert canary_count(tmp_path / "none.ndjson") == 0
+
+
+def test_site_server_runs_the_canary_the_pages_point_at(tmp_path: Path) -> None:
+    """``python -m lab.sites.serve`` with a hostile profile: the canary runs and is recorded."""
+    profile = tmp_path / "open-hostile.toml"
+    profile.write_text('base = "open"\nhostile = true\n')
+    ready = tmp_path / "ready.json"
+    log = tmp_path / "canary.ndjson"
+    command = [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile",
+               str(profile), "--listen", "abyss=127.0.0.1:0", "--ready-file", str(ready),
+               "--canary", "127.0.0.1:0", "--canary-log", str(log)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "the site server did not start"
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        canary = info["canary"]
+        with urllib.request.urlopen(f"http://{info['sites']['abyss']}/", timeout=10) as page:
+            home = page.read().decode()
+        assert f'src="http://{canary}/pixel.gif"' in home  # the pages name the live canary
+        with urllib.request.urlopen(f"http://{canary}/pixel.gif", timeout=10) as leak:
+            assert b"canary" in leak.read()
+        assert canary_count(log) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

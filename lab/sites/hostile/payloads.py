@@ -234,11 +234,14 @@ def board_links(n: int) -> list[tuple[str, str]]:
 
 @functools.cache
 def nest_page(canary: str) -> bytes:
-    inner = "".join(f'<a href="http://{canary}/deep/{n}">deep link {n}</a> ' for n in range(100))
-    depth = range(K.NEST_DEPTH)
-    opening = "".join('<div class="t"><span>' if n % 2 else "<div>" for n in depth)
-    closing = "".join("</span></div>" if n % 2 else "</div>" for n in reversed(depth))
-    return document("Threads", f"<h1>Threads</h1>{opening}{inner}{closing}")
+    """2,000 nested elements, each with a style and links: a link's visibility depends on
+    every one of its ancestors, so a naive check costs links x depth."""
+    opening = "".join(
+        f'<div style="color:#{n % 999:03d}">'
+        + "".join(f'<a href="http://{canary}/deep/{n}/{k}">reply</a>' for k in range(K.NEST_LINKS))
+        for n in range(K.NEST_DEPTH)
+    )
+    return document("Threads", f"<h1>Threads</h1>{opening}{'</div>' * K.NEST_DEPTH}")
 
 
 @functools.cache
@@ -264,7 +267,9 @@ def lines_page() -> bytes:
 def token_page(seed: int) -> bytes:
     rng = Random(f"onionlab/hostile/token/{seed}")
     token = "".join(rng.choice(_ALNUM) for _ in range(K.TOKEN_SIZE))
-    return document("Invite code", f"<h1>Your invite code</h1><p>{token}</p>")
+    # Inside a sentence, not alone on a line: a pattern expecting a line break after a token
+    # backtracks through all of it, from every one of its characters.
+    return document("Invite code", f"<h1>Your invite code</h1><p>Code: {token}. Keep it.</p>")
 
 
 @functools.cache

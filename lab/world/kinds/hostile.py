@@ -39,6 +39,7 @@ BOMB_SIZE = 64 * 1024 * 1024  # every bomb inflates to 4x DOWNLOAD_MAXSIZE
 OVERSIZE = MAXSIZE + 1024 * 1024  # a plain body 1 MiB over the limit
 FLOOD_LINKS = 100_000
 NEST_DEPTH = 2_000
+NEST_LINKS = 1  # a link at every level of the nesting
 PARSER_LINES = 50_000
 TOKEN_SIZE = 40_000
 ARMOR_HEADERS = 4_000
@@ -187,7 +188,13 @@ ATTACKS: tuple[Attack, ...] = (
         ENDLESS,
         "endless numeric pagination (/board/<n>)",
     ),
-    Attack("/p/nest", "deep_nesting", "parser", (PAGE,), "2,000-deep nested elements"),
+    Attack(
+        "/p/nest",
+        "deep_nesting",
+        "parser",
+        (PAGE,),
+        "2,000-deep nested elements, each with a style and a link",
+    ),
     Attack(
         "/p/attr",
         "huge_attributes",

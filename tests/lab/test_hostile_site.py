@@ -504,3 +504,16 @@ def test_site_server_runs_the_canary_the_pages_point_at(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_eval_scores_a_hostile_lab_run_and_ignores_the_attacks_key(world, svc, tmp_path) -> None:
+    from crawler.eval import evaluate
+    from crawler.rundir import RunDir
+
+    home = {"kind": "page", "url": svc.url, "site": svc.onion, "status": 200}
+    action = {"index": {"_index": "onionlab-pages", "_id": "1"}}
+    (tmp_path / "items.ndjson").write_text(json.dumps(action) + "\n" + json.dumps(home) + "\n")
+    scores = evaluate(RunDir(tmp_path), ground_truth(world))
+    assert scores["pages"]["by_site"]["abyss"] == {
+        "precision": 1.0, "recall": 0.25, "found": 1, "correct": 1, "expected": 4,
+    }  # fmt: skip

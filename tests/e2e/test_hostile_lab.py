@@ -32,7 +32,6 @@ import pytest
 from crawler.eval import canonical_url, evaluate
 from crawler.rundir import RunDir
 from lab.controller import Lab
-from tests.e2e.conftest import LAB_SITES
 from tests.e2e.test_lab_crawl import strace_connects
 from tests.support.cli import SEED, onionlab
 
@@ -45,6 +44,7 @@ PEAK_RSS = 400 * 1024 * 1024  # bytes, the crawl process and all its children
 RATE_FLOOR = 0.8  # a normal site's pages/s with the hostile site / without it
 MIN_SPAN = 5.0  # seconds: a site crawled faster is too short to time at 1 s resolution
 HOSTILE = "abyss"
+LAB_SITES = Path(__file__).resolve().parents[2] / "examples" / "lab-sites.toml"  # as conftest
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,8 @@ def _progress(message: str) -> None:
     "--profile",
     default="default",
     show_default=True,
-    help="Obstacles: 'default' (all on, all solvable), 'open' (none), or a TOML file.",
+    help="Obstacles: 'default' (all on, all solvable), 'open' (none), 'hostile' (default "
+    "plus a malicious site and its loopback canary), or a TOML file.",
 )
 @click.option(
     "--foreground", is_flag=True, help="Stay running until Ctrl-C/SIGTERM, then stop the lab."
@@ -64,6 +65,7 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
     Examples:
       onionlab up                      the default lab, every obstacle on
       onionlab up --profile open       no CAPTCHA, login, rate limit or traps
+      onionlab up --profile hostile    and a malicious site attacking the crawler
       onionlab up --seed 2 --scale 5   another, five times larger world
     """
     lab_dir = default_lab_dir(data_dir)
@@ -128,8 +130,19 @@ def status(data_dir: Path | None, as_json: bool) -> None:
             mark = "[green]answers[/green]" if svc["answers"] else f"[red]{svc['answer']}[/red]"
             table.add_row(svc["name"], svc["onion"], f"{mark} ({svc['seconds']} s)")
         err.print(table)
+        if "canary" in report:
+            _print_canary(report["canary"])
     if not all(s["answers"] for s in report["services"]) or not report["running"]:
         raise SystemExit(4)
+
+
+def _print_canary(canary: dict[str, object]) -> None:
+    count = canary["connections"]
+    colour = "green" if count == 0 else "red"
+    err.print(
+        f"canary {canary['address']}: [{colour}]{count} connection(s)[/{colour}] made "
+        f"outside Tor (log: {canary['log']})"
+    )
 
 
 @click.group(name="lab")
@@ -140,12 +153,24 @@ def lab_group() -> None:
 @lab_group.command()
 @click.option("--seed", default=None, type=int, help="Generate for this seed instead.")
 @click.option("--scale", default=1.0, show_default=True)
+@click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help="With --seed: the lab profile to generate for (only its 'hostile' switch matters).",
+)
 @data_dir_option
-def truth(seed: int | None, scale: float, data_dir: Path | None) -> None:
+def truth(seed: int | None, scale: float, profile: str, data_dir: Path | None) -> None:
     """Print the ground truth (JSON): every listing, vendor, identifier and page URL.
 
     Without --seed, prints the running lab's truth; with it, generates it.
     """
+    from lab.profiles import ProfileError, load_profile
+
+    try:
+        hostile = load_profile(profile).hostile
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from None
     truth_file = default_lab_dir(data_dir) / "truth.json"
     if seed is None and truth_file.exists() and (truth_file.parent / "lab.json").exists():
         click.echo(truth_file.read_text())
@@ -153,7 +178,31 @@ def truth(seed: int | None, scale: float, data_dir: Path | None) -> None:
     from lab.world.generate import build_world
     from lab.world.truth import truth_json
 
-    click.echo(truth_json(build_world(1 if seed is None else seed, scale)))
+    click.echo(truth_json(build_world(1 if seed is None else seed, scale, hostile=hostile)))
+
+
+@lab_group.command()
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def canary(data_dir: Path | None, as_json: bool) -> None:
+    """How many connections the hostile lab's loopback canary recorded (0 = no leak).
+
+    Every off-site redirect, link and refresh of the malicious site points at the canary:
+    a crawl that keeps to Tor never reaches it. Exit 1 when it recorded a connection,
+    4 when no lab with a canary (`onionlab up --profile hostile`) is running.
+    """
+    report = Lab().canary(data_dir=default_lab_dir(data_dir))
+    if report is None:
+        raise _lab_error(
+            RuntimeError("no lab with a canary is running; start one with "
+                         "`onionlab up --profile hostile`")
+        )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_canary(report)
+    if report["connections"]:
+        raise SystemExit(1)
 
 
 @lab_group.command()

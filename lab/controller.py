@@ -2,8 +2,10 @@
 
 ``up`` writes the lab's two exports (``truth.json`` and ``lab.json``, see
 ``docs/lab-contract.md``) and leaves detached processes running; ``down`` (from any
-process) stops them. Depends on ``lab.world``, ``lab.sites`` (as a subprocess) and
-``lab.tornet``; never on the crawler.
+process) stops them. A profile with the ``hostile`` switch adds the malicious site and its
+loopback canary (port in ``lab.json``, connections in ``canary.ndjson``). Depends on
+``lab.world``, ``lab.profiles``, ``lab.sites`` (as a subprocess; the canary's log reader)
+and ``lab.tornet``; never on the crawler.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lab.profiles import ProfileError, load_profile
+from lab.sites.hostile.canary import canary_count
 from lab.tornet.network import TorNetwork, TorNetworkError
 from lab.tornet.onion_keys import derive_service_key
 from lab.tornet.ports import free_ports
@@ -31,6 +35,7 @@ from lab.world.generate import build_world
 from lab.world.truth import truth_json
 
 LAB_SCHEMA = "onionlab-lab/1"
+CANARY_LOG = "canary.ndjson"
 Progress = Callable[[str], None]
 
 
@@ -91,6 +96,10 @@ class Lab:
     ) -> Path:
         """Start the lab in ``data_dir`` (the lab directory); return the path of ``lab.json``."""
         lab_dir = Path(data_dir)
+        try:
+            hostile = load_profile(profile).hostile
+        except ProfileError as exc:
+            raise LabError(str(exc)) from None
         self._refuse_if_running(lab_dir)
         try:
             find_executable("tor")
@@ -103,12 +112,16 @@ class Lab:
         lab_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         progress(f"generating the world (seed {seed}, scale {scale})")
-        world = build_world(seed, scale)
+        world = build_world(seed, scale, hostile=hostile)
         truth_path = lab_dir / "truth.json"
         truth_path.write_text(truth_json(world))
 
         addresses = _addresses(world)
-        ports = free_ports(len(addresses))
+        ports = free_ports(len(addresses) + int(hostile))
+        canary = None
+        if hostile:
+            canary = {"host": "127.0.0.1", "port": ports.pop(), "log": str(lab_dir / CANARY_LOG)}
+            (lab_dir / CANARY_LOG).unlink(missing_ok=True)  # a new lab, a new count
         listen = {
             address.listen_name: f"127.0.0.1:{port}"
             for address, port in zip(addresses, ports, strict=True)
@@ -120,7 +133,9 @@ class Lab:
         net = TorNetwork(lab_dir / "tor", progress=progress)
         sites_pid = -1
         try:
-            sites_pid = self._start_sites(lab_dir, seed, scale, profile, listen, timeout=60)
+            sites_pid = self._start_sites(
+                lab_dir, seed, scale, profile, listen, timeout=60, canary=canary
+            )
             return self._publish_and_record(
                 world,
                 net,
@@ -132,6 +147,7 @@ class Lab:
                 started=started,
                 progress=progress,
                 timeout=timeout,
+                canary=canary,
             )
         except BaseException as exc:
             # Whatever went wrong (even Ctrl-C), leave nothing running behind.
@@ -155,6 +171,7 @@ class Lab:
         started: float,
         progress: Progress,
         timeout: float,
+        canary: dict[str, Any] | None = None,
     ) -> Path:
         net.start(timeout=timeout)
 
@@ -208,6 +225,8 @@ class Lab:
             "pids": {"sites": sites_pid, "tor": net.pids()},
             "tor": net.state(),
         }
+        if canary is not None:
+            state["canary"] = canary
         state_path = lab_dir / "lab.json"
         state_path.write_text(json.dumps(state, indent=2) + "\n")
         return state_path
@@ -269,7 +288,7 @@ class Lab:
                     "seconds": round(time.monotonic() - started, 2),
                 }
             )
-        return {
+        report = {
             "running": tor_running and sites_running,
             "lab_dir": str(lab_dir),
             "seed": state["seed"],
@@ -278,6 +297,23 @@ class Lab:
             "tor_running": tor_running,
             "sites_running": sites_running,
             "services": services,
+        }
+        canary = self.canary(data_dir=lab_dir)
+        if canary is not None:
+            report["canary"] = canary
+        return report
+
+    def canary(self, *, data_dir: Path) -> dict[str, Any] | None:
+        """The running lab's canary (address, log, connections recorded), or None if none."""
+        state = _read_state(Path(data_dir))
+        if state is None or "canary" not in state:
+            return None
+        canary = state["canary"]
+        log = Path(canary["log"])
+        return {
+            "address": f"{canary['host']}:{canary['port']}",
+            "log": str(log),
+            "connections": canary_count(log),
         }
 
     @staticmethod
@@ -301,6 +337,7 @@ class Lab:
         profile: str,
         listen: dict[str, str],
         timeout: float,
+        canary: dict[str, Any] | None = None,
     ) -> int:
         ready = lab_dir / "sites.ready.json"
         ready.unlink(missing_ok=True)
@@ -309,6 +346,9 @@ class Lab:
         command += ["--admin-socket", str(lab_dir / "sites.sock")]
         for name, address in listen.items():
             command += ["--listen", f"{name}={address}"]
+        if canary is not None:
+            command += ["--canary", f"{canary['host']}:{canary['port']}"]
+            command += ["--canary-log", canary["log"]]
         log = (lab_dir / "sites.log").open("ab")
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -2,14 +2,17 @@
 
 A :class:`LabProfile` has one switch per obstacle (EndGame-style queue, entry CAPTCHA,
 login wall, rate limit, link traps) plus their parameters, the exit-scam schedule and the
-mirror rotation period. Two named profiles exist: ``default`` (every obstacle on, all
-solvable by a careful crawler) and ``open`` (no obstacle at all). An instructor's TOML
-file overrides ``default`` (or ``open`` with ``base = "open"``) key by key::
+mirror rotation period, and the switch of the lab's malicious site (``hostile``). Three
+named profiles exist: ``default`` (every obstacle on, all solvable by a careful crawler),
+``open`` (no obstacle at all) and ``hostile`` (``default`` plus the malicious site and its
+loopback canary). An instructor's TOML file overrides ``default`` (or another profile with
+``base = "open"``/``"hostile"``) key by key::
 
     name = "week-2"
     queue_wait = 5
     captcha_max_wrong = 2
     trap_honeypot = false
+    hostile = true        # add the malicious site "abyss" (see lab/README.md)
     [exit_scam]
     market = 900          # the market vanishes 15 minutes after the lab starts
 
@@ -64,6 +67,10 @@ class LabProfile:
     exit_scam: Mapping[str, float] = field(default_factory=dict)
     # Seconds between mirror rotations (0: mirrors never rotate).
     mirror_rotation: float = 0.0
+    # The malicious site (lab.world.kinds.hostile) and its canary; off unless switched on.
+    hostile: bool = False
+    hostile_hold: float = 120.0  # seconds a drip, endless body or hang holds its connection
+    hostile_dark_after: int = 200  # requests after its forged mirrors.txt until it goes dark
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exit_scam", MappingProxyType(dict(self.exit_scam)))
@@ -104,12 +111,14 @@ def _validate(p: LabProfile) -> None:
     for name in nonneg:
         if getattr(p, name) < 0:
             raise ProfileError(f"profile {p.name!r}: {name} must be >= 0")
-    positive = ("session_ttl", "rate")
+    positive = ("session_ttl", "rate", "hostile_hold")
     for name in positive:
         if getattr(p, name) <= 0:
             raise ProfileError(f"profile {p.name!r}: {name} must be > 0")
     if p.burst < 1:
         raise ProfileError(f"profile {p.name!r}: burst must be >= 1")
+    if p.hostile_dark_after < 0:
+        raise ProfileError(f"profile {p.name!r}: hostile_dark_after must be >= 0")
     if p.captcha_max_wrong < 0:
         raise ProfileError(f"profile {p.name!r}: captcha_max_wrong must be >= 0")
     if not p.account_username or not p.account_password:
@@ -123,7 +132,8 @@ def _validate(p: LabProfile) -> None:
 
 DEFAULT = LabProfile()
 OPEN = LabProfile(name="open", **{name: False for name in _SWITCHES})
-PROFILES: dict[str, LabProfile] = {"default": DEFAULT, "open": OPEN}
+HOSTILE = LabProfile(name="hostile", hostile=True)
+PROFILES: dict[str, LabProfile] = {"default": DEFAULT, "open": OPEN, "hostile": HOSTILE}
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
@@ -167,13 +177,14 @@ def profile_from_mapping(data: Mapping[str, Any], *, name: str, source: str) -> 
 
 
 def load_profile(name_or_path: str) -> LabProfile:
-    """The named profile (``default``, ``open``) or the one a TOML file describes."""
+    """The named profile (``default``, ``open``, ``hostile``) or the one a TOML file describes."""
     if name_or_path in PROFILES:
         return PROFILES[name_or_path]
     path = Path(name_or_path).expanduser()
+    names = list(PROFILES)
     if not path.is_file():
         raise ProfileError(
-            f"unknown lab profile {name_or_path!r}: use {' or '.join(PROFILES)}, "
+            f"unknown lab profile {name_or_path!r}: use {', '.join(names[:-1])} or {names[-1]}, "
             "or the path of a TOML profile file"
         )
     try:

@@ -27,6 +27,7 @@ SITE_PACKAGES: dict[str, str] = {
     "forum": "lab.sites.forum",
     "paste": "lab.sites.paste",
     "directory": "lab.sites.directory",
+    "hostile": "lab.sites.hostile",
 }
 SITES = SITE_PACKAGES  # kinds with a site implementation
 

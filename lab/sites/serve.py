@@ -2,7 +2,8 @@
 
     python -m lab.sites.serve --seed N [--scale S] --listen market=127.0.0.1:PORT \\
         [--listen NAME=HOST:PORT ...] --ready-file PATH [--access-log] \\
-        [--profile default|open|FILE.toml] [--admin-socket PATH]
+        [--profile default|open|hostile|FILE.toml] [--admin-socket PATH] \\
+        [--canary 127.0.0.1:PORT --canary-log PATH]
 
 Builds the world, wraps every site in the obstacles the lab profile switches on
 (``lab.sites.obstacles``: rate limit, queue, CAPTCHA, login wall, link traps), starts one
@@ -10,9 +11,12 @@ listener per ``--listen`` (port 0 picks a free port; ``NAME#mirrorN=…`` is a m
 of site NAME), serves the admin API (exit scam, status; ``lab.admin`` is its client) on a
 UNIX socket (``--admin-socket``, by default ``sites.sock`` next to the ready file), runs
 the profile's exit-scam schedule and mirror rotation, writes ``{"pid": …, "sites":
-{"market": "127.0.0.1:PORT"}, "listeners": {…}, "profile": …, "admin_socket": …}`` to the
-ready file (atomically) once all of them listen, and exits cleanly on SIGTERM/SIGINT,
-removing the ready file and the socket.
+{"market": "127.0.0.1:PORT"}, "listeners": {…}, "profile": …, "admin_socket": …,
+"canary": …}`` to the ready file (atomically) once all of them listen, and exits cleanly
+on SIGTERM/SIGINT, removing the ready file and the socket. With the profile's ``hostile``
+switch the world has the malicious site; ``--canary`` then runs the loopback canary
+(``lab.sites.hostile.canary``) its redirects and links point at, logging to
+``--canary-log``.
 Depends on aiohttp, ``lab.world``, ``lab.profiles``, ``lab.sites.registry`` and
 ``lab.sites.obstacles``.
 """
@@ -32,6 +36,8 @@ from pathlib import Path
 from aiohttp import web
 
 from lab.profiles import DEFAULT, LabProfile, ProfileError, load_profile
+from lab.sites.hostile import configure as configure_hostile
+from lab.sites.hostile.canary import Canary
 from lab.sites.obstacles import PROTECTED_KEY, protect
 from lab.sites.obstacles.admin_api import MAX_SOCKET_PATH, start_admin, stop_admin
 from lab.sites.obstacles.listeners import ListenerError, SiteServer, cancel, schedule
@@ -95,6 +101,8 @@ async def serve(
     *,
     profile: LabProfile = DEFAULT,
     admin_socket: Path | None = None,
+    canary: tuple[str, int] | None = None,
+    canary_log: Path | None = None,
 ) -> None:
     """Run ``world``'s sites until SIGTERM/SIGINT (the ready file is written once all listen)."""
     known = {svc.name: svc for svc in world.services}
@@ -107,11 +115,26 @@ async def serve(
     listeners: dict[str, str] = {}  # every listener (site and "site#mirrorN") → address
     admin: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
+    trap: Canary | None = None
+    canary_address = ""
     try:
+        if canary is not None:
+            trap = Canary(canary_log or (ready_file or Path("sites")).with_name("canary.ndjson"))
+            try:
+                canary_address = await trap.start(*canary)
+            except OSError as exc:
+                raise SystemExit(f"lab.sites.serve: canary: {exc}") from None
         for name, host, port in listens:
             site = site_of(name)
             if site not in server.runners:
                 app = make_app(world, known[site])
+                if known[site].kind == "hostile":
+                    configure_hostile(
+                        app,
+                        canary=canary_address or None,
+                        hold=profile.hostile_hold,
+                        dark_after=profile.hostile_dark_after,
+                    )
                 prefixes = protected_prefixes(app)
                 protect(
                     app, site=site, profile=profile, seed=world.seed, protected_prefixes=prefixes
@@ -138,6 +161,7 @@ async def serve(
                     "listeners": listeners,
                     "profile": profile.name,
                     "admin_socket": str(admin_socket) if admin is not None else None,
+                    "canary": canary_address or None,
                 },
             )
         log.info("serving %s with lab profile %s", ready, profile.name)
@@ -147,6 +171,8 @@ async def serve(
         if admin is not None and admin_socket is not None:
             await stop_admin(admin, admin_socket)
         await server.cleanup()
+        if trap is not None:
+            await trap.stop()
         if ready_file is not None and listeners:
             ready_file.unlink(missing_ok=True)
 
@@ -166,7 +192,19 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         default="default",
         metavar="NAME|FILE",
-        help="lab profile: default (every obstacle on), open (none) or a TOML file",
+        help="lab profile: default (every obstacle on), open (none), hostile (default and "
+        "the malicious site) or a TOML file",
+    )
+    parser.add_argument(
+        "--canary",
+        metavar="HOST:PORT",
+        help="run the loopback canary here (port 0: a free one); the hostile site points at it",
+    )
+    parser.add_argument(
+        "--canary-log",
+        type=Path,
+        metavar="PATH",
+        help="where the canary records connections [default: canary.ndjson by the ready file]",
     )
     parser.add_argument(
         "--admin-socket",
@@ -192,10 +230,17 @@ def main(argv: list[str] | None = None) -> int:
             listens.append(parse_listen(spec))
         except ValueError as exc:
             parser.error(str(exc))
+    canary = None
+    if args.canary is not None:
+        try:
+            _, chost, cport = parse_listen(f"canary={args.canary}")
+        except ValueError as exc:
+            parser.error(str(exc).replace("--listen 'canary=", "--canary '"))
+        canary = (chost, cport)
     names = [name for name, _, _ in listens]
     if len(set(names)) != len(names):
         parser.error("each site (and each mirror) may be given only one --listen")
-    world = build_world(args.seed, args.scale)
+    world = build_world(args.seed, args.scale, hostile=profile.hostile)
     kinds = {svc.name: svc.kind for svc in world.services}
     for site in (site_of(name) for name in names):
         if site not in kinds:
@@ -217,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             args.access_log,
             profile=profile,
             admin_socket=admin_socket,
+            canary=canary,
+            canary_log=args.canary_log,
         )
     )
     return 0

@@ -36,6 +36,7 @@ class ServiceSpec:
     kind: str
     mirrors: int = 0
     clone_of: str = ""
+    optional: bool = False  # built only when asked for (the hostile site: a profile switch)
 
 
 @dataclass

@@ -30,8 +30,12 @@ def _btc_rate(seed: int) -> Decimal:
     return (Decimal(rng.randrange(5_800_000, 7_200_000)) / 100).quantize(_CENT)
 
 
-def build_world(seed: int, scale: float = 1.0) -> World:
-    """Build the whole lab world for ``seed``; ``scale`` multiplies the amount of content."""
+def build_world(seed: int, scale: float = 1.0, *, hostile: bool = False) -> World:
+    """Build the whole lab world for ``seed``; ``scale`` multiplies the amount of content.
+
+    ``hostile`` adds the plan's optional services (the malicious site); without it the
+    world is exactly the one it has always been for ``seed``.
+    """
     if scale <= 0:
         raise ValueError("scale must be positive")
     rate = _btc_rate(seed)
@@ -40,7 +44,7 @@ def build_world(seed: int, scale: float = 1.0) -> World:
     )
     available = implemented_kinds()
     for spec in PLAN:
-        if spec.kind not in available:
+        if spec.kind not in available or (spec.optional and not hostile):
             continue
         ctx.built[spec.name] = kind_module(spec.kind).build(ctx, spec)
     return World(

@@ -3,7 +3,8 @@
 Order matters only where a service refers to others: the phishing clone follows the market
 it imitates, and the link directory comes last because it lists every service. Each
 service's onion address depends only on the seed and its name, so adding a service never
-moves the others. Depends on ``lab.world.context``.
+moves the others. An ``optional`` service is built only on request (``build_world(...,
+hostile=True)``). Depends on ``lab.world.context``.
 """
 
 from __future__ import annotations
@@ -20,4 +21,7 @@ PLAN: tuple[ServiceSpec, ...] = (
     ServiceSpec("forum", "forum"),  # vendor threads, signed announcements, scam reports
     ServiceSpec("paste", "paste"),  # paste site
     ServiceSpec("directory", "directory"),  # link directory: every service, up/down
+    # A malicious site, only with the lab profile's ``hostile`` switch on. After the
+    # directory (which does not list it): the other services and their truth stay the same.
+    ServiceSpec("abyss", "hostile", optional=True),
 )

@@ -42,6 +42,7 @@ def ground_truth(world: World) -> dict[str, Any]:
     decoys: dict[tuple[str, str], set[str]] = {}
     pages: set[str] = set()
     handles: dict[str, dict[str, str]] = {}
+    attacks: list[dict[str, Any]] = []
 
     for svc in world.services:
         kind = kind_module(svc.kind)
@@ -67,6 +68,8 @@ def ground_truth(world: World) -> dict[str, Any]:
         pages.update(base + page.path for page in kind.pages(svc))
         _collect(identifiers, base, kind.occurrences(svc))
         _collect(decoys, base, kind.decoys(svc))
+        if hasattr(kind, "truth_attacks"):
+            attacks += kind.truth_attacks(svc)
 
     people = [
         {
@@ -80,7 +83,7 @@ def ground_truth(world: World) -> dict[str, Any]:
         for person in world.identities
         if person.id in handles
     ]
-    return {
+    truth: dict[str, Any] = {
         "schema": SCHEMA,
         "seed": world.seed,
         "scale": world.scale,
@@ -93,6 +96,9 @@ def ground_truth(world: World) -> dict[str, Any]:
         "decoys": _listed(decoys),
         "pages": sorted(pages),
     }
+    if attacks:  # only a world with a hostile site has the key (others stay byte-identical)
+        truth["attacks"] = sorted(attacks, key=lambda a: (a["site"], a["path"]))
+    return truth
 
 
 def truth_json(world: World) -> str:

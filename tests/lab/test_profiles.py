@@ -86,5 +86,5 @@ def test_bad_profile_files_are_explained(tmp_path, text, message):
 
 
 def test_unknown_profile_name_lists_the_choices():
-    with pytest.raises(ProfileError, match="use default or open, or the path of a TOML"):
+    with pytest.raises(ProfileError, match="use default, open or hostile, or the path of a TOML"):
         load_profile("paranoid")

@@ -7,7 +7,8 @@ A kind is a module in this package exposing:
 - ``pages(service) -> list[Page]`` — every HTML page a complete crawl reaches, as paths;
 - ``occurrences(service) -> list[Occurrence]`` — every valid identifier shown, per page;
 - ``decoys(service) -> list[Occurrence]`` — look-alike identifiers that fail validation;
-- ``truth_listings(service) -> list[dict]`` and ``truth_vendors(service) -> list[dict]``.
+- ``truth_listings(service) -> list[dict]`` and ``truth_vendors(service) -> list[dict]``;
+- optionally ``truth_attacks(service) -> list[dict]`` (a hostile site's attacks).
 
 The site's HTTP side (``lab/sites/<package>``) renders the same ``Service``; both build
 URLs from the kind's own path helpers, so truth and pages cannot drift apart.
@@ -29,6 +30,7 @@ KIND_MODULES: dict[str, str] = {
     "forum": "lab.world.kinds.forum",
     "paste": "lab.world.kinds.paste",
     "directory": "lab.world.kinds.directory",
+    "hostile": "lab.world.kinds.hostile",
 }
 
 

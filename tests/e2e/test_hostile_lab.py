@@ -1,0 +1,343 @@
+"""End to end, the malicious site: the full lab with the ``hostile`` profile, through real Tor.
+
+One crawl of the whole lab (``examples/lab-sites.toml``; the hostile site ``abyss`` gets the
+file's ``[defaults]``) under ``strace -f -e connect``, its process tree's memory polled from
+``/proc``. A correct crawler finishes by itself within two minutes, within 400 MB, with
+every normal site's pages found (recall 1.0) at no less than 80 % of the pages/s of the
+same crawl without the hostile site (``crawl_summary``, the session's default-profile
+crawl, which runs first so that the two crawls never overlap); its summary reports every
+attack of ``truth["attacks"]`` by one of the outcomes the truth expects; the forged
+``mirrors.txt`` moves nothing to the forum; and nothing connects anywhere but Tor's SOCKS
+port (strace) or to the lab's loopback canary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.eval import canonical_url, evaluate
+from crawler.rundir import RunDir
+from lab.controller import Lab
+from tests.e2e.test_lab_crawl import strace_connects
+from tests.support.cli import SEED, onionlab
+
+pytestmark = [pytest.mark.tor, pytest.mark.slow]
+
+CRAWL_SECONDS = 120  # a correct crawler is done with the hostile lab within two minutes
+# Past this the crawl is stopped (and the test says it did not end by itself).
+HARD_LIMIT = float(os.environ.get("ONIONLAB_HOSTILE_HARD_LIMIT", 600))
+PEAK_RSS = 400 * 1024 * 1024  # bytes, the crawl process and all its children
+RATE_FLOOR = 0.8  # a normal site's pages/s with the hostile site / without it
+MIN_SPAN = 5.0  # seconds: a site crawled faster is too short to time at 1 s resolution
+HOSTILE = "abyss"
+LAB_SITES = Path(__file__).resolve().parents[2] / "examples" / "lab-sites.toml"  # as conftest
+
+
+@pytest.fixture(scope="module")
+def hostile_lab(
+    tmp_path_factory: pytest.TempPathFactory, crawl_summary: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    # ``crawl_summary`` (the default lab's crawl) is done before this lab starts.
+    data = tmp_path_factory.mktemp("onionlab-hostile")
+    lab_dir = data / "lab"
+    state_path = Lab().up(
+        seed=SEED, data_dir=lab_dir, profile="hostile", progress=lambda m: print("lab:", m)
+    )
+    try:
+        yield {
+            "data": data,
+            "lab_dir": lab_dir,
+            "state": json.loads(state_path.read_text()),
+            "truth": json.loads((lab_dir / "truth.json").read_text()),
+        }
+    finally:
+        Lab().down(data_dir=lab_dir)
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process descending from it (from /proc)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children[ppid].append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@pytest.fixture(scope="module")
+def hostile_crawl(
+    hostile_lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The crawl of the hostile lab: summary, peak RSS, wall time, strace's connect log."""
+    out = tmp_path_factory.mktemp("hostile-crawl")
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--json"]
+    command += ["--data-dir", str(hostile_lab["data"]), "--sites", str(LAB_SITES)]
+    strace = shutil.which("strace")
+    trace = out / "connect.trace" if strace else None
+    if strace:
+        # seccomp-bpf: only connect() stops the tracee, so the crawl runs at full speed.
+        command = [strace, "-f", "-qq", "--seccomp-bpf", "-e", "trace=connect",
+                   "-o", str(trace), *command]  # fmt: skip
+    stdout, stderr = (out / "stdout").open("wb"), (out / "stderr").open("wb")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        stdout=stdout,
+        stderr=stderr,
+        env={**os.environ, "ONIONLAB_DATA": ""},
+        start_new_session=True,  # its own process group: stopped as one if it hangs
+    )
+    peak, ended = 0, True
+    while process.poll() is None:
+        pids = _tree(process.pid)[1:] if strace else _tree(process.pid)  # not strace itself
+        peak = max(peak, sum(_rss(pid) for pid in pids))
+        if time.monotonic() - started > HARD_LIMIT:
+            ended = False
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            break
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    stdout.close()
+    stderr.close()
+    text = (out / "stdout").read_text()
+    try:
+        summary = json.loads(text)
+    except json.JSONDecodeError:
+        summary = {}  # stopped, or it crashed: the run directory still says what it did
+    runs = sorted((hostile_lab["data"] / "runs").glob("*/"))
+    run_dir = summary.get("run_dir") or (str(runs[-1]) if runs else "")
+    print(f"hostile crawl: {seconds:.1f} s, peak RSS {peak / 2**20:.0f} MiB, exit "
+          f"{process.returncode}, ended by itself: {ended}")  # fmt: skip
+    shown = ("pages", "duration_s", "errors_by_kind", "dropped", "sites", "finish_reason")
+    print(json.dumps({k: summary.get(k) for k in shown}, indent=1))
+    if run_dir:
+        _print_outcomes(hostile_lab["truth"], summary, run_dir)
+    return {
+        "summary": summary,
+        "run_dir": run_dir,
+        "returncode": process.returncode,
+        "ended": ended,
+        "seconds": seconds,
+        "peak_rss": peak,
+        "trace": trace,
+        "stderr": (out / "stderr").read_text(errors="replace")[-4000:],
+    }
+
+
+def _pages(run_dir: str) -> list[dict[str, Any]]:
+    docs = []
+    lines = (Path(run_dir) / "items.ndjson").read_text().splitlines()
+    for line in lines[1::2]:
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a crawl that was killed
+        if doc.get("kind") == "page":
+            docs.append(doc)
+    return docs
+
+
+def _errors(run_dir: str) -> list[dict[str, Any]]:
+    path = Path(run_dir) / "errors.ndjson"
+    if not path.exists():
+        return []
+    errors = []
+    for line in path.read_text().splitlines():
+        try:
+            errors.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return errors
+
+
+def _normal_sites(truth: dict[str, Any]) -> dict[str, str]:
+    """Onion host → name of every service but the hostile one."""
+    return {s["onion"].lower(): s["name"] for s in truth["services"] if s["kind"] != "hostile"}
+
+
+def _rates(run_dir: str, hosts: dict[str, str]) -> dict[str, tuple[float, float, int]]:
+    """Site → (pages/s, span in s, pages) from each fetched page's ``fetched_at``."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for doc in _pages(run_dir):
+        site = hosts.get((urlsplit(doc["url"]).hostname or "").lower())
+        if site is not None and doc.get("status") == 200:
+            times[site].append(datetime.fromisoformat(doc["fetched_at"]).timestamp())
+    rates = {}
+    for site, stamps in times.items():
+        span = max(stamps) - min(stamps) + 1.0  # whole seconds: the last one counts too
+        rates[site] = (len(stamps) / span, span, len(stamps))
+    return rates
+
+
+def _print_outcomes(truth: dict[str, Any], summary: dict[str, Any], run_dir: str) -> None:
+    """Per attack: what the truth expects, what the crawl recorded (for the CI log)."""
+    pages = {canonical_url(d["url"]): d.get("status") for d in _pages(run_dir)}
+    errors = _errors(run_dir)
+    for attack in truth["attacks"]:
+        url = canonical_url(attack["url"])
+        under = {canonical_url(u) for u in pages if canonical_url(u).startswith(url)}
+        kinds = sorted({e["kind"] for e in errors if canonical_url(e["url"]).startswith(url)})
+        statuses = sorted({pages[u] for u in under if u in pages}, key=str)
+        print(f"{attack['attack']:22} expect {attack['expect']} page statuses {statuses} "
+              f"({len(under)} URLs) errors {kinds}")  # fmt: skip
+    print("dropped:", summary.get("dropped", "(no summary)"))
+
+
+def _summary(crawl: dict[str, Any], key: str) -> Any:
+    summary = crawl["summary"]
+    assert key in summary, f"no crawl summary (exit {crawl['returncode']}): {crawl['stderr']}"
+    return summary[key]
+
+
+# --- the tests ----------------------------------------------------------------------------------
+
+
+def test_hostile_lab_has_the_site_and_a_canary(hostile_lab: dict[str, Any]) -> None:
+    names = {s["name"] for s in hostile_lab["state"]["services"]}
+    assert HOSTILE in names
+    canary = hostile_lab["state"]["canary"]
+    assert canary["host"] == "127.0.0.1" and canary["port"] > 0
+    assert hostile_lab["truth"]["attacks"]
+
+
+def test_crawl_ends_by_itself_within_two_minutes(hostile_crawl: dict[str, Any]) -> None:
+    assert hostile_crawl["ended"], f"still running after {HARD_LIMIT} s: stopped"
+    assert hostile_crawl["returncode"] == 0, hostile_crawl["stderr"]
+    assert _summary(hostile_crawl, "finish_reason") == "finished"
+    assert hostile_crawl["seconds"] < CRAWL_SECONDS, hostile_crawl["seconds"]
+
+
+def test_peak_memory_of_the_crawl_tree(hostile_crawl: dict[str, Any]) -> None:
+    assert 0 < hostile_crawl["peak_rss"] <= PEAK_RSS, f"{hostile_crawl['peak_rss'] / 2**20} MiB"
+
+
+def test_every_normal_site_is_crawled_completely(
+    hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    truth = hostile_lab["truth"]
+    evaluation = hostile_crawl["summary"].get("eval") or evaluate(
+        RunDir(Path(hostile_crawl["run_dir"])), truth
+    )  # a crawl stopped before its summary is still scored from its run directory
+    by_site = evaluation["pages"]["by_site"]
+    normal = set(_normal_sites(hostile_lab["truth"]).values())
+    recall = {site: by_site.get(site, {}).get("recall", 0.0) for site in sorted(normal)}
+    assert recall == dict.fromkeys(sorted(normal), 1.0)
+
+
+def _outcome_seen(
+    outcome: str, attack: dict[str, Any], summary: dict[str, Any], pages: set[str], errors: list
+) -> bool:
+    if outcome == "page":
+        return canonical_url(attack["url"]) in pages
+    kind, _, name = outcome.partition(":")
+    if kind == "dropped":
+        return summary.get("dropped", {}).get(name, 0) > 0
+    if kind == "error":  # on the attack's URL or a URL under it (a redirect chain's hop)
+        url = canonical_url(attack["url"])
+        return any(e["kind"] == name and canonical_url(e["url"]).startswith(url) for e in errors)
+    raise AssertionError(f"unknown outcome {outcome!r} in the truth")
+
+
+def test_summary_reports_every_attack_by_its_expected_outcome(
+    hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    summary = hostile_crawl["summary"]
+    run_dir = hostile_crawl["run_dir"]
+    pages = {canonical_url(d["url"]) for d in _pages(run_dir)}
+    errors = _errors(run_dir)
+    missed = {}
+    for attack in hostile_lab["truth"]["attacks"]:
+        if not any(_outcome_seen(o, attack, summary, pages, errors) for o in attack["expect"]):
+            url = canonical_url(attack["url"])
+            seen = sorted({e["kind"] for e in errors if canonical_url(e["url"]).startswith(url)})
+            missed[attack["attack"]] = {"expected one of": attack["expect"], "errors": seen,
+                                        "page": url in pages}  # fmt: skip
+    assert not missed, json.dumps({"missed": missed, "dropped": summary.get("dropped")}, indent=1)
+
+
+def test_forged_mirror_list_moves_nothing_to_the_forum(
+    hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    hostile = next(s for s in hostile_lab["truth"]["services"] if s["name"] == HOSTILE)
+    moved = _summary(hostile_crawl, "sites")["moved"]
+    assert hostile["onion"].lower() not in moved, moved
+    assert _summary(hostile_crawl, "dropped").get("mirror_unverified", 0) >= 1
+
+
+def test_canary_recorded_no_connection(
+    hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    result = onionlab("lab", "canary", "--json", "--data-dir", str(hostile_lab["data"]))
+    report = json.loads(result.stdout)
+    assert report["connections"] == 0, Path(report["log"]).read_text()[:2000]
+    assert result.returncode == 0
+
+
+def test_strace_sees_connects_only_to_the_socks_port(
+    hostile_crawl: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    if hostile_crawl["trace"] is None:
+        assert not os.environ.get("CI"), "CI must have strace (bin/setup installs it)"
+        pytest.skip("strace is not installed")
+    inet, unix = strace_connects(hostile_crawl["trace"])
+    assert inet == {("127.0.0.1", hostile_lab["state"]["socks"]["port"])}
+    assert unix == [], "an AF_UNIX connect (e.g. nscd, a name lookup) was made"
+
+
+def test_normal_sites_keep_their_pace_beside_the_hostile_site(
+    hostile_crawl: dict[str, Any], crawl_summary: dict[str, Any], hostile_lab: dict[str, Any]
+) -> None:
+    hosts = _normal_sites(hostile_lab["truth"])
+    before = _rates(crawl_summary["run_dir"], hosts)
+    after = _rates(hostile_crawl["run_dir"], hosts)
+    assert set(after) == set(before) == set(hosts.values())
+    slow = {}
+    for site, (rate, span, count) in sorted(before.items()):
+        if span < MIN_SPAN:
+            continue  # crawled in a few seconds: 1-second timestamps cannot time it
+        now = after[site][0]
+        if now < RATE_FLOOR * rate:
+            slow[site] = {"pages/s without": round(rate, 1), "with": round(now, 1),
+                          "pages": count}  # fmt: skip
+    timed = [s for s, (_, span, _) in before.items() if span >= MIN_SPAN]
+    assert timed, "no site took long enough to be timed"
+    assert not slow, slow

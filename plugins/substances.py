@@ -60,8 +60,10 @@ _HOMOGLYPHS = str.maketrans("авекмнорстухіјѕԁοριν", "abekmho
 _ENDINGS = ("ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ах", "ях", "ам", "ям",
             "ом", "ем", "ой", "ей", "ов", "ев", "ую", "юю", "а", "я", "у", "ю", "е", "ы", "и",
             "о")  # fmt: skip
+# Starts only where a number does ("(?<!\d)"): a start inside one has no way to match that
+# its start lacks, and without it a long run of digits is read once per digit (quadratic).
 _QUANTITY = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:kg|кг|g|gr|gram|grams|г|гр|грамм|mg|мг|oz|ml|мл|шт|pcs|tabs?|pills?"
+    r"(?<!\d)\d+(?:[.,]\d+)?\s*(?:kg|кг|g|gr|gram|grams|г|гр|грамм|mg|мг|oz|ml|мл|шт|pcs|tabs?|pills?"
     r"|blotters?|caps)(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -404,6 +406,7 @@ _BLOCKS = frozenset({"address", "article", "blockquote", "body", "br", "caption"
                      "td", "tfoot", "th", "thead", "tr", "ul"})  # fmt: skip
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _MAX_PRODUCT_TOKENS = 12
+_ENTER, _TAIL, _LEAVE = 0, 1, 2  # the steps of the walk over a page's elements (segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,24 +444,31 @@ def segments(response: TextResponse) -> list[Segment]:
         if text and "BEGIN PGP" not in text:
             out.append(Segment(text, heading))
 
-    def visit(element: Any) -> None:
+    # Depth first, with a stack of what is left to do rather than recursion: markup nested
+    # thousands deep (which lxml parses) would exceed Python's recursion limit.
+    todo: list[tuple[int, Any]] = [(_ENTER, response.selector.root)]
+    while todo:
+        step, element = todo.pop()
+        if step == _TAIL:
+            if element.tail:
+                buffer.append(element.tail)
+            continue
         tag = element.tag
         tag = tag.lower() if isinstance(tag, str) else ""
+        if step == _LEAVE:
+            flush(heading=tag in _HEADINGS)
+            continue
         if not tag or tag in _SKIP:
-            return
+            continue
         block = tag in _BLOCKS
         if block:
             flush()
+            todo.append((_LEAVE, element))
         if element.text:
             buffer.append(element.text)
-        for child in element:
-            visit(child)
-            if child.tail:
-                buffer.append(child.tail)
-        if block:
-            flush(heading=tag in _HEADINGS)
-
-    visit(response.selector.root)
+        for child in reversed(element):
+            todo.append((_TAIL, child))
+            todo.append((_ENTER, child))
     flush()
     return out
 

@@ -68,6 +68,10 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _LONG_ID = 16  # a letter-and-digit word this long is an identifier, not a drug code
+# Longer Cyrillic "words" are not looked up in pymorphy3 (Russian's longest are ~35 letters):
+# it strips known prefixes recursively, so «нене…не» costs time with its length and, past
+# ~1,000 letters, raises RecursionError.
+_LONGEST_RUSSIAN_WORD = 40
 _MENTIONS_CACHE = 4096  # texts whose vocabulary words are remembered (see Vocabulary)
 
 
@@ -112,7 +116,7 @@ def _keys(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]
     keys = {low, low.translate(_HOMOGLYPHS)}
     if low in _ALPHA_LETTER and hyphen_after:
         keys.add("α")
-    if len(low) > 1 and _CYRILLIC_WORD.fullmatch(low):
+    if 1 < len(low) <= _LONGEST_RUSSIAN_WORD and _CYRILLIC_WORD.fullmatch(low):
         forms = _russian_forms(low)
         # A vocabulary word is taken in its likeliest dictionary form; a text word in every one.
         keys.update(forms[:1] if vocabulary_side else forms)

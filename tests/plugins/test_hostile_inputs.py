@@ -14,6 +14,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -92,7 +93,8 @@ def one_char_lines(count: int, seed: int = 1) -> str:
 @pytest.mark.parametrize("plugin", [crypto_addresses, onion_addresses], ids=lambda p: p.__name__)
 def test_a_long_token_before_a_line_break_is_read_once(plugin: Any) -> None:
     # _BROKEN_TOKENS tried a chain from every character of the token: 14.6 s for 40 KB.
-    page = response_from_text("a" * 40_000 + "\nb", html=False)
+    # (A line break after it, and no piece after the break: the chain fails from each start.)
+    page = response_from_text("a" * 40_000 + "\n", html=False)
     items, cpu = timed(lambda: extract(plugin, page))
     assert items == []
     assert cpu < 1.0
@@ -136,11 +138,26 @@ UNTERMINATED = {
 }
 
 
-@pytest.mark.parametrize("plugin", [pgp_keys, contacts], ids=lambda p: p.__name__)
-@pytest.mark.parametrize("kind", list(UNTERMINATED))
-def test_unterminated_openings_are_scanned_once(plugin: Any, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "plugin"),
+    [
+        (kind, plugin)
+        for kind in UNTERMINATED
+        for plugin in (pgp_keys, contacts)
+        if kind != "inline tags" or plugin is contacts
+    ],  # (only contacts drops inline tags)
+    ids=lambda value: value.__name__ if isinstance(value, ModuleType) else value,
+)
+def test_unterminated_openings_are_scanned_once(kind: str, plugin: Any) -> None:
     # BEGIN.*?END and <[^>]*> scanned to the end once per opening: seconds for 4,000.
-    for page in (html(UNTERMINATED[kind]), response_from_text(UNTERMINATED[kind], html=False)):
+    text = UNTERMINATED[kind]
+    # As HTML with nothing after (a closing ">" would end every tag), inside a page, as text.
+    pages = [
+        response_from_text("<p>x</p>" + text),
+        html(text),
+        response_from_text(text, html=False),
+    ]
+    for page in pages:
         _, cpu = timed(lambda page=page: extract(plugin, page))
         assert cpu < 0.5, kind
 
@@ -155,8 +172,8 @@ def test_a_key_after_unterminated_armor_is_still_read() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["телеграм" * 5_000 + " @ x", "tg" + " " * 20_000 + "x", "tg @" + " " * 20_000 + "x"],
-    ids=["label word", "spaces", "spaces after @"],
+    ["телеграм" * 5_000 + " @ x", "tg" + " " * 40_000 + "x"],
+    ids=["label word", "spaces"],
 )
 def test_telegram_spaced_at_is_linear(text: str) -> None:
     # "телег\w*" from every "телег" of a word, and "\s*:?\s*" splitting spaces every way.
@@ -184,13 +201,13 @@ def test_a_title_of_digits_is_read_once_by_prices() -> None:
 @pytest.mark.parametrize(
     "fields",
     [
-        {"price_usd": "9" * 40},
+        {"price_btc": "1e30"},
         {"price_btc": "9" * 30},
         {"price_usd": "1", "weight_g": "0." + "0" * 30 + "1"},
         {"price_usd": "1e999999", "weight_g": "1e-999999"},
         {"extra": {"price_local": "9" * 5_000, "currency": "RUB"}},
         {"price_usd": "5", "extra": {"tiers": [{"quantity": "1e-30", "price_usd": "5"}]}},
-        {"title": "9" * 2_000_000 + " g"},
+        {"title": "9" * 2_000_000 + " kg"},
     ],
 )
 def test_absurd_amounts_do_not_raise_in_prices(fields: dict[str, Any]) -> None:
@@ -252,3 +269,12 @@ def test_a_captcha_of_repeated_letter_count_heads_is_linear() -> None:
 def test_captcha_numbers_that_int_refuses_are_unreadable(text: str) -> None:
     assert lab_gate.parse_number(text) == (3 if text == "٣" else None)
     assert lab_gate.solve_captcha(f"What is {text} plus 2?") in (None, "5")
+
+
+@pytest.mark.parametrize("prefix", ["не", "сверх", "пере"])
+def test_a_long_word_of_russian_prefixes_is_not_analysed(prefix: str) -> None:
+    # pymorphy3 strips known prefixes recursively: RecursionError past ~1,000 letters.
+    page = html(f"<p>{prefix * 2_000} соль</p><p>Мефедрон</p>")
+    items, cpu = timed(lambda: extract(substances, page))
+    assert [e.value for e in items if isinstance(e, Entity)] == ["Mephedrone"]
+    assert cpu < 0.5

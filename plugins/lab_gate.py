@@ -112,10 +112,15 @@ def solve_captcha(question: str) -> str | None:
 def form_request(response: TextResponse, css: str, values: dict[str, str]) -> scrapy.Request:
     """POST the form ``css`` of ``response``: its named inputs, with ``values`` filled in."""
     form = response.css(css)[0]
-    data = {
-        name: form.css(f'input[name="{name}"]::attr(value)').get() or ""
-        for name in form.css("input::attr(name)").getall()
-    }
+    # Each name's value is that of its first input with a value attribute (as the CSS query
+    # input[name="…"]::attr(value) per name gave: a query per input, quadratic in a form of
+    # thousands, and an error for a name holding a quote), read here in one pass.
+    shown: dict[str, str | None] = {}
+    for field in form.css("input"):
+        name = field.attrib.get("name")
+        if name is not None and shown.get(name) is None:
+            shown[name] = field.attrib.get("value")
+    data = {name: value or "" for name, value in shown.items()}
     action = response.urljoin(form.attrib.get("action") or response.url)
     return scrapy.FormRequest(action, formdata=data | values)
 

@@ -278,3 +278,27 @@ def test_a_long_word_of_russian_prefixes_is_not_analysed(prefix: str) -> None:
     items, cpu = timed(lambda: extract(substances, page))
     assert [e.value for e in items if isinstance(e, Entity)] == ["Mephedrone"]
     assert cpu < 0.5
+
+
+def test_text_under_deep_markup_is_gathered_in_linear_time() -> None:
+    # //text()[not(ancestor::…)] cost each text node its depth: 1.3 s for this page.
+    page = html("<div>" * 2_000 + "<span>y</span>" * 20_000 + "</div>" * 2_000)
+    _, cpu = timed(lambda: extract(crypto_addresses, page))
+    assert cpu < 0.5
+
+
+def test_a_gate_form_of_many_odd_inputs_is_read_in_one_pass() -> None:
+    # One CSS query per input name: quadratic, and a quote in a name raised.
+    inputs = "".join(f'<input name="f{i}" value="{i}">' for i in range(5_000))
+    page = html(
+        f'<form class="captcha-form" action="/c">{inputs}<input name=\'a"b\' value="q">'
+        '<input name="answer"><p class="captcha-question">What is 2 plus 3?</p></form>'
+    )
+    state = lab_gate.onionlab_page_state(response=page)
+    request, cpu = timed(
+        lambda: lab_gate.onionlab_gate_request(response=page, state=state, credentials=None)
+    )
+    body = request.body.decode()
+    assert state == "captcha" and "answer=5" in body and "f4999=4999" in body
+    assert "a%22b=q" in body
+    assert cpu < 0.5

@@ -162,3 +162,43 @@ def test_captcha_letter_count(text: str) -> None:
     )
     found, expected = lab_gate._letters(text), original.search(text)
     assert (found and found["w"]) == (expected and expected["w"])
+
+
+@SAME
+@given(
+    texts(
+        "<div>",
+        "</div>",
+        "<template>",
+        "</template>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "</style>",
+        "<!-- c -->",
+        "<?pi x?>",
+        "<p>",
+        "<b>",
+        "</b>",
+        "x",
+        "y ",
+        "\n",
+        "<br>",
+        "<svg><style>s</style></svg>",
+        "<noscript>n</noscript>",
+        "&amp;",
+    )
+)
+def test_visible_text(fragment: str) -> None:
+    from lxml import etree
+
+    from crawler.testing import response_from_text
+
+    original = etree.XPath(
+        "//text()[not(ancestor::script or ancestor::style or ancestor::template)]",
+        smart_strings=False,
+    )
+    response = response_from_text(f"<html><body>{fragment}</body></html>")
+    expected = _text_scan.clean("\n".join(original(response.selector.root)))
+    assert _text_scan.page_text(response) == expected
+    assert _text_scan._walk_visible_text(response.selector.root) == original(response.selector.root)

@@ -1,7 +1,8 @@
 """Finds contact handles on any page: e-mail, Telegram, Jabber/XMPP and Session IDs.
 
 A built-in plugin written like an instructor's: it imports only ``crawler.hookimpl``, the
-item types and the standard library, and is registered through the ``onionlab`` entry-point
+item types, the standard library and :mod:`plugins._markup` (linear-time scans of armor,
+scripts and tags), and is registered through the ``onionlab`` entry-point
 group. It reads what a visitor sees (tags, scripts and armored PGP blocks left out) and
 emits one :class:`~crawler.items.Entity` per distinct ``(type, value)`` on the page:
 

@@ -1,7 +1,8 @@
 """Finds OpenPGP public keys and printed key fingerprints on any page (HTML or plain text).
 
 A built-in plugin written like an instructor's: it imports only ``crawler.hookimpl``, the
-item types and the standard library, and is registered through the ``onionlab`` entry-point
+item types, the standard library and :mod:`plugins._markup` (linear-time scans of armor,
+scripts and tags), and is registered through the ``onionlab`` entry-point
 group. For every page it emits one ``pgp_fingerprint`` :class:`~crawler.items.Entity` per
 distinct key fingerprint shown there:
 

@@ -36,7 +36,7 @@ HARD_LIMIT = 30.0  # seconds: a hang fails the example instead of the CI run
 BUDGET_BASE, BUDGET_PER_CHAR = 0.5, 20e-6
 FUZZ = settings(
     max_examples=60,
-    deadline=timedelta(seconds=5),  # wall time, generous on a shared machine; CPU is below
+    deadline=timedelta(seconds=10),  # wall time, generous on a shared machine; CPU is below
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -31,12 +31,16 @@ HOMOGLYPH = "homoglyph"
 # The text nodes a reader sees: not those of scripts, styles or inert templates. Compiled
 # once, and without lxml's "smart" strings: those build an element proxy per text node
 # (through lxml.html's Python class lookup), which cost more than the query itself.
-# "not(ancestor::…)" costs each text node its depth (markup 2,000 deep: 0.3 s a page), so
-# this asks only the parent, which is the same where no script or style holds an element
-# (lxml's HTML parser gives them text only) and there is no template; otherwise the text is
-# gathered by one walk over the tree (_walk_visible_text). Both are linear.
+# "not(ancestor::…)" costs each text node its depth, so this asks only the parent, which is
+# the same where no script or style holds an element (lxml's HTML parser gives them text
+# only) and there is no template. Even so, libxml2 puts a node set in document order at a
+# cost that grows with the tree's depth (20,000 text nodes 2,000 deep: 0.3 s), so a page
+# nested deeper than _SHALLOW, or one where ancestors matter, is read by one walk over the
+# tree instead (_walk_visible_text), as are its links. Every path is linear.
 _VISIBLE_TEXT = etree.XPath("//text()[not(parent::script or parent::style)]", smart_strings=False)
 _ANCESTORS_MATTER = etree.XPath("boolean(//template | //script/* | //style/*)")
+_SHALLOW = 64  # levels of elements under the root (the lab's pages have fewer than 20)
+_DEEP = etree.XPath("boolean(" + "/".join(["*"] * _SHALLOW) + ")")
 _HIDING = frozenset({"script", "style", "template"})
 _PAGE_TEXT: weakref.WeakKeyDictionary[TextResponse, str] = weakref.WeakKeyDictionary()
 _LINKS = etree.XPath("//a/@href | //area/@href", smart_strings=False)
@@ -108,7 +112,8 @@ def page_text(response: TextResponse) -> str:
     if text is None:
         if isinstance(response, HtmlResponse):
             root = response.selector.root
-            texts = _walk_visible_text(root) if _ANCESTORS_MATTER(root) else _VISIBLE_TEXT(root)
+            walk = _DEEP(root) or _ANCESTORS_MATTER(root)
+            texts = _walk_visible_text(root) if walk else _VISIBLE_TEXT(root)
             text = clean("\n".join(texts))
         else:
             text = clean(response.text)
@@ -143,7 +148,10 @@ def link_targets(response: TextResponse) -> list[str]:
     """The targets of the page's links (``<a href>``, ``<area href>``); none for plain text."""
     if not isinstance(response, HtmlResponse):
         return []
-    return [str(href).strip() for href in _LINKS(response.selector.root)]
+    root = response.selector.root
+    if _DEEP(root):  # (see _VISIBLE_TEXT) the same targets, in the same document order
+        return [str(a.get("href")).strip() for a in root.iter("a", "area") if "href" in a.attrib]
+    return [str(href).strip() for href in _LINKS(root)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,12 @@ def test_visible_text(fragment: str) -> None:
         "//text()[not(ancestor::script or ancestor::style or ancestor::template)]",
         smart_strings=False,
     )
-    response = response_from_text(f"<html><body>{fragment}</body></html>")
-    expected = _text_scan.clean("\n".join(original(response.selector.root)))
-    assert _text_scan.page_text(response) == expected
-    assert _text_scan._walk_visible_text(response.selector.root) == original(response.selector.root)
+    links = etree.XPath("//a/@href | //area/@href", smart_strings=False)
+    fragment += '<a href=" x ">a</a><area href="y"><a>no href</a>'
+    for depth in (0, 70):  # shallow pages are read by XPath, deep ones by a walk
+        nested = "<div>" * depth + fragment + "</div>" * depth
+        response = response_from_text(f"<html><body>{nested}</body></html>")
+        root = response.selector.root
+        assert _text_scan.page_text(response) == _text_scan.clean("\n".join(original(root)))
+        assert _text_scan._walk_visible_text(root) == original(root)
+        assert _text_scan.link_targets(response) == [str(h).strip() for h in links(root)]

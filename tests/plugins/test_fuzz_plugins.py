@@ -35,7 +35,7 @@ HARD_LIMIT = 30.0  # seconds: a hang fails the example instead of the CI run
 # Per page: a fixed part, then per character of body (the linear cost of every plugin over it).
 BUDGET_BASE, BUDGET_PER_CHAR = 0.5, 20e-6
 FUZZ = settings(
-    max_examples=60,
+    max_examples=300,
     deadline=timedelta(seconds=10),  # wall time, generous on a shared machine; CPU is below
     derandomize=True,
     database=None,

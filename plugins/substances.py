@@ -73,6 +73,9 @@ _LONG_ID = 16  # a letter-and-digit word this long is an identifier, not a drug 
 # ~1,000 letters, raises RecursionError.
 _LONGEST_RUSSIAN_WORD = 40
 _MENTIONS_CACHE = 4096  # texts whose vocabulary words are remembered (see Vocabulary)
+# Only words and texts up to these lengths go into the caches, which outlive a page: a
+# hostile site's megabyte "words" would otherwise fill 65,536 entries across its pages.
+_CACHED_WORD, _CACHED_TEXT = 64, 8192
 
 
 # --- tokens ------------------------------------------------------------------------------
@@ -134,12 +137,23 @@ def _word_runs(word: str) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _RUN.finditer(word))
 
 
+def _runs_of(word: str) -> tuple[tuple[int, int], ...]:
+    """:func:`_word_runs`, cached for words of ordinary length only."""
+    return (_word_runs if len(word) <= _CACHED_WORD else _word_runs.__wrapped__)(word)
+
+
+def _keys_of(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]:
+    """:func:`_keys`, cached for runs of ordinary length only."""
+    keys = _keys if len(run) <= _CACHED_WORD else _keys.__wrapped__
+    return keys(run, hyphen_after, vocabulary_side)
+
+
 def tokenize(text: str, *, vocabulary_side: bool = False) -> list[Token]:
     """The tokens of ``text`` (already NFKC-normalised), identifiers left out."""
     runs: list[tuple[int, int]] = []
     for word in _WORD.finditer(text):
         at = word.start()
-        runs.extend((at + start, at + end) for start, end in _word_runs(word.group()))
+        runs.extend((at + start, at + end) for start, end in _runs_of(word.group()))
     tokens = []
     last = len(runs) - 1
     for i, (start, end) in enumerate(runs):
@@ -150,7 +164,7 @@ def tokenize(text: str, *, vocabulary_side: bool = False) -> list[Token]:
             and run.lower() in _ALPHA_LETTER
             and _HYPHEN.fullmatch(text[end : runs[i + 1][0]]) is not None
         )
-        tokens.append(Token(start, end, _keys(run, hyphen_after, vocabulary_side)))
+        tokens.append(Token(start, end, _keys_of(run, hyphen_after, vocabulary_side)))
     return tokens
 
 
@@ -281,6 +295,8 @@ class Vocabulary:
 
     def mentions(self, text: str) -> list[Mention]:
         """Every vocabulary word in ``text``, longest first at each place, left to right."""
+        if len(text) > _CACHED_TEXT:
+            return list(self._find_mentions(text))
         return list(self._cached_mentions(text))
 
     def _word_may_start(self, word: str) -> bool:
@@ -290,12 +306,15 @@ class Vocabulary:
         they hold the keys the token has in any text.
         """
         return any(
-            not _keys(word[start:end], True, False).isdisjoint(self._first_keys)
-            for start, end in _word_runs(word)
+            not _keys_of(word[start:end], True, False).isdisjoint(self._first_keys)
+            for start, end in _runs_of(word)
         )
 
     def _find_mentions(self, text: str) -> tuple[Mention, ...]:
-        if not any(map(self._may_start, _WORD.findall(text))):
+        if not any(
+            (self._may_start if len(word) <= _CACHED_WORD else self._word_may_start)(word)
+            for word in _WORD.findall(text)
+        ):
             return ()  # most texts name nothing: no need to tokenize them
         tokens = tokenize(text)
         found: list[Mention] = []

@@ -8,6 +8,7 @@ timer, so a regression fails the test instead of hanging CI. Plugins are warmed 
 
 from __future__ import annotations
 
+import gc
 import random
 import signal
 import time
@@ -302,3 +303,17 @@ def test_a_gate_form_of_many_odd_inputs_is_read_in_one_pass() -> None:
     assert state == "captcha" and "answer=5" in body and "f4999=4999" in body
     assert "a%22b=q" in body
     assert cpu < 0.5
+
+
+def test_huge_words_do_not_stay_in_the_caches_of_substances() -> None:
+    # The word caches (65,536 entries) outlive a page: megabyte words from a hostile site's
+    # pages would accumulate there (and the mention cache held whole texts).
+    tracemalloc.start()
+    try:
+        for i in range(20):
+            extract(substances, html(f"<p>{'ж' * 200_000}{i} x</p><p>{'q' * 200_000}{i}</p>"))
+        gc.collect()  # (responses hold reference cycles: only what is still reachable counts)
+        retained = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert retained < 8 * 2**20

@@ -135,7 +135,7 @@ UNTERMINATED = {
     "armors of 4,000 labels": "".join(f"-----BEGIN PGP X{i}-----\n" for i in range(4_000)),
     "script and style": "<script <style " * 4_000,
     "tags": "<" * 40_000,
-    "inline tags": "<a " * 15_000,
+    "inline tags": "<a " * 40_000,
 }
 
 

@@ -57,11 +57,18 @@ def _decimal(shown: str) -> Decimal | None:
 
 
 def _money(shown: str, step: Decimal | None = None) -> str | None:
-    """A price as a decimal string: at ``step`` precision (``"45.00"``), else as shown."""
+    """A price as a decimal string: at ``step`` precision (``"45.00"``), else as shown.
+
+    ``None`` for a number too long to have that precision (more than 28 digits in all): no
+    real price, and quantizing it would raise.
+    """
     value = _decimal(shown)
     if value is None:
         return None
-    return format(value.quantize(step) if step is not None else value, "f")
+    try:
+        return format(value.quantize(step) if step is not None else value, "f")
+    except InvalidOperation:
+        return None
 
 
 def _amount(shown: str) -> str | None:
@@ -70,10 +77,17 @@ def _amount(shown: str) -> str | None:
     return format(value.normalize(), "f") if value is not None else None
 
 
+_MAX_COUNT_DIGITS = 18  # stock, sales, views: no real count has more digits
+
+
 def _count(shown: str) -> int | None:
-    """A whole number as shown (``"2,537"`` → ``2537``), or ``None``."""
+    """A whole number as shown (``"2,537"`` → ``2537``), or ``None`` (also for one of more than
+    18 digits: converting a number of a few hundred thousand digits takes seconds).
+    """
     value = _decimal(shown)
-    return int(value) if value is not None and value == value.to_integral_value() else None
+    if value is None or value.adjusted() >= _MAX_COUNT_DIGITS:
+        return None
+    return int(value) if value == value.to_integral_value() else None
 
 
 def _tier(row: Selector) -> dict[str, Any]:

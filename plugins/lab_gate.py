@@ -49,7 +49,12 @@ ARITHMETIC = re.compile(
     re.IGNORECASE,
 )
 BACKWARDS = re.compile(rf"word\s+[{QUOTE}](?P<w>[^{QUOTE}]+)[{QUOTE}]\s+backwards", re.I)
-LETTERS = re.compile(rf"how\s+many\s+letters.*?word\s+[{QUOTE}](?P<w>[^{QUOTE}]+)[{QUOTE}]", re.I)
+# "how many letters … word '…'": the head, then the first quoted word after it on its line.
+# As one regex (head.*?word…) every head without a word after it read to the end of the
+# question: quadratic in a question of repeated heads. See _letters().
+LETTERS_HEAD = re.compile(r"how\s+many\s+letters", re.I)
+LETTERS_WORD = re.compile(rf"word\s+[{QUOTE}](?P<w>[^{QUOTE}]+)[{QUOTE}]", re.I)
+_MAX_NUMBER_DIGITS = 18  # a CAPTCHA's operands are small; int() refuses > 4,300 digits
 LOGIN_PATHS = ("/login", "/register")
 
 # Accounts this plugin registered itself, per onion host (only when none is configured).
@@ -59,8 +64,8 @@ _registered: dict[str, tuple[str, str]] = {}
 def parse_number(text: str) -> int | None:
     """``"12"``, ``"twelve"``, ``"twenty-one"``, ``"twenty one"`` → the number, else None."""
     text = text.strip().lower()
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():  # (not isdigit(): "²" is a digit that int() refuses)
+        return int(text) if len(text) <= _MAX_NUMBER_DIGITS else None
     total = 0
     for part in re.split(r"[\s-]+", text):
         if part not in NUMBER_WORDS:
@@ -69,12 +74,32 @@ def parse_number(text: str) -> int | None:
     return total if text else None
 
 
+def _letters(question: str) -> re.Match[str] | None:
+    r"""The quoted word of a letter-count question: what
+    ``how\s+many\s+letters.*?word\s+'(?P<w>…)'`` (re.I) would find, in linear time.
+
+    The word is the first one after the leftmost head with no line break between; a word
+    found once serves every later head before it, and with none left no head can succeed.
+    """
+    word: re.Match[str] | None = None
+    head = LETTERS_HEAD.search(question)
+    while head is not None:
+        if word is None or word.start() < head.end():
+            word = LETTERS_WORD.search(question, head.end())
+            if word is None:
+                return None
+        if question.find("\n", head.end(), word.start()) == -1:
+            return word
+        head = LETTERS_HEAD.search(question, head.start() + 1)
+    return None
+
+
 def solve_captcha(question: str) -> str | None:
     """The answer to one of the lab's CAPTCHA questions, or None for a question it cannot read."""
     question = " ".join(question.split())
     if match := BACKWARDS.search(question):
         return match["w"][::-1]
-    if match := LETTERS.search(question):
+    if match := _letters(question):
         return str(len(match["w"]))
     if match := ARITHMETIC.search(question):
         a, b = parse_number(match["a"]), parse_number(match["b"])
@@ -87,10 +112,15 @@ def solve_captcha(question: str) -> str | None:
 def form_request(response: TextResponse, css: str, values: dict[str, str]) -> scrapy.Request:
     """POST the form ``css`` of ``response``: its named inputs, with ``values`` filled in."""
     form = response.css(css)[0]
-    data = {
-        name: form.css(f'input[name="{name}"]::attr(value)').get() or ""
-        for name in form.css("input::attr(name)").getall()
-    }
+    # Each name's value is that of its first input with a value attribute (as the CSS query
+    # input[name="…"]::attr(value) per name gave: a query per input, quadratic in a form of
+    # thousands, and an error for a name holding a quote), read here in one pass.
+    shown: dict[str, str | None] = {}
+    for field in form.css("input"):
+        name = field.attrib.get("name")
+        if name is not None and shown.get(name) is None:
+            shown[name] = field.attrib.get("value")
+    data = {name: value or "" for name, value in shown.items()}
     action = response.urljoin(form.attrib.get("action") or response.url)
     return scrapy.FormRequest(action, formdata=data | values)
 

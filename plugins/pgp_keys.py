@@ -1,7 +1,8 @@
 """Finds OpenPGP public keys and printed key fingerprints on any page (HTML or plain text).
 
 A built-in plugin written like an instructor's: it imports only ``crawler.hookimpl``, the
-item types and the standard library, and is registered through the ``onionlab`` entry-point
+item types, the standard library and :mod:`plugins._markup` (linear-time scans of armor,
+scripts and tags), and is registered through the ``onionlab`` entry-point
 group. For every page it emits one ``pgp_fingerprint`` :class:`~crawler.items.Entity` per
 distinct key fingerprint shown there:
 
@@ -45,11 +46,13 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from crawler import hookimpl
 from crawler.items import Entity, Item
+from plugins._markup import armor_spans, delimited, script_or_style_spans, sub_spans, sub_tags
 
-ARMORED_KEY = re.compile(
-    r"-----BEGIN PGP PUBLIC KEY BLOCK-----(.*?)-----END PGP PUBLIC KEY BLOCK-----", re.S
-)
-ANY_ARMOR = re.compile(r"-----BEGIN PGP ([A-Z ,/0-9]+)-----.*?-----END PGP \1-----", re.S)
+# A public key block is what lies between these lines, and any armor (keys, signatures,
+# messages) is blanked out before fingerprints are looked for in the text. Both are found by
+# plugins._markup in linear time: as lazy regexes they scan to the end once per unterminated
+# BEGIN line (4,000 of them took seconds).
+KEY_BEGIN, KEY_END = "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----"
 # 40 hex digits, or ten groups of four separated by (up to three) spaces; not part of a longer
 # hex run and not an Ethereum address ("0x…").
 PRINTED_FINGERPRINT = re.compile(
@@ -281,18 +284,18 @@ def parse_keys(data: bytes) -> list[PublicKey]:
 
 def armored_keys(text: str) -> Iterator[tuple[PublicKey, int]]:
     """Every readable public key in ``text`` and the offset of its armor."""
-    for match in ARMORED_KEY.finditer(text):
+    for start, body_start, body_end, _ in delimited(text, KEY_BEGIN, KEY_END):
         try:
-            keys = parse_keys(dearmor(match.group(1)))
+            keys = parse_keys(dearmor(text[body_start:body_end]))
         except (MalformedKey, IndexError, struct.error, OverflowError, ValueError):
             continue
         for key in keys:
-            yield key, match.start()
+            yield key, start
 
 
 def printed_fingerprints(text: str) -> Iterator[tuple[str, int]]:
     """Every fingerprint written out as text in ``text`` (armored blocks excluded)."""
-    visible = ANY_ARMOR.sub(lambda m: " " * len(m.group(0)), text)
+    visible = sub_spans(text, armor_spans(text), lambda armor: " " * len(armor))
     for match in PRINTED_FINGERPRINT.finditer(visible):
         grouped = len(match.group(1)) > 40
         before = visible[max(0, match.start() - LABEL_REACH) : match.start()]
@@ -308,7 +311,8 @@ def visible_text(response: TextResponse) -> str:
     body = response.text
     content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
     if isinstance(response, HtmlResponse) or "html" in content_type:
-        body = unescape(TAG.sub("\n", SCRIPT_OR_STYLE.sub("\n", body)))
+        body = sub_spans(body, script_or_style_spans(body, SCRIPT_OR_STYLE), lambda _: "\n")
+        body = unescape(sub_tags(TAG, "\n", body))
     return body
 
 

@@ -37,6 +37,10 @@ from crawler.items import Item, Listing
 
 RATES_FILE = Path(__file__).with_name("data") / "rates.toml"
 CENT = Decimal("0.01")
+# Amounts are read between these powers of ten (zero aside): past them a "price" or a
+# "quantity" is no real one, and converting it would overflow the decimal context (to cents
+# a value needs at most 28 digits) or, with a few million digits, take seconds.
+_MAX_EXPONENT = 15
 
 GRAM, PIECE = "g", "unit"
 _UNIT_WORDS = {
@@ -48,9 +52,14 @@ _UNIT_WORDS = {
 _UNIT_OF = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
 _GRAMS_PER = {"kg": Decimal(1000), "кг": Decimal(1000), "oz": Decimal("28.3495")}
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
+# "(?<!\d)": a number is read from its first digit only (as substances' _QUANTITY; a start
+# inside a number can match nothing its start cannot, and a run of digits stays linear).
 _TITLE_QUANTITY = re.compile(
-    _NUMBER + r"\s*(" + "|".join(sorted({*_UNIT_OF, *_GRAMS_PER}, key=len, reverse=True)) + r")"
-    r"(?![^\W\d_])",
+    r"(?<!\d)"
+    + _NUMBER
+    + r"\s*("
+    + "|".join(sorted({*_UNIT_OF, *_GRAMS_PER}, key=len, reverse=True))
+    + r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 _TITLE_COUNT = re.compile(r"(?<![\w.])(?:x\s*(\d+)|(\d+)\s*x)(?![\w.])", re.IGNORECASE)
@@ -100,11 +109,15 @@ def _decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
+    if len(text) > 64:
+        return None  # no amount a page shows is written with more characters
     try:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() and number >= 0 else None
+    if not number.is_finite() or number < 0:
+        return None
+    return number if not number or abs(number.adjusted()) <= _MAX_EXPONENT else None
 
 
 def _cents(value: Decimal) -> str:
@@ -186,7 +199,12 @@ def usd_price(listing: Listing, table: RateTable) -> tuple[Decimal | None, str |
 
 def per_unit(usd: Decimal, amount: Decimal) -> str | None:
     """USD per gram or per unit, half-up to cents (``None`` for a zero quantity)."""
-    return _cents(usd / amount) if amount > 0 else None
+    if amount <= 0:
+        return None
+    try:
+        return _cents(usd / amount)
+    except ArithmeticError:  # a quotient too large for cents (a tiny tier quantity)
+        return None
 
 
 def normalize_listing(listing: Listing, table: RateTable | None = None) -> None:

@@ -70,6 +70,18 @@ def _plain(value: Decimal | None) -> str | None:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _cents(value: Decimal | None) -> str | None:
+    """A USD amount half-up to cents, or ``None`` (also for one too large to have cents: the
+    decimal context holds 28 digits, and no real price comes near).
+    """
+    if value is None:
+        return None
+    try:
+        return f"{value.quantize(CENT, ROUND_HALF_UP):f}"
+    except InvalidOperation:
+        return None
+
+
 def _rates(response: TextResponse) -> tuple[dict[str, tuple[str, Decimal]], Decimal | None]:
     """The rate bar: ``{local sign: (currency code, units per dollar)}`` and USD per BTC."""
     fiat: dict[str, tuple[str, Decimal]] = {}
@@ -147,7 +159,7 @@ def _listing(response: TextResponse, site: str) -> Listing | None:
         vendor=text(response, "div.tovar td.tovar-operator") or None,
         substance=text(response, "div.tovar td.tovar-substance") or None,
         weight_g=amount if grams else None,
-        price_usd=f"{usd.quantize(CENT, ROUND_HALF_UP):f}" if usd is not None else None,
+        price_usd=_cents(usd),
         price_btc=extra["price_crypto"] if crypto == "BTC" else None,
         extra={k: v for k, v in extra.items() if v is not None},
     )

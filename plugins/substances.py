@@ -60,13 +60,22 @@ _HOMOGLYPHS = str.maketrans("авекмнорстухіјѕԁοριν", "abekmho
 _ENDINGS = ("ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ах", "ях", "ам", "ям",
             "ом", "ем", "ой", "ей", "ов", "ев", "ую", "юю", "а", "я", "у", "ю", "е", "ы", "и",
             "о")  # fmt: skip
+# Starts only where a number does ("(?<!\d)"): a start inside one has no way to match that
+# its start lacks, and without it a long run of digits is read once per digit (quadratic).
 _QUANTITY = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:kg|кг|g|gr|gram|grams|г|гр|грамм|mg|мг|oz|ml|мл|шт|pcs|tabs?|pills?"
+    r"(?<!\d)\d+(?:[.,]\d+)?\s*(?:kg|кг|g|gr|gram|grams|г|гр|грамм|mg|мг|oz|ml|мл|шт|pcs|tabs?|pills?"
     r"|blotters?|caps)(?![^\W\d_])",
     re.IGNORECASE,
 )
 _LONG_ID = 16  # a letter-and-digit word this long is an identifier, not a drug code
+# Longer Cyrillic "words" are not looked up in pymorphy3 (Russian's longest are ~35 letters):
+# it strips known prefixes recursively, so «нене…не» costs time with its length and, past
+# ~1,000 letters, raises RecursionError.
+_LONGEST_RUSSIAN_WORD = 40
 _MENTIONS_CACHE = 4096  # texts whose vocabulary words are remembered (see Vocabulary)
+# Only words and texts up to these lengths go into the caches, which outlive a page: a
+# hostile site's megabyte "words" would otherwise fill 65,536 entries across its pages.
+_CACHED_WORD, _CACHED_TEXT = 64, 8192
 
 
 # --- tokens ------------------------------------------------------------------------------
@@ -110,7 +119,7 @@ def _keys(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]
     keys = {low, low.translate(_HOMOGLYPHS)}
     if low in _ALPHA_LETTER and hyphen_after:
         keys.add("α")
-    if len(low) > 1 and _CYRILLIC_WORD.fullmatch(low):
+    if 1 < len(low) <= _LONGEST_RUSSIAN_WORD and _CYRILLIC_WORD.fullmatch(low):
         forms = _russian_forms(low)
         # A vocabulary word is taken in its likeliest dictionary form; a text word in every one.
         keys.update(forms[:1] if vocabulary_side else forms)
@@ -128,12 +137,23 @@ def _word_runs(word: str) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _RUN.finditer(word))
 
 
+def _runs_of(word: str) -> tuple[tuple[int, int], ...]:
+    """:func:`_word_runs`, cached for words of ordinary length only."""
+    return (_word_runs if len(word) <= _CACHED_WORD else _word_runs.__wrapped__)(word)
+
+
+def _keys_of(run: str, hyphen_after: bool, vocabulary_side: bool) -> frozenset[str]:
+    """:func:`_keys`, cached for runs of ordinary length only."""
+    keys = _keys if len(run) <= _CACHED_WORD else _keys.__wrapped__
+    return keys(run, hyphen_after, vocabulary_side)
+
+
 def tokenize(text: str, *, vocabulary_side: bool = False) -> list[Token]:
     """The tokens of ``text`` (already NFKC-normalised), identifiers left out."""
     runs: list[tuple[int, int]] = []
     for word in _WORD.finditer(text):
         at = word.start()
-        runs.extend((at + start, at + end) for start, end in _word_runs(word.group()))
+        runs.extend((at + start, at + end) for start, end in _runs_of(word.group()))
     tokens = []
     last = len(runs) - 1
     for i, (start, end) in enumerate(runs):
@@ -144,7 +164,7 @@ def tokenize(text: str, *, vocabulary_side: bool = False) -> list[Token]:
             and run.lower() in _ALPHA_LETTER
             and _HYPHEN.fullmatch(text[end : runs[i + 1][0]]) is not None
         )
-        tokens.append(Token(start, end, _keys(run, hyphen_after, vocabulary_side)))
+        tokens.append(Token(start, end, _keys_of(run, hyphen_after, vocabulary_side)))
     return tokens
 
 
@@ -275,6 +295,8 @@ class Vocabulary:
 
     def mentions(self, text: str) -> list[Mention]:
         """Every vocabulary word in ``text``, longest first at each place, left to right."""
+        if len(text) > _CACHED_TEXT:
+            return list(self._find_mentions(text))
         return list(self._cached_mentions(text))
 
     def _word_may_start(self, word: str) -> bool:
@@ -284,12 +306,15 @@ class Vocabulary:
         they hold the keys the token has in any text.
         """
         return any(
-            not _keys(word[start:end], True, False).isdisjoint(self._first_keys)
-            for start, end in _word_runs(word)
+            not _keys_of(word[start:end], True, False).isdisjoint(self._first_keys)
+            for start, end in _runs_of(word)
         )
 
     def _find_mentions(self, text: str) -> tuple[Mention, ...]:
-        if not any(map(self._may_start, _WORD.findall(text))):
+        if not any(
+            (self._may_start if len(word) <= _CACHED_WORD else self._word_may_start)(word)
+            for word in _WORD.findall(text)
+        ):
             return ()  # most texts name nothing: no need to tokenize them
         tokens = tokenize(text)
         found: list[Mention] = []
@@ -404,6 +429,7 @@ _BLOCKS = frozenset({"address", "article", "blockquote", "body", "br", "caption"
                      "td", "tfoot", "th", "thead", "tr", "ul"})  # fmt: skip
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _MAX_PRODUCT_TOKENS = 12
+_ENTER, _TAIL, _LEAVE = 0, 1, 2  # the steps of the walk over a page's elements (segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,24 +467,31 @@ def segments(response: TextResponse) -> list[Segment]:
         if text and "BEGIN PGP" not in text:
             out.append(Segment(text, heading))
 
-    def visit(element: Any) -> None:
+    # Depth first, with a stack of what is left to do rather than recursion: markup nested
+    # thousands deep (which lxml parses) would exceed Python's recursion limit.
+    todo: list[tuple[int, Any]] = [(_ENTER, response.selector.root)]
+    while todo:
+        step, element = todo.pop()
+        if step == _TAIL:
+            if element.tail:
+                buffer.append(element.tail)
+            continue
         tag = element.tag
         tag = tag.lower() if isinstance(tag, str) else ""
+        if step == _LEAVE:
+            flush(heading=tag in _HEADINGS)
+            continue
         if not tag or tag in _SKIP:
-            return
+            continue
         block = tag in _BLOCKS
         if block:
             flush()
+            todo.append((_LEAVE, element))
         if element.text:
             buffer.append(element.text)
-        for child in element:
-            visit(child)
-            if child.tail:
-                buffer.append(child.tail)
-        if block:
-            flush(heading=tag in _HEADINGS)
-
-    visit(response.selector.root)
+        for child in reversed(element):
+            todo.append((_TAIL, child))
+            todo.append((_ENTER, child))
     flush()
     return out
 

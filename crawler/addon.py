@@ -34,6 +34,15 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "AUTOTHROTTLE_MAX_DELAY": 30.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 32.0,
     "LOG_LEVEL": "INFO",
+    # Each page's work runs in worker processes, bounded per page (crawler.pagework):
+    # workers (0 = one per core, at least 2; -1 = in the crawl's own process, unbounded),
+    # seconds and MB of resident memory above a worker's baseline (about 95 MB) per page.
+    # 48 MB keeps the crawl plus two workers under 400 MB with a hostile site in the lab.
+    "ONIONLAB_EXTRACT_WORKERS": 0,
+    "ONIONLAB_EXTRACT_TIMEOUT": 10.0,
+    "ONIONLAB_EXTRACT_MEMORY_MB": 48,
+    "ONIONLAB_MAX_ITEMS_PER_PAGE": 2_000,
+    "ONIONLAB_MAX_LINKS_PER_PAGE": 5_000,
 }
 
 

@@ -1,0 +1,665 @@
+"""A page's work (title, plugins' items, hidden links, links), bounded in time and memory.
+
+Every fetched HTML or text page is parsed once, by :func:`work_on_page`: its title, every
+allowed plugin's items (extracted, normalised, serialised: :mod:`crawler.extraction`), the
+number of links hidden from humans, and the visible links to follow. In a crawl this runs
+in worker processes (:class:`ExtractPool`), never on the crawl's event loop: CPython's
+regex engine cannot be interrupted, so the only bound on a slow or greedy plugin is a
+process that can be killed. The main process gets plain data back (JSON documents and URLs)
+and yields the items and requests itself.
+
+Why a pool of our own and not ``pebble``/``loky``: the pool must (1) name the plugin that
+was running when a page was cut off (a shared page the worker writes the plugin's name
+into before each call), (2) watch each worker's resident memory (it needs the workers'
+pids), (3) share the workers fairly between sites, so one hostile site never holds all of
+them, and (4) deliver results on the event loop without helper threads contending for the
+GIL on the crawl's hot path. pebble's ``ProcessPool`` gives per-task timeouts but none of
+the rest, and forks workers from a thread of a threaded process. The pool here is asyncio's
+subprocess support (Scrapy 2.19 runs on the asyncio reactor): each worker is
+``python -m crawler.pagework``, speaking length-prefixed frames on its stdin/stdout.
+
+Bounds (Scrapy settings, defaults in :mod:`crawler.addon`; an environment variable of the
+same name wins, as ``onionlab crawl`` has no flag for them):
+
+- ``ONIONLAB_EXTRACT_WORKERS`` (0 = one per core, at least 2; -1 = in the crawl's own
+  process, unbounded: for debugging);
+- ``ONIONLAB_EXTRACT_TIMEOUT`` (10 s): a page still running is cut off, its worker killed
+  and replaced; counted ``onionlab/dropped/extract_timeout`` and
+  ``plugins/<name>/timeouts``;
+- ``ONIONLAB_EXTRACT_MEMORY_MB`` (48): what one page may add to a worker's resident memory
+  above its baseline (about 95 MB with every built-in plugin loaded). Enforced twice: an
+  address-space limit in the worker (``RLIMIT_AS``: an allocation over it fails at once,
+  even inside C code) and a watchdog here that kills a worker whose RSS goes over; counted
+  ``onionlab/dropped/extract_memory`` (and ``plugins/<name>/memory``). A worker that ends
+  a page above half its allowance is replaced, so memory does not creep;
+- a worker that dies otherwise: ``onionlab/dropped/extract_crashed``;
+- ``ONIONLAB_MAX_ITEMS_PER_PAGE`` (2,000) and ``ONIONLAB_MAX_LINKS_PER_PAGE`` (5,000): the
+  excess is counted ``onionlab/dropped/items_per_page`` / ``links_per_page``.
+
+A page cut off still gets its Page item (without a title). One site may hold at most all
+workers but one (when there are two or more), so other sites' pages keep flowing while a
+site's pages run into their time bound. Workers ignore SIGINT (the crawl handles Ctrl-C),
+die with the crawl (``PR_SET_PDEATHSIG`` and end of input), and load plugins exactly as the
+crawl does (:func:`crawler.plugins.load_plugins`, same environment: entry points,
+``ONIONLAB_PLUGINS_DIR``, ``ONIONLAB_LOAD_PLUGINS``, ``ONIONLAB_DISABLE_PLUGINS``); a worker
+that loads a different set is refused. Stats and log records made in a worker are merged
+into the crawl's. Depends on Scrapy, lxml, :mod:`crawler.plugins` and
+:mod:`crawler.extraction`; the worker side only on those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import mmap
+import os
+import signal
+import struct
+import sys
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from lxml import etree
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.linkextractors import LinkExtractor
+
+from crawler.extraction import MAX_ITEMS_PER_PAGE, extract_docs
+from crawler.plugins import StatsLike, observe_calls
+
+logger = logging.getLogger(__name__)
+
+MAX_LINKS_PER_PAGE = 5_000
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MEMORY_MB = 48
+CULPRIT_SIZE = 128
+WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
+# An element a human cannot see: the ``hidden`` attribute or an inline style hiding it.
+HIDDEN = f"@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')"
+_HIDDEN_ELEMENTS = etree.XPath(f"//*[{HIDDEN}]")
+_HIDDEN_BELOW = etree.XPath(f"descendant::*[{HIDDEN}]")
+_LINKS_WITH_HREF = etree.XPath("descendant-or-self::*[self::a or self::area][@href]")
+
+
+# --- the work on one page (in a worker, or in-process) ------------------------------------
+
+
+def cut_hidden(root: Any) -> int:
+    """Remove every subtree a human cannot see from the parsed page; return how many links
+    with an ``href`` they held.
+
+    Linear in the page: hidden elements are found by one XPath pass, and each hidden
+    subtree is visited once (a hidden element inside another is skipped). The links left
+    in the tree are exactly those with no hidden ancestor (the spider's old
+    ``ancestor-or-self`` test, which cost O(links × depth): 18 s on 2,000-deep nesting).
+    The tree is changed: run this last, after everything else that reads the page.
+    """
+    hidden = _HIDDEN_ELEMENTS(root)
+    if not hidden:
+        return 0
+    inner: set[Any] = set()
+    count = 0
+    for element in hidden:  # document order: an outer hidden element comes first
+        if element in inner:
+            continue
+        inner.update(_HIDDEN_BELOW(element))
+        count += len(_LINKS_WITH_HREF(element))
+        parent = element.getparent()
+        if parent is None:  # the whole page is hidden
+            for child in list(element):
+                element.remove(child)
+        else:
+            parent.remove(element)  # its tail text goes too: links do not need it
+    return count
+
+
+@dataclass
+class PageOutcome:
+    """What the work on one page gives: plain data, the same in a worker and in-process."""
+
+    title: str = ""
+    docs: list[str] = field(default_factory=list)  # the items' JSON documents
+    hidden: int = 0
+    links: list[str] = field(default_factory=list)
+
+
+def work_on_page(
+    pm: pluggy.PluginManager,
+    response: TextResponse,
+    link_extractor: LinkExtractor,
+    *,
+    stats: StatsLike | None = None,
+    only: Callable[[str], bool] | None = None,
+    max_items: int = MAX_ITEMS_PER_PAGE,
+    max_links: int = MAX_LINKS_PER_PAGE,
+    mark: Callable[[str], None] | None = None,
+) -> PageOutcome:
+    """Title, items, hidden-link count and visible links of one page, the page parsed once.
+
+    ``mark(phase)`` is told what runs (``"(title)"``, ``"(links)"``; plugins are named by
+    :func:`crawler.plugins.observe_calls`).
+    """
+    mark = mark or (lambda _phase: None)
+    mark("(title)")
+    outcome = PageOutcome(title=(response.css("title::text").get() or "").strip())
+    outcome.docs = [doc for _item, doc in extract_docs(pm, response, stats, only, max_items)]
+    mark("(links)")
+    outcome.hidden = cut_hidden(response.selector.root)
+    links = [link.url for link in link_extractor.extract_links(response)]
+    if max_links and len(links) > max_links:
+        if stats is not None:
+            stats.inc_value("onionlab/dropped/links_per_page", len(links) - max_links)
+        logger.warning(
+            "%s: %d links, over the cap of %d per page; the rest dropped",
+            response.url,
+            len(links),
+            max_links,
+        )
+        del links[max_links:]
+    outcome.links = links
+    return outcome
+
+
+def link_extractor_for(domains: Iterable[str]) -> LinkExtractor:
+    """The spider's link extractor: links to the given hosts (and ``host:port`` forms)."""
+    return LinkExtractor(allow_domains=sorted(set(domains)), unique=True)
+
+
+_RESPONSE_TYPES: dict[str, type[TextResponse]] = {
+    cls.__name__: cls for cls in (TextResponse, HtmlResponse, XmlResponse)
+}
+
+
+def task_of(response: TextResponse) -> tuple[dict[str, Any], bytes]:
+    """The frame header and body that rebuild ``response`` in a worker."""
+    cls = type(response)
+    name = cls.__name__ if _RESPONSE_TYPES.get(cls.__name__) is cls else "HtmlResponse"
+    headers = [
+        [key.decode("latin-1"), value.decode("latin-1")]
+        for key, values in response.headers.items()
+        for value in values
+    ]
+    header = {"url": response.url, "status": response.status, "headers": headers, "cls": name}
+    return header, response.body
+
+
+def response_of(header: dict[str, Any], body: bytes) -> TextResponse:
+    """Rebuild the response :func:`task_of` described."""
+    cls = _RESPONSE_TYPES.get(header.get("cls", ""), HtmlResponse)
+    headers: dict[str, list[str]] = {}
+    for key, value in header.get("headers", ()):
+        headers.setdefault(key, []).append(value)
+    return cls(header["url"], status=int(header.get("status", 200)), headers=headers, body=body)
+
+
+class CountingStats:
+    """A minimal stats collector: increments, to be merged into the crawl's."""
+
+    def __init__(self) -> None:
+        self.values: Counter[str] = Counter()
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] += count
+
+
+# --- the worker process -------------------------------------------------------------------
+
+_HEADER = struct.Struct("!II")
+_LENGTH = struct.Struct("!I")
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):  # Linux only; end of input covers the rest
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:
+        os._exit(0)
+
+
+def _rss_kb(pid: int | str = "self") -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * (os.sysconf("SC_PAGESIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _vm_size() -> int:
+    with open("/proc/self/statm", "rb") as handle:
+        return int(handle.read().split()[0]) * os.sysconf("SC_PAGESIZE")
+
+
+class _LogRecords(logging.Handler):
+    """Keeps a worker's log records (warnings and up) for the crawl to log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[list[Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.records.append([record.levelno, record.name, record.getMessage()])
+
+
+def worker_main(culprit_fd: int, memory_mb: int) -> None:
+    """A worker: load plugins, then do one page per frame read, until end of input."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    _die_with_parent()
+    # Frames go on the real stdout; whatever a plugin prints goes to stderr instead.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    source = sys.stdin.buffer
+    culprit = mmap.mmap(culprit_fd, CULPRIT_SIZE)
+
+    def mark(name: str) -> None:
+        culprit[:CULPRIT_SIZE] = name.encode()[: CULPRIT_SIZE - 1].ljust(CULPRIT_SIZE, b"\0")
+
+    from crawler.plugins import load_plugins
+
+    records = _LogRecords()
+    logging.getLogger().addHandler(records)
+    logging.getLogger().setLevel(logging.WARNING)
+    loaded = load_plugins()
+    observe_calls(mark)
+    baseline = _rss_kb()
+    if memory_mb > 0:
+        import resource
+
+        limit = _vm_size() + memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    names = sorted(p.name for p in loaded.plugins if not p.error)
+    hello = {"pid": os.getpid(), "plugins": names, "rss_kb": baseline}
+    _write_frame(out, hello)
+    extractors: dict[tuple[str, ...], LinkExtractor] = {}
+    while True:
+        try:
+            json_len, body_len = _HEADER.unpack(_read_exactly(source, _HEADER.size))
+            header = json.loads(_read_exactly(source, json_len))
+            body = _read_exactly(source, body_len)
+        except EOFError:
+            return
+        records.records = []
+        stats = CountingStats()
+        result: dict[str, Any]
+        try:
+            domains = tuple(header["domains"])
+            if domains not in extractors:
+                extractors[domains] = link_extractor_for(domains)
+            allowed = header.get("plugins")
+            only = None if allowed is None else frozenset(allowed).__contains__
+            outcome = work_on_page(
+                loaded.manager,
+                response_of(header, body),
+                extractors[domains],
+                stats=stats,
+                only=only,
+                max_items=int(header.get("max_items", MAX_ITEMS_PER_PAGE)),
+                max_links=int(header.get("max_links", MAX_LINKS_PER_PAGE)),
+                mark=mark,
+            )
+            result = {"ok": True, **outcome.__dict__}
+        except MemoryError:
+            result = {"ok": False, "reason": "memory", "culprit": _culprit_of(culprit)}
+        except Exception as exc:  # our own code failed on this page: say so, carry on
+            result = {"ok": False, "reason": "crashed", "culprit": _culprit_of(culprit)}
+            logger.exception("extraction failed on %s: %s", header.get("url"), exc)
+        body = b""
+        result["stats"] = dict(stats.values)
+        result["logs"] = records.records
+        result["rss_kb"] = _rss_kb()
+        mark("")
+        try:
+            _write_frame(out, result)
+        except MemoryError:
+            _write_frame(out, {"ok": False, "reason": "memory", "stats": {}, "logs": []})
+        if not result["ok"] and result["reason"] == "memory":
+            return  # a fresh worker replaces this one
+
+
+def _write_frame(out: Any, message: dict[str, Any]) -> None:
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    out.write(_LENGTH.pack(len(data)) + data)
+    out.flush()
+
+
+def _culprit_of(culprit: mmap.mmap) -> str:
+    return culprit[:CULPRIT_SIZE].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+# --- the pool, in the crawl's process -----------------------------------------------------
+
+
+class ExtractFailed(Exception):
+    """A page's work was cut off: ``reason`` is ``timeout``, ``memory`` or ``crashed``."""
+
+    def __init__(self, reason: str, culprit: str = "", stats: dict[str, int] | None = None):
+        super().__init__(f"extraction {reason}" + (f" in {culprit}" if culprit else ""))
+        self.reason = reason
+        self.culprit = culprit
+        self.stats = stats or {}
+
+
+@dataclass
+class _Job:
+    host: str
+    header: dict[str, Any]
+    body: bytes
+    future: asyncio.Future[dict[str, Any]]
+
+
+class _Worker:
+    def __init__(self, proc: asyncio.subprocess.Process, culprit: mmap.mmap, fd: int) -> None:
+        self.proc = proc
+        self.culprit = culprit
+        self.fd = fd
+        self.baseline_kb = 0
+        self.job: _Job | None = None
+        self.started = 0.0
+        self.killed_for = ""
+
+    def culprit_name(self) -> str:
+        return _culprit_of(self.culprit)
+
+    def kill(self, why: str) -> None:
+        self.killed_for = self.killed_for or why
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.culprit.close()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class ExtractPool:
+    """Worker processes doing :func:`work_on_page`, each page bounded in time and memory.
+
+    :meth:`run` returns the page's result dict or raises :class:`ExtractFailed`. Pages
+    wait in a queue per site, served in turn; a site may use all workers but one.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        expected_plugins: Iterable[str] | None = None,
+    ) -> None:
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.expected = sorted(expected_plugins) if expected_plugins is not None else None
+        self.per_site = max(1, self.size - 1)
+        self.idle: deque[_Worker] = deque()
+        self.busy: set[_Worker] = set()
+        self.starting = 0
+        self.queues: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self.site_busy: Counter[str] = Counter()
+        self.closed = False
+        self.broken = ""  # why workers cannot start (then every page fails at once)
+        self.peak_rss_kb = 0
+        self._watch: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- workers -------------------------------------------------------------------------
+    def _spawn(self) -> None:
+        if self.closed or self.broken:
+            return
+        self.starting += 1
+        self._background(self._start_worker())
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_worker(self) -> None:
+        fd = os.memfd_create("onionlab-culprit")
+        os.ftruncate(fd, CULPRIT_SIZE)
+        culprit = mmap.mmap(fd, CULPRIT_SIZE)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "crawler.pagework",
+                str(fd),
+                str(self.memory_mb),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                pass_fds=(fd,),
+                limit=2**31 - 1,
+            )
+            worker = _Worker(proc, culprit, fd)
+            assert proc.stdout is not None
+            hello = await asyncio.wait_for(_read_frame(proc.stdout), timeout=120)
+        except Exception as exc:
+            self.starting -= 1
+            culprit.close()
+            os.close(fd)
+            self._give_up(f"an extraction worker did not start: {exc!r}")
+            return
+        self.starting -= 1
+        if self.expected is not None and hello.get("plugins") != self.expected:
+            worker.kill("refused")
+            self._give_up(
+                "an extraction worker loaded other plugins than the crawl "
+                f"({hello.get('plugins')} instead of {self.expected})"
+            )
+            return
+        worker.baseline_kb = int(hello.get("rss_kb", 0))
+        if self.closed:
+            worker.kill("closed")
+            worker.close()
+            return
+        self.idle.append(worker)
+        self._pump()
+
+    def _give_up(self, why: str) -> None:
+        if self.broken:
+            return
+        self.broken = why
+        logger.error("%s; pages get no items", why)
+        for queue in self.queues.values():
+            for job in queue:
+                if not job.future.done():
+                    job.future.set_exception(ExtractFailed("crashed"))
+        self.queues.clear()
+
+    def _retire(self, worker: _Worker) -> None:
+        self.busy.discard(worker)
+        with contextlib.suppress(ValueError):
+            self.idle.remove(worker)
+        worker.kill("retired")
+        worker.close()
+        self._background(worker.proc.wait())
+        if not self.closed:
+            self._spawn()
+
+    def start(self) -> None:
+        """Start the workers (they take a second or so to load the plugins); :meth:`run`
+        starts them too if need be. Needs the running event loop."""
+        for _ in range(self.size - len(self.idle) - len(self.busy) - self.starting):
+            self._spawn()
+
+    # -- pages ---------------------------------------------------------------------------
+    async def run(self, host: str, header: dict[str, Any], body: bytes) -> dict[str, Any]:
+        if self.closed or self.broken:
+            raise ExtractFailed("crashed")
+        self.start()
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.queues.setdefault(host, deque()).append(_Job(host, header, body, future))
+        self._pump()
+        return await future
+
+    def _next_job(self) -> _Job | None:
+        for host in list(self.queues):
+            queue = self.queues[host]
+            if self.site_busy[host] >= self.per_site:
+                continue
+            job = queue.popleft()
+            del self.queues[host]
+            if queue:
+                self.queues[host] = queue  # to the end of the turn
+            return job
+        return None
+
+    def _pump(self) -> None:
+        while self.idle:
+            job = self._next_job()
+            if job is None:
+                return
+            worker = self.idle.popleft()
+            if job.future.done():  # cancelled meanwhile
+                self.idle.appendleft(worker)
+                continue
+            self.busy.add(worker)
+            self.site_busy[job.host] += 1
+            worker.job = job
+            self._background(self._work(worker, job))
+        if self.busy and self._watch is None:
+            self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
+
+    async def _work(self, worker: _Worker, job: _Job) -> None:
+        proc = worker.proc
+        assert proc.stdin is not None and proc.stdout is not None
+        failure: ExtractFailed | None = None
+        result: dict[str, Any] = {}
+        worker.started = time.monotonic()
+        worker.killed_for = ""
+        try:
+            data = json.dumps(job.header).encode()
+            proc.stdin.write(_HEADER.pack(len(data), len(job.body)) + data)
+            proc.stdin.write(job.body)
+            job.body = b""
+            result = await asyncio.wait_for(self._exchange(proc), timeout=self.timeout)
+        except TimeoutError:
+            failure = ExtractFailed("timeout", worker.culprit_name())
+            worker.kill("timeout")
+        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError, OSError):
+            await asyncio.sleep(0)
+            reason = "memory" if worker.killed_for == "memory" else "crashed"
+            failure = ExtractFailed(reason, worker.culprit_name())
+            worker.kill(reason)
+        finally:
+            self.site_busy[job.host] -= 1
+            worker.job = None
+        if failure is None and not result.get("ok"):
+            failure = ExtractFailed(
+                str(result.get("reason", "crashed")),
+                str(result.get("culprit", "")),
+                result.get("stats"),
+            )
+        rss = int(result.get("rss_kb", 0))
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        if failure is not None:
+            self._retire(worker)
+            if not job.future.done():
+                job.future.set_exception(failure)
+        else:
+            if self.memory_mb > 0 and rss > worker.baseline_kb + self.memory_mb * 512:
+                logger.debug("extraction worker at %d kB after a page: replaced", rss)
+                self._retire(worker)
+            else:
+                self.busy.discard(worker)
+                self.idle.append(worker)
+            if not job.future.done():
+                job.future.set_result(result)
+        self._pump()
+
+    async def _exchange(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
+        assert proc.stdin is not None and proc.stdout is not None
+        await proc.stdin.drain()
+        return await _read_frame(proc.stdout)
+
+    def _check(self) -> None:
+        """The memory watchdog: kill a busy worker whose RSS went over its allowance."""
+        self._watch = None
+        if self.memory_mb > 0:
+            for worker in list(self.busy):
+                rss = _rss_kb(worker.proc.pid)
+                self.peak_rss_kb = max(self.peak_rss_kb, rss)
+                if rss > worker.baseline_kb + self.memory_mb * 1024:
+                    worker.kill("memory")
+        if self.busy and not self.closed:
+            self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
+
+    def close(self) -> None:
+        """Stop every worker (pages still waiting fail as ``crashed``)."""
+        self.closed = True
+        if self._watch is not None:
+            self._watch.cancel()
+        for queue in self.queues.values():
+            for job in queue:
+                if not job.future.done():
+                    job.future.set_exception(ExtractFailed("crashed"))
+        self.queues.clear()
+        for worker in [*self.idle, *self.busy]:
+            worker.kill("closed")
+            worker.close()
+        self.idle.clear()
+
+
+async def _read_frame(stream: asyncio.StreamReader) -> dict[str, Any]:
+    (length,) = _LENGTH.unpack(await stream.readexactly(_LENGTH.size))
+    message: dict[str, Any] = json.loads(await stream.readexactly(length))
+    return message
+
+
+def setting(settings: Any, name: str, kind: Callable[[str], Any], default: Any) -> Any:
+    """A bound's value: the environment variable of that name if set (the crawl command
+    has no flag for these), else the Scrapy setting, else ``default``."""
+    raw = os.environ.get(name, "").strip()
+    if raw:
+        try:
+            return kind(raw)
+        except ValueError:
+            logger.error("%s=%r is not a number: using %r", name, raw, default)
+            return default
+    value = settings.get(name)
+    return default if value is None or value == "" else kind(str(value))
+
+
+def apply_result_stats(stats: StatsLike, values: dict[str, int]) -> None:
+    """Merge the stats a worker counted into the crawl's."""
+    for key, count in values.items():
+        stats.inc_value(key, int(count))
+
+
+def replay_logs(records: Iterable[list[Any]]) -> None:
+    """Log, in the crawl's log, what a worker logged."""
+    for level, name, message in records:
+        logging.getLogger(str(name)).log(int(level), "%s", message)
+
+
+def response_task(response: Response) -> tuple[dict[str, Any], bytes] | None:
+    """The frame for a text response; ``None`` for others (they get only a Page item)."""
+    if not isinstance(response, TextResponse):
+        return None
+    return task_of(response)
+
+
+if __name__ == "__main__":
+    worker_main(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_MEMORY_MB)

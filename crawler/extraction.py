@@ -64,8 +64,11 @@ def _items_of(name: str, result: Any, stats: StatsLike | None) -> list[Item]:
 
 
 def serialised(item: Item) -> str:
-    """The item's document as the run directory stores it (JSON; raises if it cannot be)."""
-    return json.dumps(item.to_doc(), ensure_ascii=False, sort_keys=True)
+    """The item's document as the run directory stores it (JSON in UTF-8; raises
+    ``TypeError``/``ValueError`` if it cannot be: a ``datetime``, a lone surrogate, …)."""
+    text = json.dumps(item.to_doc(), ensure_ascii=False, sort_keys=True)
+    text.encode("utf-8")  # a lone surrogate cannot be written
+    return text
 
 
 def extract_docs(

@@ -338,7 +338,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
 
 
 def _write_frame(out: Any, message: dict[str, Any]) -> None:
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    data = json.dumps(message).encode("ascii")  # escapes even lone surrogates
     out.write(_LENGTH.pack(len(data)) + data)
     out.flush()
 
@@ -421,6 +421,7 @@ class ExtractPool:
         self.closed = False
         self.broken = ""  # why workers cannot start (then every page fails at once)
         self.peak_rss_kb = 0
+        self.started_workers = 0
         self._watch: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -441,8 +442,13 @@ class ExtractPool:
         os.ftruncate(fd, CULPRIT_SIZE)
         culprit = mmap.mmap(fd, CULPRIT_SIZE)
         try:
+            # -P and the crawl's own sys.path: the worker imports every module (plugins
+            # included) from where the crawl did, never from a folder that happens to be
+            # the current directory (an instructor's ``plugins/``, say).
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
+                "-P",
                 "-m",
                 "crawler.pagework",
                 str(fd),
@@ -450,8 +456,9 @@ class ExtractPool:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 pass_fds=(fd,),
-                limit=2**31 - 1,
+                env=env,
             )
+            self.started_workers += 1
             worker = _Worker(proc, culprit, fd)
             assert proc.stdout is not None
             hello = await asyncio.wait_for(_read_frame(proc.stdout), timeout=120)
@@ -558,11 +565,14 @@ class ExtractPool:
         except TimeoutError:
             failure = ExtractFailed("timeout", worker.culprit_name())
             worker.kill("timeout")
-        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError, OSError):
-            await asyncio.sleep(0)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
             reason = "memory" if worker.killed_for == "memory" else "crashed"
             failure = ExtractFailed(reason, worker.culprit_name())
             worker.kill(reason)
+        except Exception as exc:  # a garbled answer: the worker cannot be trusted any more
+            logger.error("extraction worker %d: %r", proc.pid, exc)
+            failure = ExtractFailed("crashed", worker.culprit_name())
+            worker.kill("crashed")
         finally:
             self.site_busy[job.host] -= 1
             worker.job = None

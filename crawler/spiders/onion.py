@@ -97,9 +97,10 @@ class OnionSpider(scrapy.Spider):
 
     def _close_pool(self) -> None:
         if self.pool is not None:
-            peak = self.pool.peak_rss_kb
-            if peak:
-                self.crawler.stats.max_value("onionlab/extract/worker_peak_rss_kb", peak)
+            stats = self.crawler.stats
+            stats.set_value("onionlab/extract/workers_started", self.pool.started_workers)
+            if self.pool.peak_rss_kb:
+                stats.max_value("onionlab/extract/worker_peak_rss_kb", self.pool.peak_rss_kb)
             self.pool.close()
 
     @property

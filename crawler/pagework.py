@@ -36,13 +36,14 @@ same name wins, as ``onionlab crawl`` has no flag for them):
 - ``ONIONLAB_MAX_ITEMS_PER_PAGE`` (2,000) and ``ONIONLAB_MAX_LINKS_PER_PAGE`` (5,000): the
   excess is counted ``onionlab/dropped/items_per_page`` / ``links_per_page``.
 
-A page cut off still gets its Page item (without a title). One site may hold at most all
-workers but one (when there are two or more), so other sites' pages keep flowing while a
-site's pages run into their time bound. Workers ignore SIGINT (the crawl handles Ctrl-C),
-die with the crawl (``PR_SET_PDEATHSIG`` and end of input), and load plugins exactly as the
-crawl does (:func:`crawler.plugins.load_plugins`, same environment: entry points,
-``ONIONLAB_PLUGINS_DIR``, ``ONIONLAB_LOAD_PLUGINS``, ``ONIONLAB_DISABLE_PLUGINS``); a worker
-that loads a different set is refused. Stats and log records made in a worker are merged
+A page cut off still gets its Page item (without a title). A site whose page has run for
+over a second may hold all workers but one (when there are two or more), so other sites'
+pages keep flowing while its pages run into their time bound. Workers ignore SIGINT (the
+crawl handles Ctrl-C), die with the crawl (``PR_SET_PDEATHSIG`` and end of input), and
+load plugins exactly as the crawl does (:func:`crawler.plugins.load_plugins`, the same
+environment and ``sys.path``: entry points, ``ONIONLAB_PLUGINS_DIR``,
+``ONIONLAB_LOAD_PLUGINS``, ``ONIONLAB_DISABLE_PLUGINS``); a worker that loads a different
+set is refused. Stats and log records made in a worker are merged
 into the crawl's. Depends on Scrapy, lxml, :mod:`crawler.plugins` and
 :mod:`crawler.extraction`; the worker side only on those.
 """
@@ -57,6 +58,7 @@ import mmap
 import os
 import signal
 import struct
+import subprocess
 import sys
 import time
 from collections import Counter, OrderedDict, deque
@@ -79,6 +81,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 48
 CULPRIT_SIZE = 128
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
+SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
@@ -261,6 +264,26 @@ class _LogRecords(logging.Handler):
             self.records.append([record.levelno, record.name, record.getMessage()])
 
 
+WARM_UP_PAGE = """<html><head><title>warm-up</title></head><body>
+<h1>Vendor profile</h1><p>Price: $120.00 (0.0021 BTC) for 3.5 g, ships from NL.</p>
+<p>Мефедрон кристаллы 1 г, доставка. MDMA pills 120mg. Contact: vendor@example.onion</p>
+<a href="/item/1">item</a><a href="/vendor/x" style="display:none">hidden</a>
+<pre>-----BEGIN PGP PUBLIC KEY BLOCK-----
+-----END PGP PUBLIC KEY BLOCK-----</pre>
+<p>bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 1BoatSLRHtKNngkdXEeobR76b53LETtpyT</p>
+</body></html>"""
+"""A page like the lab's, done once by each new worker before it takes pages: plugins
+that load lazily (dictionaries, compiled patterns) do it then, not on a crawled page, and
+the memory baseline is measured after."""
+
+
+def _warm_up(pm: pluggy.PluginManager) -> None:
+    url = "http://" + "w" * 56 + ".onion/warm-up"
+    page = HtmlResponse(url, body=WARM_UP_PAGE.encode(), encoding="utf-8")
+    with contextlib.suppress(Exception):
+        work_on_page(pm, page, link_extractor_for([]), stats=CountingStats())
+
+
 def worker_main(culprit_fd: int, memory_mb: int) -> None:
     """A worker: load plugins, then do one page per frame read, until end of input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
@@ -280,6 +303,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
     logging.getLogger().addHandler(records)
     logging.getLogger().setLevel(logging.WARNING)
     loaded = load_plugins()
+    _warm_up(loaded.manager)
     observe_calls(mark)
     baseline = _rss_kb()
     if memory_mb > 0:
@@ -369,35 +393,75 @@ class _Job:
 
 
 class _Worker:
-    def __init__(self, proc: asyncio.subprocess.Process, culprit: mmap.mmap, fd: int) -> None:
+    """One worker process, its pipes (attached to the event loop) and its culprit page."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], culprit: mmap.mmap, fd: int) -> None:
         self.proc = proc
+        self.pid = proc.pid
         self.culprit = culprit
         self.fd = fd
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.read_transport: asyncio.BaseTransport | None = None
         self.baseline_kb = 0
         self.job: _Job | None = None
-        self.started = 0.0
+        self.started = 0.0  # when its page was handed to it
         self.killed_for = ""
+
+    async def attach(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.reader = asyncio.StreamReader()
+        reader = self.reader
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self.proc.stdout)
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, self.proc.stdin
+        )
+        self.writer = asyncio.StreamWriter(transport, protocol, None, loop)
 
     def culprit_name(self) -> str:
         return _culprit_of(self.culprit)
 
     def kill(self, why: str) -> None:
         self.killed_for = self.killed_for or why
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, OSError):
             self.proc.kill()
 
     def close(self) -> None:
+        # An attached pipe is closed by its transport (the loop must stop watching it
+        # first); one never attached is closed here.
+        if self.writer is not None:
+            with contextlib.suppress(Exception):
+                self.writer.close()
+        elif self.proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()
+        if self.read_transport is not None:
+            with contextlib.suppress(Exception):
+                self.read_transport.close()
+        elif self.proc.stdout is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdout.close()
         with contextlib.suppress(Exception):
             self.culprit.close()
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        _reap(self.proc)
+
+
+def _reap(proc: subprocess.Popen[bytes], tries: int = 50) -> None:
+    """Collect a killed worker's exit status without blocking the event loop."""
+    if proc.poll() is not None or tries <= 0:
+        return
+    with contextlib.suppress(RuntimeError):
+        asyncio.get_running_loop().call_later(0.1, _reap, proc, tries - 1)
 
 
 class ExtractPool:
     """Worker processes doing :func:`work_on_page`, each page bounded in time and memory.
 
     :meth:`run` returns the page's result dict or raises :class:`ExtractFailed`. Pages
-    wait in a queue per site, served in turn; a site may use all workers but one.
+    wait in a queue per site, served in turn (see :meth:`_next_job`).
     """
 
     def __init__(
@@ -422,55 +486,72 @@ class ExtractPool:
         self.broken = ""  # why workers cannot start (then every page fails at once)
         self.peak_rss_kb = 0
         self.started_workers = 0
+        self.queued_max = 0  # the most pages ever waiting for a worker
+        self.recycled = 0  # replaced after a page left them above half their allowance
         self._watch: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending: deque[_Worker] = deque()  # started, not yet attached to the loop
 
     # -- workers -------------------------------------------------------------------------
     def _spawn(self) -> None:
+        """Start one worker process now (no event loop needed: the spider starts them
+        before the crawl does); its pipes join the event loop once that runs."""
         if self.closed or self.broken:
             return
+        fd = os.memfd_create("onionlab-culprit")
+        os.ftruncate(fd, CULPRIT_SIZE)
+        culprit = mmap.mmap(fd, CULPRIT_SIZE)
+        # -P and the crawl's own sys.path: the worker imports every module (plugins
+        # included) from where the crawl did, never from a folder that happens to be the
+        # current directory (an instructor's ``plugins/``, say).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "crawler.pagework", str(fd), str(self.memory_mb)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                pass_fds=(fd,),
+                env=env,
+                close_fds=True,
+            )
+        except OSError as exc:
+            culprit.close()
+            os.close(fd)
+            self._give_up(f"an extraction worker did not start: {exc!r}")
+            return
+        self.started_workers += 1
         self.starting += 1
-        self._background(self._start_worker())
+        self._pending.append(_Worker(proc, culprit, fd))
+        self._attach_pending()
+
+    def _attach_pending(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # before the crawl runs: attached by the first page (or start())
+        while self._pending:
+            self._background(self._await_hello(self._pending.popleft()))
 
     def _background(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _start_worker(self) -> None:
-        fd = os.memfd_create("onionlab-culprit")
-        os.ftruncate(fd, CULPRIT_SIZE)
-        culprit = mmap.mmap(fd, CULPRIT_SIZE)
+    async def _await_hello(self, worker: _Worker) -> None:
         try:
-            # -P and the crawl's own sys.path: the worker imports every module (plugins
-            # included) from where the crawl did, never from a folder that happens to be
-            # the current directory (an instructor's ``plugins/``, say).
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-P",
-                "-m",
-                "crawler.pagework",
-                str(fd),
-                str(self.memory_mb),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                pass_fds=(fd,),
-                env=env,
-            )
-            self.started_workers += 1
-            worker = _Worker(proc, culprit, fd)
-            assert proc.stdout is not None
-            hello = await asyncio.wait_for(_read_frame(proc.stdout), timeout=120)
+            await worker.attach()
+            assert worker.reader is not None
+            hello = await asyncio.wait_for(_read_frame(worker.reader), timeout=120)
         except Exception as exc:
             self.starting -= 1
-            culprit.close()
-            os.close(fd)
+            worker.kill("failed")
+            worker.close()
             self._give_up(f"an extraction worker did not start: {exc!r}")
             return
         self.starting -= 1
         if self.expected is not None and hello.get("plugins") != self.expected:
             worker.kill("refused")
+            worker.close()
             self._give_up(
                 "an extraction worker loaded other plugins than the crawl "
                 f"({hello.get('plugins')} instead of {self.expected})"
@@ -501,15 +582,16 @@ class ExtractPool:
             self.idle.remove(worker)
         worker.kill("retired")
         worker.close()
-        self._background(worker.proc.wait())
         if not self.closed:
             self._spawn()
 
     def start(self) -> None:
-        """Start the workers (they take a second or so to load the plugins); :meth:`run`
-        starts them too if need be. Needs the running event loop."""
-        for _ in range(self.size - len(self.idle) - len(self.busy) - self.starting):
+        """Start the workers (each takes a second or two to load the plugins); call it as
+        early as possible. :meth:`run` starts them too if need be."""
+        missing = self.size - len(self.idle) - len(self.busy) - self.starting
+        for _ in range(missing):
             self._spawn()
+        self._attach_pending()
 
     # -- pages ---------------------------------------------------------------------------
     async def run(self, host: str, header: dict[str, Any], body: bytes) -> dict[str, Any]:
@@ -519,12 +601,24 @@ class ExtractPool:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.queues.setdefault(host, deque()).append(_Job(host, header, body, future))
         self._pump()
+        self.queued_max = max(self.queued_max, sum(len(q) for q in self.queues.values()))
         return await future
 
+    def _slow(self, host: str) -> bool:
+        """Whether one of the site's pages has been running longer than :data:`SLOW`."""
+        now = time.monotonic()
+        return any(
+            w.job is not None and w.job.host == host and now - w.started > SLOW
+            for w in self.busy
+        )
+
     def _next_job(self) -> _Job | None:
+        """The next page, sites in turn. A site may use every worker, except one whose
+        page is running slow: it then keeps all workers but one, so other sites' pages
+        keep flowing while its pages run into their time bound."""
         for host in list(self.queues):
             queue = self.queues[host]
-            if self.site_busy[host] >= self.per_site:
+            if self.site_busy[host] >= self.per_site and self._slow(host):
                 continue
             job = queue.popleft()
             del self.queues[host]
@@ -545,23 +639,22 @@ class ExtractPool:
             self.busy.add(worker)
             self.site_busy[job.host] += 1
             worker.job = job
+            worker.started = time.monotonic()
             self._background(self._work(worker, job))
         if self.busy and self._watch is None:
             self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
 
     async def _work(self, worker: _Worker, job: _Job) -> None:
-        proc = worker.proc
-        assert proc.stdin is not None and proc.stdout is not None
         failure: ExtractFailed | None = None
         result: dict[str, Any] = {}
-        worker.started = time.monotonic()
         worker.killed_for = ""
         try:
+            assert worker.writer is not None and worker.reader is not None
             data = json.dumps(job.header).encode()
-            proc.stdin.write(_HEADER.pack(len(data), len(job.body)) + data)
-            proc.stdin.write(job.body)
+            worker.writer.write(_HEADER.pack(len(data), len(job.body)) + data)
+            worker.writer.write(job.body)
             job.body = b""
-            result = await asyncio.wait_for(self._exchange(proc), timeout=self.timeout)
+            result = await asyncio.wait_for(self._exchange(worker), timeout=self.timeout)
         except TimeoutError:
             failure = ExtractFailed("timeout", worker.culprit_name())
             worker.kill("timeout")
@@ -570,7 +663,7 @@ class ExtractPool:
             failure = ExtractFailed(reason, worker.culprit_name())
             worker.kill(reason)
         except Exception as exc:  # a garbled answer: the worker cannot be trusted any more
-            logger.error("extraction worker %d: %r", proc.pid, exc)
+            logger.error("extraction worker %d: %r", worker.pid, exc)
             failure = ExtractFailed("crashed", worker.culprit_name())
             worker.kill("crashed")
         finally:
@@ -591,6 +684,7 @@ class ExtractPool:
         else:
             if self.memory_mb > 0 and rss > worker.baseline_kb + self.memory_mb * 512:
                 logger.debug("extraction worker at %d kB after a page: replaced", rss)
+                self.recycled += 1
                 self._retire(worker)
             else:
                 self.busy.discard(worker)
@@ -599,17 +693,17 @@ class ExtractPool:
                 job.future.set_result(result)
         self._pump()
 
-    async def _exchange(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
-        assert proc.stdin is not None and proc.stdout is not None
-        await proc.stdin.drain()
-        return await _read_frame(proc.stdout)
+    async def _exchange(self, worker: _Worker) -> dict[str, Any]:
+        assert worker.writer is not None and worker.reader is not None
+        await worker.writer.drain()
+        return await _read_frame(worker.reader)
 
     def _check(self) -> None:
         """The memory watchdog: kill a busy worker whose RSS went over its allowance."""
         self._watch = None
         if self.memory_mb > 0:
             for worker in list(self.busy):
-                rss = _rss_kb(worker.proc.pid)
+                rss = _rss_kb(worker.pid)
                 self.peak_rss_kb = max(self.peak_rss_kb, rss)
                 if rss > worker.baseline_kb + self.memory_mb * 1024:
                     worker.kill("memory")
@@ -626,10 +720,11 @@ class ExtractPool:
                 if not job.future.done():
                     job.future.set_exception(ExtractFailed("crashed"))
         self.queues.clear()
-        for worker in [*self.idle, *self.busy]:
+        for worker in [*self.idle, *self.busy, *self._pending]:
             worker.kill("closed")
             worker.close()
         self.idle.clear()
+        self._pending.clear()
 
 
 async def _read_frame(stream: asyncio.StreamReader) -> dict[str, Any]:

@@ -87,18 +87,22 @@ class OnionSpider(scrapy.Spider):
                 memory_mb=setting(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int, DEFAULT_MEMORY_MB),
                 expected_plugins=[p.name for p in spider.plugins.plugins if not p.error],
             )
+            # Now, before the crawl starts: a worker takes a second or two to load plugins.
+            spider.pool.start()
         crawler.signals.connect(spider._open_pool, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
 
     def _open_pool(self) -> None:
         if self.pool is not None:
-            self.pool.start()  # while the first pages are fetched
+            self.pool.start()  # their pipes join the event loop, now running
 
     def _close_pool(self) -> None:
         if self.pool is not None:
             stats = self.crawler.stats
             stats.set_value("onionlab/extract/workers_started", self.pool.started_workers)
+            stats.set_value("onionlab/extract/workers_recycled", self.pool.recycled)
+            stats.set_value("onionlab/extract/queued_max", self.pool.queued_max)
             if self.pool.peak_rss_kb:
                 stats.max_value("onionlab/extract/worker_peak_rss_kb", self.pool.peak_rss_kb)
             self.pool.close()
@@ -163,6 +167,7 @@ class OnionSpider(scrapy.Spider):
                 stats.inc_value("onionlab/dropped/extract_memory")
                 return None
         header, body = task_of(response)
+        _forget_parse(response)
         header.update(
             domains=self.link_domains,
             plugins=allowed,
@@ -218,6 +223,16 @@ class OnionSpider(scrapy.Spider):
             signal=page_failed, url=request.url, kind=kind, message=str(error), spider=self
         )
         self.logger.warning("giving up on %s: %s", request.url, error)
+
+
+def _forget_parse(response: TextResponse) -> None:
+    """Drop what this process parsed of the page (the obstacle gate asks plugins about every
+    page here): the page waits for a worker, which parses it again, and a held parse tree
+    costs about 1 MB a page, so 200 waiting pages would cost 200 MB. Scrapy 2.19's cache
+    attributes (the minor version is pinned); a later ``.css()`` simply parses again."""
+    for name in ("_cached_selector", "_cached_ubody"):
+        if getattr(response, name, None) is not None:
+            setattr(response, name, None)
 
 
 page_failed = object()

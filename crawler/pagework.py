@@ -81,6 +81,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 48
 CULPRIT_SIZE = 128
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
+PIPELINE = 3  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
 SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -325,6 +326,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
             return
         records.records = []
         stats = CountingStats()
+        cpu_started = time.process_time()
         result: dict[str, Any]
         try:
             domains = tuple(header["domains"])
@@ -352,6 +354,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
         result["stats"] = dict(stats.values)
         result["logs"] = records.records
         result["rss_kb"] = _rss_kb()
+        result["cpu_ms"] = round((time.process_time() - cpu_started) * 1000, 2)
         mark("")
         try:
             _write_frame(out, result)
@@ -390,6 +393,7 @@ class _Job:
     header: dict[str, Any]
     body: bytes
     future: asyncio.Future[dict[str, Any]]
+    queued: float = field(default_factory=time.monotonic)
 
 
 class _Worker:
@@ -404,8 +408,10 @@ class _Worker:
         self.writer: asyncio.StreamWriter | None = None
         self.read_transport: asyncio.BaseTransport | None = None
         self.baseline_kb = 0
-        self.job: _Job | None = None
-        self.started = 0.0  # when its page was handed to it
+        self.jobs: deque[_Job] = deque()  # sent to it, answered in this order
+        self.driver: asyncio.Future[None] | None = None  # reads its answers
+        self.draining = False  # takes no new page: replaced once it is done
+        self.started = 0.0  # when it began the page it is on (the first of ``jobs``)
         self.killed_for = ""
 
     async def attach(self) -> None:
@@ -477,15 +483,14 @@ class ExtractPool:
         self.memory_mb = memory_mb
         self.expected = sorted(expected_plugins) if expected_plugins is not None else None
         self.per_site = max(1, self.size - 1)
-        self.idle: deque[_Worker] = deque()
-        self.busy: set[_Worker] = set()
+        self.workers: list[_Worker] = []  # started and ready
         self.starting = 0
         self.queues: OrderedDict[str, deque[_Job]] = OrderedDict()
-        self.site_busy: Counter[str] = Counter()
         self.closed = False
         self.broken = ""  # why workers cannot start (then every page fails at once)
         self.peak_rss_kb = 0
         self.started_workers = 0
+        self.timing: Counter[str] = Counter()  # ms pages waited, ran, and worker CPU
         self.queued_max = 0  # the most pages ever waiting for a worker
         self.recycled = 0  # replaced after a page left them above half their allowance
         self._watch: asyncio.TimerHandle | None = None
@@ -562,7 +567,7 @@ class ExtractPool:
             worker.kill("closed")
             worker.close()
             return
-        self.idle.append(worker)
+        self.workers.append(worker)
         self._pump()
 
     def _give_up(self, why: str) -> None:
@@ -577,18 +582,27 @@ class ExtractPool:
         self.queues.clear()
 
     def _retire(self, worker: _Worker) -> None:
-        self.busy.discard(worker)
+        """Kill ``worker`` and start another; its pages not yet begun go back in line."""
         with contextlib.suppress(ValueError):
-            self.idle.remove(worker)
+            self.workers.remove(worker)
+        self._requeue(worker)
         worker.kill("retired")
         worker.close()
         if not self.closed:
             self._spawn()
 
+    def _requeue(self, worker: _Worker) -> None:
+        while worker.jobs:
+            job = worker.jobs.pop()  # last first: each goes to the front of its site's line
+            if not job.future.done():
+                queue = self.queues.setdefault(job.host, deque())
+                queue.appendleft(job)
+                self.queues.move_to_end(job.host, last=False)
+
     def start(self) -> None:
         """Start the workers (each takes a second or two to load the plugins); call it as
         early as possible. :meth:`run` starts them too if need be."""
-        missing = self.size - len(self.idle) - len(self.busy) - self.starting
+        missing = self.size - len(self.workers) - self.starting
         for _ in range(missing):
             self._spawn()
         self._attach_pending()
@@ -604,110 +618,151 @@ class ExtractPool:
         self.queued_max = max(self.queued_max, sum(len(q) for q in self.queues.values()))
         return await future
 
-    def _slow(self, host: str) -> bool:
-        """Whether one of the site's pages has been running longer than :data:`SLOW`."""
-        now = time.monotonic()
-        return any(
-            w.job is not None and w.job.host == host and now - w.started > SLOW
-            for w in self.busy
-        )
+    def _stuck(self, worker: _Worker, now: float) -> bool:
+        """Whether the page ``worker`` is on has run longer than :data:`SLOW`."""
+        return bool(worker.jobs) and now - worker.started > SLOW
 
-    def _next_job(self) -> _Job | None:
-        """The next page, sites in turn. A site may use every worker, except one whose
-        page is running slow: it then keeps all workers but one, so other sites' pages
-        keep flowing while its pages run into their time bound."""
+    def _site_stuck(self, host: str, now: float) -> bool:
+        return any(w.jobs[0].host == host and self._stuck(w, now) for w in self.workers if w.jobs)
+
+    def _next_job(self, worker: _Worker, now: float) -> _Job | None:
+        """The next page for ``worker``, sites in turn. A site may use every worker, except
+        one whose page is running slow: it then keeps all workers but one, so other sites'
+        pages keep flowing while its pages run into their time bound."""
         for host in list(self.queues):
+            if any(j.host == host for j in worker.jobs):
+                pass  # already in this worker's line: no new worker taken
+            elif any(
+                w.jobs and w.jobs[0].host == host and self._stuck(w, now) for w in self.workers
+            ):
+                held = sum(1 for w in self.workers if any(j.host == host for j in w.jobs))
+                if held >= self.per_site:
+                    continue
             queue = self.queues[host]
-            if self.site_busy[host] >= self.per_site and self._slow(host):
-                continue
             job = queue.popleft()
             del self.queues[host]
             if queue:
                 self.queues[host] = queue  # to the end of the turn
+            if job.future.done():  # given up meanwhile
+                return self._next_job(worker, now)
             return job
         return None
 
     def _pump(self) -> None:
-        while self.idle:
-            job = self._next_job()
-            if job is None:
-                return
-            worker = self.idle.popleft()
-            if job.future.done():  # cancelled meanwhile
-                self.idle.appendleft(worker)
-                continue
-            self.busy.add(worker)
-            self.site_busy[job.host] += 1
-            worker.job = job
-            worker.started = time.monotonic()
-            self._background(self._work(worker, job))
-        if self.busy and self._watch is None:
+        """Hand out waiting pages: up to :data:`PIPELINE` a worker, so a worker never waits
+        for this (busy) process to read its last answer before starting the next page."""
+        now = time.monotonic()
+        progress = True
+        while progress and self.queues:
+            progress = False
+            for worker in sorted(self.workers, key=lambda w: len(w.jobs)):
+                if worker.draining or len(worker.jobs) >= PIPELINE or self._stuck(worker, now):
+                    continue
+                job = self._next_job(worker, now)
+                if job is None:
+                    continue
+                self._send(worker, job, now)
+                progress = True
+                break
+        if self._watch is None and any(w.jobs for w in self.workers):
             self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
 
-    async def _work(self, worker: _Worker, job: _Job) -> None:
-        failure: ExtractFailed | None = None
-        result: dict[str, Any] = {}
-        worker.killed_for = ""
+    def _send(self, worker: _Worker, job: _Job, now: float) -> None:
+        assert worker.writer is not None
+        data = json.dumps(job.header).encode()
         try:
-            assert worker.writer is not None and worker.reader is not None
-            data = json.dumps(job.header).encode()
             worker.writer.write(_HEADER.pack(len(data), len(job.body)) + data)
             worker.writer.write(job.body)
-            job.body = b""
-            result = await asyncio.wait_for(self._exchange(worker), timeout=self.timeout)
+        except Exception:  # the pipe is gone: the driver sees the worker's end
+            pass
+        if not worker.jobs:
+            worker.started = now
+            self.timing["wait_ms"] += (now - job.queued) * 1000
+        worker.jobs.append(job)
+        if worker.driver is None:
+            worker.driver = asyncio.ensure_future(self._drive(worker))
+
+    async def _drive(self, worker: _Worker) -> None:
+        """Read ``worker``'s answers in order, each page within its time bound (counted from
+        when the page before it was answered)."""
+        try:
+            while worker.jobs and not self.closed:
+                job = worker.jobs[0]
+                left = worker.started + self.timeout - time.monotonic()
+                failure = await self._answer(worker, job, max(left, 0.001))
+                if failure is not None:
+                    worker.jobs.popleft()
+                    if not job.future.done():
+                        job.future.set_exception(failure)
+                    self._retire(worker)
+                    break
+        finally:
+            worker.driver = None
+            if worker.draining and not worker.jobs and worker in self.workers:
+                self._retire(worker)
+            self._pump()
+
+    async def _answer(self, worker: _Worker, job: _Job, left: float) -> ExtractFailed | None:
+        """Wait for the answer to ``job``, the page ``worker`` is on; resolve it, or say why
+        the worker must go."""
+        assert worker.reader is not None
+        try:
+            result = await asyncio.wait_for(_read_frame(worker.reader), timeout=left)
         except TimeoutError:
-            failure = ExtractFailed("timeout", worker.culprit_name())
             worker.kill("timeout")
+            return ExtractFailed("timeout", worker.culprit_name())
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             reason = "memory" if worker.killed_for == "memory" else "crashed"
-            failure = ExtractFailed(reason, worker.culprit_name())
             worker.kill(reason)
+            return ExtractFailed(reason, worker.culprit_name())
         except Exception as exc:  # a garbled answer: the worker cannot be trusted any more
             logger.error("extraction worker %d: %r", worker.pid, exc)
-            failure = ExtractFailed("crashed", worker.culprit_name())
             worker.kill("crashed")
-        finally:
-            self.site_busy[job.host] -= 1
-            worker.job = None
-        if failure is None and not result.get("ok"):
-            failure = ExtractFailed(
+            return ExtractFailed("crashed", worker.culprit_name())
+        now = time.monotonic()
+        self.timing["run_ms"] += (now - worker.started) * 1000
+        self.timing["cpu_ms"] += float(result.get("cpu_ms", 0))
+        rss = int(result.get("rss_kb", 0))
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        if not result.get("ok"):
+            return ExtractFailed(
                 str(result.get("reason", "crashed")),
                 str(result.get("culprit", "")),
                 result.get("stats"),
             )
-        rss = int(result.get("rss_kb", 0))
-        self.peak_rss_kb = max(self.peak_rss_kb, rss)
-        if failure is not None:
-            self._retire(worker)
-            if not job.future.done():
-                job.future.set_exception(failure)
-        else:
-            if self.memory_mb > 0 and rss > worker.baseline_kb + self.memory_mb * 512:
-                logger.debug("extraction worker at %d kB after a page: replaced", rss)
-                self.recycled += 1
-                self._retire(worker)
-            else:
-                self.busy.discard(worker)
-                self.idle.append(worker)
-            if not job.future.done():
-                job.future.set_result(result)
-        self._pump()
+        worker.jobs.popleft()
+        job.body = b""
+        worker.started = now
+        if worker.jobs:
+            self.timing["wait_ms"] += (now - worker.jobs[0].queued) * 1000
+        over = self.memory_mb > 0 and rss > worker.baseline_kb + self.memory_mb * 512
+        if over and not worker.draining:  # finish the page it is on, then a fresh one
+            logger.debug("extraction worker at %d kB after a page: replaced", rss)
+            self.recycled += 1
+            worker.draining = True
+            self._requeue_unstarted(worker)
+        if not job.future.done():
+            job.future.set_result(result)
+        return None
 
-    async def _exchange(self, worker: _Worker) -> dict[str, Any]:
-        assert worker.writer is not None and worker.reader is not None
-        await worker.writer.drain()
-        return await _read_frame(worker.reader)
+    def _requeue_unstarted(self, worker: _Worker) -> None:
+        """Take back every page but the one ``worker`` is on (it will stop after that)."""
+        head = worker.jobs.popleft() if worker.jobs else None
+        self._requeue(worker)
+        if head is not None:
+            worker.jobs.append(head)
 
     def _check(self) -> None:
         """The memory watchdog: kill a busy worker whose RSS went over its allowance."""
         self._watch = None
+        busy = [w for w in self.workers if w.jobs]
         if self.memory_mb > 0:
-            for worker in list(self.busy):
+            for worker in busy:
                 rss = _rss_kb(worker.pid)
                 self.peak_rss_kb = max(self.peak_rss_kb, rss)
                 if rss > worker.baseline_kb + self.memory_mb * 1024:
                     worker.kill("memory")
-        if self.busy and not self.closed:
+        if busy and not self.closed:
             self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
 
     def close(self) -> None:
@@ -715,15 +770,19 @@ class ExtractPool:
         self.closed = True
         if self._watch is not None:
             self._watch.cancel()
+        for worker in self.workers:
+            self._requeue(worker)
         for queue in self.queues.values():
             for job in queue:
                 if not job.future.done():
                     job.future.set_exception(ExtractFailed("crashed"))
         self.queues.clear()
-        for worker in [*self.idle, *self.busy, *self._pending]:
+        for worker in [*self.workers, *self._pending]:
+            if worker.driver is not None:
+                worker.driver.cancel()
             worker.kill("closed")
             worker.close()
-        self.idle.clear()
+        self.workers.clear()
         self._pending.clear()
 
 

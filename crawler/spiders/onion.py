@@ -103,6 +103,8 @@ class OnionSpider(scrapy.Spider):
             stats.set_value("onionlab/extract/workers_started", self.pool.started_workers)
             stats.set_value("onionlab/extract/workers_recycled", self.pool.recycled)
             stats.set_value("onionlab/extract/queued_max", self.pool.queued_max)
+            for key, ms in self.pool.timing.items():
+                stats.set_value(f"onionlab/extract/{key}", round(ms))
             if self.pool.peak_rss_kb:
                 stats.max_value("onionlab/extract/worker_peak_rss_kb", self.pool.peak_rss_kb)
             self.pool.close()

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import mmap
@@ -81,7 +82,8 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 48
 CULPRIT_SIZE = 128
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
-PIPELINE = 3  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
+PIPELINE = 6  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
+PIPE_SIZE = 1024 * 1024  # bytes of each worker pipe (Linux's default most)
 SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -524,6 +526,9 @@ class ExtractPool:
             os.close(fd)
             self._give_up(f"an extraction worker did not start: {exc!r}")
             return
+        for pipe in (proc.stdin, proc.stdout):  # room for several answers: no waiting
+            with contextlib.suppress(OSError, AttributeError):
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
         self.started_workers += 1
         self.starting += 1
         self._pending.append(_Worker(proc, culprit, fd))
@@ -696,6 +701,7 @@ class ExtractPool:
                         job.future.set_exception(failure)
                     self._retire(worker)
                     break
+                self._pump()  # keep its line full
         finally:
             worker.driver = None
             if worker.draining and not worker.jobs and worker in self.workers:
@@ -706,19 +712,21 @@ class ExtractPool:
         """Wait for the answer to ``job``, the page ``worker`` is on; resolve it, or say why
         the worker must go."""
         assert worker.reader is not None
+        # A timer, not ``wait_for``: no task per page; at the bound it kills the worker,
+        # and the read below then ends.
+        timer = asyncio.get_running_loop().call_later(left, worker.kill, "timeout")
         try:
-            result = await asyncio.wait_for(_read_frame(worker.reader), timeout=left)
-        except TimeoutError:
-            worker.kill("timeout")
-            return ExtractFailed("timeout", worker.culprit_name())
+            result = await _read_frame(worker.reader)
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            reason = "memory" if worker.killed_for == "memory" else "crashed"
+            reason = worker.killed_for if worker.killed_for in ("timeout", "memory") else "crashed"
             worker.kill(reason)
             return ExtractFailed(reason, worker.culprit_name())
         except Exception as exc:  # a garbled answer: the worker cannot be trusted any more
             logger.error("extraction worker %d: %r", worker.pid, exc)
             worker.kill("crashed")
             return ExtractFailed("crashed", worker.culprit_name())
+        finally:
+            timer.cancel()
         now = time.monotonic()
         self.timing["run_ms"] += (now - worker.started) * 1000
         self.timing["cpu_ms"] += float(result.get("cpu_ms", 0))

@@ -520,6 +520,7 @@ class ExtractPool:
                 pass_fds=(fd,),
                 env=env,
                 close_fds=True,
+                process_group=0,  # a terminal's Ctrl-C goes to the crawl, not to its workers
             )
         except OSError as exc:
             culprit.close()

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -401,3 +402,67 @@ def test_links_over_the_per_page_cap_are_counted(monkeypatch: pytest.MonkeyPatch
     output, stats = spider_output(body)
     assert len([r for r in output if isinstance(r, Request)]) == 100
     assert stats["onionlab/dropped/links_per_page"] == 150
+
+
+def _workers_of(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            for child in handle.read().split():
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    if b"crawler.pagework" in cmdline.read():
+                        found.append(int(child))
+    return found
+
+
+def _ignores_sigint(pid: int) -> bool:
+    with open(f"/proc/{pid}/status") as handle:
+        mask = next(line for line in handle if line.startswith("SigIgn:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_ignore_ctrl_c_and_die_with_the_crawl(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "ONIONLAB_PLUGINS_DIR": _plugins(tmp_path, sleepy=SLEEPY),
+        "ONIONLAB_LOAD_PLUGINS": "sleepy",
+        "ONIONLAB_EXTRACT_TIMEOUT": "120",
+    }
+    with LinkedSite(pages=3) as slow, FakeTorSocks(routes={SLOW: slow.port}) as socks:
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "crawl", "--socks", f"127.0.0.1:{socks.port}",
+             "--data-dir", str(tmp_path / "data"), "--json", "--no-score", f"http://{SLOW}/"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not slow.requests and time.monotonic() < deadline:
+                time.sleep(0.1)  # the home page fetched: a worker now sleeps on it
+            workers = _workers_of(crawl.pid)
+            assert workers, "no extraction worker under the crawl"
+            # A terminal's Ctrl-C goes to the crawl's process group: not the workers'.
+            assert all(os.getpgid(pid) != os.getpgid(crawl.pid) for pid in workers)
+            while not all(_ignores_sigint(pid) for pid in workers):
+                assert time.monotonic() < deadline, "the workers never got ready"
+                time.sleep(0.1)
+            for pid in workers:
+                os.kill(pid, signal.SIGINT)
+            time.sleep(0.5)
+            assert all(_alive(pid) for pid in workers)  # Ctrl-C is the crawl's to handle
+            crawl.kill()  # kill -9: nothing to clean up after it
+            crawl.wait(timeout=10)
+            deadline = time.monotonic() + 5
+            while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not any(_alive(pid) for pid in workers)
+        finally:
+            crawl.kill()
+            crawl.wait(timeout=10)

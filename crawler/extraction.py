@@ -23,6 +23,7 @@ from crawler.rundir import RunDir, index_for
 LINKED_KINDS = ("listing", "vendor", "identifier")
 """The item kinds :func:`link_items` hands to ``onionlab_link_items``."""
 logger = logging.getLogger(__name__)
+plugins_logger = logging.getLogger("crawler.plugins")
 
 
 MAX_ITEMS_PER_PAGE = 2_000
@@ -35,7 +36,13 @@ def _count(stats: StatsLike | None, *keys: str) -> None:
             stats.inc_value(key)
 
 
-def _items_of(name: str, result: Any, stats: StatsLike | None) -> list[Item]:
+def _failed(name: str, hook: str, what: str) -> None:
+    # The wording and logger of crawler.plugins.call_each: `onionlab plugins test` and
+    # crawler.testing report these like a plugin that raised.
+    plugins_logger.error("plugin %r failed in %s: %s", name, hook, what)
+
+
+def _items_of(name: str, hook: str, result: Any, stats: StatsLike | None) -> list[Item]:
     """The items of one plugin's answer; anything else in it is counted, never kept silently.
 
     A non-iterable answer, an entry that is not an onionlab item, or an iterable failing
@@ -45,7 +52,7 @@ def _items_of(name: str, result: Any, stats: StatsLike | None) -> list[Item]:
         return []
     if isinstance(result, (str, bytes, dict)) or not isinstance(result, Iterable):
         _count(stats, MALFORMED, f"plugins/{name}/errors")
-        logger.error("plugin %r returned %s, not items", name, type(result).__name__)
+        _failed(name, hook, f"malformed result: {type(result).__name__}, not items")
         return []
     items: list[Item] = []
     try:
@@ -54,12 +61,12 @@ def _items_of(name: str, result: Any, stats: StatsLike | None) -> list[Item]:
                 items.append(entry)
             else:
                 _count(stats, MALFORMED, f"plugins/{name}/errors")
-                logger.error("plugin %r gave %s, not an item", name, type(entry).__name__)
+                _failed(name, hook, f"malformed result: a {type(entry).__name__}, not an item")
     except MemoryError:
         raise
     except Exception as exc:
         _count(stats, MALFORMED, f"plugins/{name}/errors")
-        logger.error("plugin %r failed while giving its items: %r", name, exc)
+        _failed(name, hook, f"malformed result: failed half-way: {exc!r}")
     return items
 
 
@@ -83,7 +90,7 @@ def extract_docs(
     for name, result in call_each(
         pm, "onionlab_extract", stats=stats, only=only, response=response
     ):
-        found.extend((name, item) for item in _items_of(name, result, stats))
+        found.extend((name, item) for item in _items_of(name, "onionlab_extract", result, stats))
     if max_items and len(found) > max_items:
         if stats is not None:
             stats.inc_value("onionlab/dropped/items_per_page", len(found) - max_items)
@@ -105,12 +112,8 @@ def extract_docs(
             kept.append((item, serialised(item)))
         except (TypeError, ValueError) as exc:  # e.g. a datetime in ``extra``
             _count(stats, "onionlab/dropped/item_unserialisable", f"plugins/{name}/errors")
-            logger.error(
-                "plugin %r made a %s that cannot be saved (%s) on %s: dropped",
-                name,
-                item.kind,
-                exc,
-                response.url,
+            _failed(
+                name, "onionlab_extract", f"a {item.kind} that cannot be saved: {exc} (dropped)"
             )
     return kept
 
@@ -139,7 +142,7 @@ def link_items(
     """The items every plugin derives from the whole set (e.g. vendor identities)."""
     linked: list[Item] = []
     for name, result in call_each(pm, "onionlab_link_items", stats=stats, items=items):
-        linked.extend(_items_of(name, result, stats))
+        linked.extend(_items_of(name, "onionlab_link_items", result, stats))
     return linked
 
 

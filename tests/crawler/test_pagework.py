@@ -466,3 +466,16 @@ def test_workers_ignore_ctrl_c_and_die_with_the_crawl(tmp_path: Path) -> None:
         finally:
             crawl.kill()
             crawl.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "said"),
+    [(NotIterable(), "int, not items"), (Odd(), "not an item"), (Dated(), "cannot be saved")],
+)
+def test_plugin_authors_see_malformed_and_unsaveable_results_as_failures(
+    plugin: object, said: str
+) -> None:
+    from crawler.testing import PluginFailed, extract
+
+    with pytest.raises(PluginFailed, match=said):
+        extract(manager(plugin), page("<p>x</p>"))

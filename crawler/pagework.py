@@ -27,7 +27,7 @@ same name wins, as ``onionlab crawl`` has no flag for them):
   and replaced; counted ``onionlab/dropped/extract_timeout`` and
   ``plugins/<name>/timeouts``;
 - ``ONIONLAB_EXTRACT_MEMORY_MB`` (48): what one page may add to a worker's resident memory
-  above its baseline (about 95 MB with every built-in plugin loaded). Enforced twice: an
+  above its baseline (113-120 MB with every built-in plugin, warmed up). Enforced twice: an
   address-space limit in the worker (``RLIMIT_AS``: an allocation over it fails at once,
   even inside C code) and a watchdog here that kills a worker whose RSS goes over; counted
   ``onionlab/dropped/extract_memory`` (and ``plugins/<name>/memory``). A worker that ends

@@ -69,7 +69,7 @@ from typing import Any
 
 import pluggy
 from lxml import etree
-from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.extraction import MAX_ITEMS_PER_PAGE, extract_docs
@@ -825,13 +825,6 @@ def replay_logs(records: Iterable[list[Any]]) -> None:
     """Log, in the crawl's log, what a worker logged."""
     for level, name, message in records:
         logging.getLogger(str(name)).log(int(level), "%s", message)
-
-
-def response_task(response: Response) -> tuple[dict[str, Any], bytes] | None:
-    """The frame for a text response; ``None`` for others (they get only a Page item)."""
-    if not isinstance(response, TextResponse):
-        return None
-    return task_of(response)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,21 @@ def _import_file(path: Path) -> Any:
     return module
 
 
+_observer: Callable[[str], None] | None = None
+
+
+def observe_calls(observer: Callable[[str], None] | None) -> None:
+    """Have ``observer(plugin_name)`` called just before every plugin call :func:`call_each`
+    makes (``None`` to stop): an extraction worker records there which plugin is running, so
+    the crawl can name the plugin when it cuts a page off (:mod:`crawler.pagework`)."""
+    global _observer
+    _observer = observer
+
+
+MALFORMED = "onionlab/dropped/malformed_result"
+"""Stats key counting plugin results that were not what the hook promises."""
+
+
 def call_each(
     pm: pluggy.PluginManager,
     hook_name: str,
@@ -160,7 +175,10 @@ def call_each(
     Yields ``(plugin_name, result)`` for each plugin that returned normally. A plugin that
     raises is logged with its name and counted as ``plugins/<name>/errors``; the rest still
     run. Generators are drained inside the guard, so a plugin failing half-way through its
-    results is caught too.
+    results is caught too: that is also a malformed result (``onionlab/dropped/
+    malformed_result``), as its results so far are dropped. A ``MemoryError`` is counted and
+    raised again: the page, not the plugin, is then over its bound (see
+    :mod:`crawler.pagework`).
     """
     trace = os.environ.get("ONIONLAB_TRACE_PLUGINS", "") not in ("", "0")
     caller = getattr(pm.hook, hook_name)
@@ -168,14 +186,22 @@ def call_each(
         name = impl.plugin_name
         if only is not None and not only(name):
             continue
+        if _observer is not None:
+            _observer(name)
         started = time.perf_counter()
+        draining = False
         try:
             result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            if result is not None and not isinstance(result, (list, tuple, dict, str)):
+            if isinstance(result, Iterator):
+                draining = True
                 result = list(result)
         except Exception as exc:
             if stats is not None:
                 stats.inc_value(f"plugins/{name}/errors")
+                if draining:
+                    stats.inc_value(MALFORMED)
+            if isinstance(exc, MemoryError):
+                raise
             logger.error("plugin %r failed in %s: %s", name, hook_name, _short_traceback(exc))
             continue
         finally:

@@ -9,34 +9,54 @@ Failures are counted and written, never dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import json
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from crawler.extraction import extract_items
+from crawler.extraction import MAX_ITEMS_PER_PAGE, item_from_doc
 from crawler.items import Item, Page
 from crawler.mirrors import is_mirror_list
+from crawler.pagework import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    HIDDEN,
+    MAX_LINKS_PER_PAGE,
+    ExtractFailed,
+    ExtractPool,
+    PageOutcome,
+    apply_result_stats,
+    link_extractor_for,
+    replay_logs,
+    setting,
+    task_of,
+    work_on_page,
+)
 from crawler.plugins import get_plugins
 from crawler.scope import OffsiteRedirect
 from crawler.siteprofiles import SiteProfiles, from_settings
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"
-# An element a human cannot see: the ``hidden`` attribute or an inline style hiding it.
-HIDDEN = f"@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')"
+# Kept for compatibility: the spider no longer evaluates these per link (see
+# crawler.pagework.cut_hidden, which finds the same links in one pass).
 VISIBLE_LINKS = f"//*[self::a or self::area][not(ancestor-or-self::*[{HIDDEN}])]"
 HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]]"
 MIRROR_LIST_PRIORITY = 50
 
 
 class OnionSpider(scrapy.Spider):
-    """Crawl ``start_urls`` and every page they link to on the same onion hosts."""
+    """Crawl ``start_urls`` and every page they link to on the same onion hosts.
+
+    Each text page's work (title, plugins, hidden links, links) runs in the extraction
+    pool (:mod:`crawler.pagework`): bounded in time and memory, off the event loop.
+    """
 
     name = "onion"
 
@@ -46,12 +66,49 @@ class OnionSpider(scrapy.Spider):
         self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
         # Scrapy's link extractor compares the netloc, port included: list both forms.
         netlocs = {urlsplit(u).netloc.lower() for u in self.start_urls}
-        self.link_extractor = LinkExtractor(
-            allow_domains=sorted(netlocs | set(self.allowed_domains)),
-            restrict_xpaths=VISIBLE_LINKS,
-            unique=True,
-        )
+        self.link_domains = sorted(netlocs | set(self.allowed_domains))
+        self.link_extractor = link_extractor_for(self.link_domains)
         self.plugins = get_plugins()
+        self.pool: ExtractPool | None = None
+        self.max_items = MAX_ITEMS_PER_PAGE
+        self.max_links = MAX_LINKS_PER_PAGE
+        self._allowed: dict[str, list[str] | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        workers = setting(settings, "ONIONLAB_EXTRACT_WORKERS", int, 0)
+        spider.max_items = setting(settings, "ONIONLAB_MAX_ITEMS_PER_PAGE", int, MAX_ITEMS_PER_PAGE)
+        spider.max_links = setting(settings, "ONIONLAB_MAX_LINKS_PER_PAGE", int, MAX_LINKS_PER_PAGE)
+        if workers >= 0:
+            spider.pool = ExtractPool(
+                workers or max(2, os.cpu_count() or 1),
+                timeout=setting(settings, "ONIONLAB_EXTRACT_TIMEOUT", float, DEFAULT_TIMEOUT),
+                memory_mb=setting(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int, DEFAULT_MEMORY_MB),
+                expected_plugins=[p.name for p in spider.plugins.plugins if not p.error],
+            )
+            # Now, before the crawl starts: a worker takes a second or two to load plugins.
+            spider.pool.start()
+        crawler.signals.connect(spider._open_pool, signal=signals.spider_opened)
+        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
+        return spider
+
+    def _open_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.start()  # their pipes join the event loop, now running
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            stats = self.crawler.stats
+            stats.set_value("onionlab/extract/workers_started", self.pool.started_workers)
+            stats.set_value("onionlab/extract/workers_recycled", self.pool.recycled)
+            stats.set_value("onionlab/extract/queued_max", self.pool.queued_max)
+            for key, ms in self.pool.timing.items():
+                stats.set_value(f"onionlab/extract/{key}", round(ms))
+            if self.pool.peak_rss_kb:
+                stats.max_value("onionlab/extract/worker_peak_rss_kb", self.pool.peak_rss_kb)
+            self.pool.close()
 
     @property
     def profiles(self) -> SiteProfiles:
@@ -62,29 +119,90 @@ class OnionSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
 
-    def parse(self, response: Response) -> Iterator[Item | scrapy.Request]:
-        yield self._page_item(response)
+    def _allowed_plugins(self, host: str) -> list[str] | None:
+        """The names of the plugins a site's profile lets extract (``None``: all)."""
+        if host not in self._allowed:
+            choice = self.profiles.for_host(host).plugins
+            names = [p.name for p in self.plugins.plugins if not p.error]
+            allowed = [name for name in names if choice.allows(name)]
+            self._allowed[host] = None if len(allowed) == len(names) else allowed
+        return self._allowed[host]
+
+    async def parse(self, response: Response) -> AsyncIterator[Item | scrapy.Request]:
         if not isinstance(response, TextResponse):
+            yield self._page_item(response, "")
             return
-        profile = self.profiles.for_host(urlsplit(response.url).hostname)
-        yield from extract_items(
-            self.plugins.manager, response, self.crawler.stats, only=profile.plugins.allows
-        )
-        hidden = len(response.xpath(HIDDEN_LINKS))
-        if hidden:
-            self.crawler.stats.inc_value("onionlab/scope/hidden", hidden)
-        for link in self.link_extractor.extract_links(response):
+        host = (urlsplit(response.url).hostname or "").lower()
+        outcome = await self._work(response, host)
+        stats = self.crawler.stats
+        yield self._page_item(response, outcome.title if outcome else "")
+        if outcome is None:
+            return
+        for doc in outcome.docs:
+            item = item_from_doc(json.loads(doc))
+            if item is not None:
+                yield item
+        if outcome.hidden:
+            stats.inc_value("onionlab/scope/hidden", outcome.hidden)
+        for url in outcome.links:
             # A site's signed mirror list first: if its address dies mid-crawl, the crawl
             # can carry on through a mirror (crawler.liveness).
-            priority = MIRROR_LIST_PRIORITY if is_mirror_list(link.url) else 0
-            yield response.follow(
-                link, callback=self.parse, errback=self.on_error, priority=priority
-            )
+            priority = MIRROR_LIST_PRIORITY if is_mirror_list(url) else 0
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=priority)
 
-    def _page_item(self, response: Response) -> Page:
-        title = ""
-        if isinstance(response, TextResponse):
-            title = (response.css("title::text").get() or "").strip()
+    async def _work(self, response: TextResponse, host: str) -> PageOutcome | None:
+        """The page's work, in the pool (or in this process); ``None`` when it was cut off."""
+        stats = self.crawler.stats
+        allowed = self._allowed_plugins(host)
+        if self.pool is None:
+            only = None if allowed is None else frozenset(allowed).__contains__
+            try:
+                return work_on_page(
+                    self.plugins.manager,
+                    response,
+                    self.link_extractor,
+                    stats=stats,
+                    only=only,
+                    max_items=self.max_items,
+                    max_links=self.max_links,
+                )
+            except MemoryError:
+                stats.inc_value("onionlab/dropped/extract_memory")
+                return None
+        header, body = task_of(response)
+        _forget_parse(response)
+        header.update(
+            domains=self.link_domains,
+            plugins=allowed,
+            max_items=self.max_items,
+            max_links=self.max_links,
+        )
+        try:
+            result = await self.pool.run(host, header, body)
+        except ExtractFailed as failed:
+            apply_result_stats(stats, failed.stats)
+            stats.inc_value(f"onionlab/dropped/extract_{failed.reason}")
+            culprit = failed.culprit
+            if culprit and not culprit.startswith("("):
+                kind = {"timeout": "timeouts", "memory": "memory"}.get(failed.reason, "crashes")
+                stats.inc_value(f"plugins/{culprit}/{kind}")
+            self.logger.warning(
+                "%s: page cut off (%s%s); its Page item is kept, without items or links",
+                response.url,
+                failed.reason,
+                f", in {culprit}" if culprit else "",
+            )
+            return None
+        apply_result_stats(stats, result.get("stats", {}))
+        replay_logs(result.get("logs", ()))
+        return PageOutcome(
+            title=str(result.get("title", "")),
+            docs=list(result.get("docs", ())),
+            hidden=int(result.get("hidden", 0)),
+            links=list(result.get("links", ())),
+        )
+
+    def _page_item(self, response: Response, title: str) -> Page:
         return Page(
             url=response.url,
             site=(urlsplit(response.url).hostname or "").lower(),
@@ -127,6 +245,16 @@ class OnionSpider(scrapy.Spider):
             signal=page_failed, url=request.url, kind=kind, message=message, spider=self
         )
         self.logger.warning("giving up on %s: %s", request.url, message)
+
+
+def _forget_parse(response: TextResponse) -> None:
+    """Drop what this process parsed of the page (the obstacle gate asks plugins about every
+    page here): the page waits for a worker, which parses it again, and a held parse tree
+    costs about 1 MB a page, so 200 waiting pages would cost 200 MB. Scrapy 2.19's cache
+    attributes (the minor version is pinned); a later ``.css()`` simply parses again."""
+    for name in ("_cached_selector", "_cached_ubody"):
+        if getattr(response, name, None) is not None:
+            setattr(response, name, None)
 
 
 page_failed = object()

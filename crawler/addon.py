@@ -51,10 +51,11 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "LOG_LEVEL": "INFO",
     # Each page's work runs in worker processes, bounded per page (crawler.pagework):
     # workers (0 = one per core, at least 2; -1 = in the crawl's own process, unbounded),
-    # seconds and MB of resident memory above a worker's baseline (113-120 MB with every
-    # built-in plugin, warmed up) per page. Measured on the full lab (scale 1, 1,945 pages):
-    # crawl 135 MB + two workers 120 MB each = 368 MB; 48 MB leaves one page's allowance
-    # (a worker ends above half of it: replaced) under 400 MB.
+    # seconds and MB of resident memory above a worker's baseline (about 100 MB with every
+    # built-in plugin, warmed up) per page. The crawl (about 120 MB) and two workers leave
+    # one page 48 MB under 400 MB (a worker that ends a page above half of it is replaced):
+    # lxml and the plugins need about 15 MB for a 1 MB page, 175 MB for a 4 MB page of
+    # 100,000 links (a hostile link flood: cut off, counted).
     "ONIONLAB_EXTRACT_WORKERS": 0,
     "ONIONLAB_EXTRACT_TIMEOUT": 10.0,
     "ONIONLAB_EXTRACT_MEMORY_MB": 48,

@@ -18,7 +18,11 @@ Stats: ``onionlab/gate/<state>`` (solves sent), ``onionlab/gate/<state>/pages`` 
 pages met), ``onionlab/gate/retries``, ``onionlab/gate/held``, ``onionlab/gate/errors``,
 ``onionlab/gate/failed``, ``onionlab/gate/given_up/<state>``. Settings:
 ``ONIONLAB_GATE_ENABLED``, ``ONIONLAB_GATE_MAX_ATTEMPTS``, ``ONIONLAB_GATE_MAX_FAILURES``,
-``ONIONLAB_GATE_MAX_WAIT``, ``ONIONLAB_GATE_WAIT_MARGIN``, ``ONIONLAB_CREDENTIALS``.
+``ONIONLAB_GATE_MAX_WAIT``, ``ONIONLAB_GATE_WAIT_MARGIN``, ``ONIONLAB_CREDENTIALS``,
+``ONIONLAB_GATE_MAX_BYTES`` (1 MiB): a page larger than that is no queue, CAPTCHA or login
+page, so gate plugins never parse it in the crawl's own process (a hostile site's
+megabytes of markup would cost the crawl hundreds of MB and seconds of its event loop);
+counted as ``onionlab/gate/not_checked_large``. Extraction parses it in a bounded worker.
 Depends on Scrapy, :mod:`crawler.plugins` and :mod:`crawler.credentials`.
 """
 
@@ -77,6 +81,11 @@ class HostGate:
             waiter.callback(None)
 
 
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""Obstacle pages (a queue, a CAPTCHA, a login form) are a few KiB; 1 MiB leaves room for
+an inline image and is far below what a hostile page uses to exhaust a parser."""
+
+
 def _host(request: Request) -> str:
     return (urlsplit(request.url).hostname or "").lower()
 
@@ -104,6 +113,7 @@ class ObstacleGate:
         self.plugins = get_plugins().manager
         self.profiles = from_settings(crawler.settings)
         self.gates: dict[str, HostGate] = {}
+        self.max_bytes = crawler.settings.getint("ONIONLAB_GATE_MAX_BYTES", DEFAULT_MAX_BYTES)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ObstacleGate:
@@ -175,6 +185,9 @@ class ObstacleGate:
 
     async def process_response(self, request: Request, response: Response) -> Response | Request:
         if request.meta.get(GATE_REQUEST) or not isinstance(response, TextResponse):
+            return response
+        if self.max_bytes > 0 and len(response.body) > self.max_bytes:
+            self._inc("not_checked_large")
             return response
         host = _host(request)
         state = self._first("onionlab_page_state", host, response=response)

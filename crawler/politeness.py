@@ -6,11 +6,14 @@ sees the response first). On a ``429`` (or a ``503`` that carries ``Retry-After`
 1. pauses the site's download slot for the ``Retry-After`` time (seconds or an HTTP date;
    a ``429`` without the header waits ``POLITENESS_DEFAULT_WAIT``), so the other queued
    requests to that site wait too. A site decides this number, so it is capped:
-   ``ONIONLAB_RETRY_AFTER_MAX`` (120 s; ``POLITENESS_MAX_WAIT`` is its older name) is the
+   ``ONIONLAB_RETRY_AFTER_MAX`` (60 s; ``POLITENESS_MAX_WAIT`` is its older name) is the
    longest one wait and also the most one request waits **in all** its retries together
    (a ``Retry-After: 99999999`` answered every time once stalled a site for 13 minutes: 6
    retries of 120 s). A ``Retry-After`` above the cap is counted as
-   ``onionlab/dropped/retry_after_capped`` (the crawl waited the cap instead);
+   ``onionlab/dropped/retry_after_capped`` (the crawl waited the cap instead). Only a site's
+   first answer over the cap costs the cap: a site that says it again (a broken or hostile
+   one: it would stall its own crawl by the cap each time) then waits
+   ``POLITENESS_DEFAULT_WAIT`` (5 s) per answer, still slowed as in 2.;
 2. slows the slot: a floor under its download delay, doubled at most once per pause from
    ``POLITENESS_SLOWDOWN_DELAY`` up to ``POLITENESS_MAX_DELAY``, held for
    ``POLITENESS_SLOWDOWN_SECONDS`` after the last pause (AutoThrottle cannot undercut it);
@@ -40,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 RETRIES_KEY = "politeness_retries"
 WAITED_KEY = "politeness_waited"  # seconds this request has waited in all its retries
-DEFAULT_RETRY_AFTER_MAX = 120.0
+# A minute: the longest lockout the lab's obstacles give (the CAPTCHA's), and what real
+# onion rate limits ask for; one request of a site never waits longer than this in all.
+DEFAULT_RETRY_AFTER_MAX = 60.0
 MAX_DELAY_CEILING = 600.0  # seconds: no setting makes a pause longer
 
 
@@ -92,6 +97,7 @@ class RetryAfterMiddleware:
         self.max_delay = min(settings.getfloat("POLITENESS_MAX_DELAY", 10.0), MAX_DELAY_CEILING)
         self.slowdown_seconds = settings.getfloat("POLITENESS_SLOWDOWN_SECONDS", 60.0)
         self.slots: dict[str, SlotState] = {}
+        self.over_cap_hosts: set[str] = set()  # sites that asked for more than the cap
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -112,14 +118,18 @@ class RetryAfterMiddleware:
             self.stats.inc_value("onionlab/dropped/retry_after_capped")
             host = response.url.split("/")[2] if "//" in response.url else response.url
             self.stats.inc_value(f"onionlab/politeness/capped/{host}")
+            again = host in self.over_cap_hosts
+            self.over_cap_hosts.add(host)
+            cap = min(self.default_wait, self.max_wait) if again else self.max_wait
             logger.info(
-                "%s asked to wait %.0f s (Retry-After); waiting at most %.0f s "
-                "(ONIONLAB_RETRY_AFTER_MAX)",
+                "%s asked to wait %.0f s (Retry-After); waiting %.0f s (%s)",
                 response.url,
                 told,
-                self.max_wait,
+                cap,
+                "it asked for more than the cap before" if again else "ONIONLAB_RETRY_AFTER_MAX",
             )
-        return min(told, self.max_wait)
+            return cap
+        return told
 
     def _slot(self, request: Request) -> tuple[str, Any] | None:
         engine = self.crawler.engine

@@ -2,7 +2,9 @@
 
 Registered as the ``lab`` entry point of group ``onionlab``; implements hooks with its own
 ``HookimplMarker("onionlab")`` so that the lab never imports the crawler.
-Depends on click, rich and ``lab.controller``.
+Depends on click, rich and ``lab.controller`` (imported when a command runs: every crawl
+and each of its extraction workers loads this plugin, and the controller's imports, the
+site server and world generator, cost about 20 MB each time).
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pluggy
 from rich.console import Console
 from rich.table import Table
 
-from lab.controller import Lab, LabError
 from lab.paths import default_lab_dir
+
+if TYPE_CHECKING:
+    from lab.controller import Lab
 
 hookimpl = pluggy.HookimplMarker("onionlab")
 err = Console(stderr=True)
@@ -68,6 +73,8 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
       onionlab up --profile hostile    and a malicious site attacking the crawler
       onionlab up --seed 2 --scale 5   another, five times larger world
     """
+    from lab.controller import Lab, LabError
+
     lab_dir = default_lab_dir(data_dir)
     if foreground:
         from lab.foreground import run_foreground
@@ -104,6 +111,8 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
 @data_dir_option
 def down(data_dir: Path | None) -> None:
     """Stop the lab's tor processes and sites."""
+    from lab.controller import Lab
+
     if Lab().down(data_dir=default_lab_dir(data_dir)):
         err.print("lab stopped")
     else:
@@ -115,6 +124,8 @@ def down(data_dir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status(data_dir: Path | None, as_json: bool) -> None:
     """Show each onion service and whether it answers through Tor."""
+    from lab.controller import Lab
+
     report = Lab().status(data_dir=default_lab_dir(data_dir))
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -191,6 +202,8 @@ def canary(data_dir: Path | None, as_json: bool) -> None:
     a crawl that keeps to Tor never reaches it. Exit 1 when it recorded a connection,
     4 when no lab with a canary (`onionlab up --profile hostile`) is running.
     """
+    from lab.controller import Lab
+
     report = Lab().canary(data_dir=default_lab_dir(data_dir))
     if report is None:
         raise _lab_error(
@@ -229,6 +242,7 @@ def restart_tor(down_for: float, data_dir: Path | None) -> None:
     An exercise: a crawl should hold its requests while Tor is away and finish with
     nothing lost. Exit 4 when no lab is running or tor does not come back.
     """
+    from lab.controller import Lab, LabError
     from lab.tornet.network import TorNetworkError
 
     _progress(f"stopping the client tor for {down_for:g} s")
@@ -255,4 +269,6 @@ def onionlab_register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def onionlab_lab() -> Lab:
+    from lab.controller import Lab
+
     return Lab()

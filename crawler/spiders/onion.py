@@ -211,7 +211,7 @@ class OnionSpider(scrapy.Spider):
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             length=len(response.body),
             depth=int(response.meta.get("depth", 0)),
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            fetched_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         )
 
     def on_error(self, failure: Failure) -> None:

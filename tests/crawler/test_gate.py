@@ -212,3 +212,29 @@ def test_credentials_by_host_with_a_wildcard(tmp_path: Path) -> None:
     assert len(load_credentials(env={}, cwd=tmp_path / "nowhere")) == 0
     with pytest.raises(CredentialsError, match=r"missing\.toml"):
         load_credentials(str(tmp_path / "missing.toml"), env={})
+
+
+def test_a_page_too_large_to_be_an_obstacle_is_never_parsed_by_the_gate() -> None:
+    """A hostile site's megabytes of markup never reach the gate plugins, which run in the
+    crawl's own process (unbounded): only bounded extraction workers parse such a page."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.gate import ObstacleGate
+
+    crawler = get_crawler(settings_dict={"ONIONLAB_GATE_MAX_BYTES": 1000})
+    crawler.stats.open_spider()
+    gate = ObstacleGate.from_crawler(crawler)
+    asked: list[str] = []
+    gate._first = lambda hook, host, **kw: asked.append(hook)  # type: ignore[method-assign]
+    url = "http://" + "a" * 56 + ".onion/"
+    big = HtmlResponse(url, body=b"<p>" + b"x" * 2000, request=Request(url))
+    small = HtmlResponse(url, body=b"<p>captcha</p>", request=Request(url))
+    assert asyncio.run(gate.process_response(big.request, big)) is big
+    assert asked == []
+    assert crawler.stats.get_value("onionlab/gate/not_checked_large") == 1
+    asyncio.run(gate.process_response(small.request, small))
+    assert asked == ["onionlab_page_state"]

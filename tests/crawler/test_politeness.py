@@ -234,3 +234,29 @@ def test_a_huge_retry_after_is_capped_for_the_whole_request(tmp_path: Path) -> N
     assert stats["onionlab/politeness/wait_seconds"] <= 1.5 + 0.01  # in all, not per retry
     assert server.paths.count("/forever") <= 3
     assert took < 30
+
+
+def test_a_site_that_repeats_an_absurd_retry_after_waits_the_cap_only_once() -> None:
+    """The hostile lab site answers ``Retry-After: 99999999`` on several pages: the first
+    costs the cap (60 s by default), every later one the short default wait, so one site
+    cannot stall its own crawl by the cap again and again (each is still counted)."""
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.politeness import DEFAULT_RETRY_AFTER_MAX, RetryAfterMiddleware
+
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    middleware = RetryAfterMiddleware(crawler)
+
+    def answer(host: str, path: str, retry_after: str) -> HtmlResponse:
+        return HtmlResponse(
+            f"http://{host}/{path}", status=429, headers={"Retry-After": retry_after}
+        )
+
+    assert middleware.wait_for(answer("a.onion", "1", "99999999")) == DEFAULT_RETRY_AFTER_MAX
+    assert middleware.wait_for(answer("a.onion", "2", "99999999")) == 5.0
+    assert middleware.wait_for(answer("a.onion", "3", "99999999")) == 5.0
+    assert middleware.wait_for(answer("a.onion", "4", "30")) == 30.0  # believable: as told
+    assert middleware.wait_for(answer("b.onion", "1", "99999999")) == DEFAULT_RETRY_AFTER_MAX
+    assert crawler.stats.get_value("onionlab/dropped/retry_after_capped") == 4

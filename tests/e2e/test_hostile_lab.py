@@ -2,7 +2,7 @@
 
 One crawl of the whole lab (``examples/lab-sites.toml``; the hostile site ``abyss`` gets the
 file's ``[defaults]``) under ``strace -f -e connect``, its process tree's memory polled from
-``/proc``. A correct crawler finishes by itself within two minutes, within 400 MB, with
+``/proc``. A correct crawler finishes by itself within four minutes, within 400 MB, with
 every normal site's pages found (recall 1.0) at no less than 80 % of the pages/s of the
 same crawl without the hostile site (``crawl_summary``, the session's default-profile
 crawl, which runs first so that the two crawls never overlap); its summary reports every
@@ -37,7 +37,10 @@ from tests.support.cli import SEED, onionlab
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
-CRAWL_SECONDS = 120  # a correct crawler is done with the hostile lab within two minutes
+# A correct crawler is done with the hostile lab within four minutes: the normal sites take
+# about 25 s; the hostile one costs its capped Retry-After (60 s once, then 5 s each) and a
+# drip's download timeout (60 s) on top of its pages.
+CRAWL_SECONDS = 240
 # Past this the crawl is stopped (and the test says it did not end by itself).
 HARD_LIMIT = float(os.environ.get("ONIONLAB_HOSTILE_HARD_LIMIT", 600))
 PEAK_RSS = 400 * 1024 * 1024  # bytes, the crawl process and all its children
@@ -239,7 +242,7 @@ def test_hostile_lab_has_the_site_and_a_canary(hostile_lab: dict[str, Any]) -> N
     assert hostile_lab["truth"]["attacks"]
 
 
-def test_crawl_ends_by_itself_within_two_minutes(hostile_crawl: dict[str, Any]) -> None:
+def test_crawl_ends_by_itself_within_four_minutes(hostile_crawl: dict[str, Any]) -> None:
     assert hostile_crawl["ended"], f"still running after {HARD_LIMIT} s: stopped"
     assert hostile_crawl["returncode"] == 0, hostile_crawl["stderr"]
     assert _summary(hostile_crawl, "finish_reason") == "finished"
@@ -286,7 +289,10 @@ def test_summary_reports_every_attack_by_its_expected_outcome(
     errors = _errors(run_dir)
     missed = {}
     for attack in hostile_lab["truth"]["attacks"]:
-        if not any(_outcome_seen(o, attack, summary, pages, errors) for o in attack["expect"]):
+        # The site goes dark by design: an attack page still waiting then (or its retry)
+        # fails as site_gone, which a correct crawler records instead of fetching it.
+        expect = [*attack["expect"], "error:site_gone"]
+        if not any(_outcome_seen(o, attack, summary, pages, errors) for o in expect):
             url = canonical_url(attack["url"])
             seen = sorted({e["kind"] for e in errors if canonical_url(e["url"]).startswith(url)})
             missed[attack["attack"]] = {"expected one of": attack["expect"], "errors": seen,

@@ -33,7 +33,9 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 60,
-    "DOWNLOAD_MAXSIZE": 16 * 1024 * 1024,
+    # 8 MiB: far above any onion page's HTML, and what a hostile body (or a bomb inflating)
+    # may cost the crawl's own memory while it downloads, per request in flight.
+    "DOWNLOAD_MAXSIZE": 8 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
     "RETRY_TIMES": 4,
     "ROBOTSTXT_OBEY": False,
@@ -52,13 +54,14 @@ CRAWL_DEFAULTS: dict[str, object] = {
     # Each page's work runs in worker processes, bounded per page (crawler.pagework):
     # workers (0 = one per core, at least 2; -1 = in the crawl's own process, unbounded),
     # seconds and MB of resident memory above a worker's baseline (about 100 MB with every
-    # built-in plugin, warmed up) per page. The crawl (about 120 MB) and two workers leave
-    # one page 48 MB under 400 MB (a worker that ends a page above half of it is replaced):
-    # lxml and the plugins need about 15 MB for a 1 MB page, 175 MB for a 4 MB page of
-    # 100,000 links (a hostile link flood: cut off, counted).
+    # built-in plugin, warmed up) per page. The crawl (120-170 MB beside a hostile site) and
+    # two workers leave one page 32 MB under 400 MB (a worker that ends a page above half of
+    # it is replaced): lxml and the plugins need about 15 MB for a 1 MB page, 175 MB for a
+    # 4 MB page of 100,000 links (a hostile link flood: cut off, counted). Measured: the
+    # hostile lab peaked at 413 MB with 48.
     "ONIONLAB_EXTRACT_WORKERS": 0,
     "ONIONLAB_EXTRACT_TIMEOUT": 10.0,
-    "ONIONLAB_EXTRACT_MEMORY_MB": 48,
+    "ONIONLAB_EXTRACT_MEMORY_MB": 32,
     "ONIONLAB_MAX_ITEMS_PER_PAGE": 2_000,
     "ONIONLAB_MAX_LINKS_PER_PAGE": 5_000,
 }

@@ -26,8 +26,8 @@ same name wins, as ``onionlab crawl`` has no flag for them):
 - ``ONIONLAB_EXTRACT_TIMEOUT`` (10 s): a page still running is cut off, its worker killed
   and replaced; counted ``onionlab/dropped/extract_timeout`` and
   ``plugins/<name>/timeouts``;
-- ``ONIONLAB_EXTRACT_MEMORY_MB`` (48): what one page may add to a worker's resident memory
-  above its baseline (113-120 MB with every built-in plugin, warmed up). Enforced twice: an
+- ``ONIONLAB_EXTRACT_MEMORY_MB`` (32): what one page may add to a worker's resident memory
+  above its baseline (about 100 MB with every built-in plugin, warmed up). Enforced twice: an
   address-space limit in the worker (``RLIMIT_AS``: an allocation over it fails at once,
   even inside C code) and a watchdog here that kills a worker whose RSS goes over; counted
   ``onionlab/dropped/extract_memory`` (and ``plugins/<name>/memory``). A worker that ends
@@ -79,7 +79,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINKS_PER_PAGE = 5_000
 DEFAULT_TIMEOUT = 10.0
-DEFAULT_MEMORY_MB = 48
+DEFAULT_MEMORY_MB = 32
 CULPRIT_SIZE = 128
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
 PIPELINE = 6  # pages sent to a worker ahead of its answers (see ExtractPool._pump)

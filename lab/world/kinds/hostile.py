@@ -33,7 +33,8 @@ ORDINARY = (HOME_PATH, LISTINGS_PATH, LISTINGS_2_PATH, ABOUT_PATH)
 MIRROR_TARGET = "forum"  # the lab site the forged mirrors.txt names as "our mirror"
 FAKE_CLEARNET = "cdn.abyss-market.invalid"  # never resolves (RFC 6761 .invalid)
 
-# Sizes, from the crawler's limits (crawler/addon.py: DOWNLOAD_MAXSIZE = 16 MiB).
+# Sizes, above the crawler's limits (crawler/addon.py: DOWNLOAD_MAXSIZE = 8 MiB) and any
+# reasonable crawler's (16 MiB).
 MAXSIZE = 16 * 1024 * 1024
 BOMB_SIZE = 64 * 1024 * 1024  # every bomb inflates to 4x DOWNLOAD_MAXSIZE
 OVERSIZE = MAXSIZE + 1024 * 1024  # a plain body 1 MiB over the limit

@@ -309,6 +309,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
     _warm_up(loaded.manager)
     observe_calls(mark)
     baseline = _rss_kb()
+    limit = 0
     if memory_mb > 0:
         import resource
 
@@ -356,6 +357,9 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
         result["stats"] = dict(stats.values)
         result["logs"] = records.records
         result["rss_kb"] = _rss_kb()
+        # The address-space limit counts what the allocator keeps after a big page, not
+        # only what is resident: a worker this close to it would fail on ordinary pages.
+        result["retire"] = bool(limit) and _vm_size() > limit - memory_mb * 512 * 1024
         result["cpu_ms"] = round((time.process_time() - cpu_started) * 1000, 2)
         mark("")
         try:
@@ -745,6 +749,7 @@ class ExtractPool:
         if worker.jobs:
             self.timing["wait_ms"] += (now - worker.jobs[0].queued) * 1000
         over = self.memory_mb > 0 and rss > worker.baseline_kb + self.memory_mb * 512
+        over = over or bool(result.get("retire"))
         if over and not worker.draining:  # finish the page it is on, then a fresh one
             logger.debug("extraction worker at %d kB after a page: replaced", rss)
             self.recycled += 1

@@ -51,6 +51,11 @@ HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]
 MIRROR_LIST_PRIORITY = 50
 
 
+def _now() -> str:
+    """UTC now as ISO 8601 with milliseconds (pages' ``fetched_at``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 class OnionSpider(scrapy.Spider):
     """Crawl ``start_urls`` and every page they link to on the same onion hosts.
 
@@ -133,9 +138,10 @@ class OnionSpider(scrapy.Spider):
             yield self._page_item(response, "")
             return
         host = (urlsplit(response.url).hostname or "").lower()
+        fetched = _now()  # when the page came in, not when a worker was done with it
         outcome = await self._work(response, host)
         stats = self.crawler.stats
-        yield self._page_item(response, outcome.title if outcome else "")
+        yield self._page_item(response, outcome.title if outcome else "", fetched)
         if outcome is None:
             return
         for doc in outcome.docs:
@@ -202,7 +208,7 @@ class OnionSpider(scrapy.Spider):
             links=list(result.get("links", ())),
         )
 
-    def _page_item(self, response: Response, title: str) -> Page:
+    def _page_item(self, response: Response, title: str, fetched: str = "") -> Page:
         return Page(
             url=response.url,
             site=(urlsplit(response.url).hostname or "").lower(),
@@ -211,7 +217,7 @@ class OnionSpider(scrapy.Spider):
             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
             length=len(response.body),
             depth=int(response.meta.get("depth", 0)),
-            fetched_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            fetched_at=fetched or _now(),
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -2,7 +2,7 @@
 
 One crawl of the whole lab (``examples/lab-sites.toml``; the hostile site ``abyss`` gets the
 file's ``[defaults]``) under ``strace -f -e connect``, its process tree's memory polled from
-``/proc``. A correct crawler finishes by itself within four minutes, within 400 MB, with
+``/proc``. A correct crawler finishes by itself within seven minutes, within 400 MB, with
 every normal site's pages found (recall 1.0) at no less than 80 % of the pages/s of the
 same crawl without the hostile site (``crawl_summary``, the session's default-profile
 crawl, which runs first so that the two crawls never overlap); its summary reports every
@@ -37,15 +37,19 @@ from tests.support.cli import SEED, onionlab
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
-# A correct crawler is done with the hostile lab within four minutes: the normal sites take
-# about 25 s; the hostile one costs its capped Retry-After (60 s once, then 5 s each) and a
-# drip's download timeout (60 s) on top of its pages.
-CRAWL_SECONDS = 240
+# A correct crawler is done with the hostile lab within seven minutes: the normal sites take
+# about 25 s; the hostile one costs its capped Retry-After (60 s once, then 5 s each) and its
+# drips: each times out after 60 s and is retried (RETRY_TIMES 4) until the site goes dark
+# and is declared gone, at worst 5 x 60 s. Measured: 131 to 267 s.
+CRAWL_SECONDS = 420
 # Past this the crawl is stopped (and the test says it did not end by itself).
 HARD_LIMIT = float(os.environ.get("ONIONLAB_HOSTILE_HARD_LIMIT", 600))
 PEAK_RSS = 400 * 1024 * 1024  # bytes, the crawl process and all its children
 RATE_FLOOR = 0.8  # a normal site's pages/s with the hostile site / without it
-MIN_SPAN = 5.0  # seconds: a site crawled faster is too short to time at 1 s resolution
+# Seconds: a site crawled faster is timed only with the others (below). Its first seconds
+# are the gate's fixed costs (a 2 s queue wait, a CAPTCHA, a login), so its own rate then
+# swings by a quarter from run to run, hostile site or not.
+MIN_SPAN = 10.0
 HOSTILE = "abyss"
 LAB_SITES = Path(__file__).resolve().parents[2] / "examples" / "lab-sites.toml"  # as conftest
 
@@ -234,9 +238,19 @@ def _rates(run_dir: str, hosts: dict[str, str]) -> dict[str, tuple[float, float,
             times[site].append(datetime.fromisoformat(doc["fetched_at"]).timestamp())
     rates = {}
     for site, stamps in times.items():
-        span = max(stamps) - min(stamps) + 1.0  # whole seconds: the last one counts too
+        span = max(stamps) - min(stamps) or 1e-3  # fetched_at is in milliseconds
         rates[site] = (len(stamps) / span, span, len(stamps))
     return rates
+
+
+def _together(run_dir: str, hosts: dict[str, str]) -> float:
+    """Pages/s of the normal sites together: their pages over the time they were crawled."""
+    stamps = [
+        datetime.fromisoformat(doc["fetched_at"]).timestamp()
+        for doc in _pages(run_dir)
+        if (urlsplit(doc["url"]).hostname or "").lower() in hosts and doc.get("status") == 200
+    ]
+    return len(stamps) / (max(stamps) - min(stamps))
 
 
 def _print_outcomes(truth: dict[str, Any], summary: dict[str, Any], run_dir: str) -> None:
@@ -270,7 +284,7 @@ def test_hostile_lab_has_the_site_and_a_canary(hostile_lab: dict[str, Any]) -> N
     assert hostile_lab["truth"]["attacks"]
 
 
-def test_crawl_ends_by_itself_within_four_minutes(hostile_crawl: dict[str, Any]) -> None:
+def test_crawl_ends_by_itself_within_seven_minutes(hostile_crawl: dict[str, Any]) -> None:
     assert hostile_crawl["ended"], f"still running after {HARD_LIMIT} s: stopped"
     assert hostile_crawl["returncode"] == 0, hostile_crawl["stderr"]
     assert _summary(hostile_crawl, "finish_reason") == "finished"
@@ -296,6 +310,11 @@ def test_every_normal_site_is_crawled_completely(
     normal = set(_normal_sites(hostile_lab["truth"]).values())
     recall = {site: by_site.get(site, {}).get("recall", 0.0) for site in sorted(normal)}
     assert recall == dict.fromkeys(sorted(normal), 1.0)
+    # ...and what was extracted from them: the hostile site's pages never cost another
+    # site's page its items (a worker left crippled by a bomb would).
+    listings, vendors = evaluation["listings"], evaluation["vendors"]
+    assert (listings["recall"], listings["precision"]) == (1.0, 1.0), listings
+    assert (vendors["recall"], vendors["precision"]) == (1.0, 1.0), vendors
 
 
 def _outcome_seen(
@@ -378,4 +397,9 @@ def test_normal_sites_keep_their_pace_beside_the_hostile_site(
                           "pages": count}  # fmt: skip
     timed = [s for s, (_, span, _) in before.items() if span >= MIN_SPAN]
     assert timed, "no site took long enough to be timed"
+    together = _together(crawl_summary["run_dir"], hosts)
+    together_now = _together(hostile_crawl["run_dir"], hosts)
+    print(f"normal sites together: {together:.1f} pages/s without, {together_now:.1f} with; "
+          f"each: { {s: (round(before[s][0], 1), round(after[s][0], 1)) for s in before} }")
+    assert together_now >= RATE_FLOOR * together, (together, together_now)
     assert not slow, slow

@@ -266,7 +266,9 @@ class StopOnSignal:
             self._force(f"the crawl did not stop within {self.timeout:g} s of {self.signal_name}")
 
     def _force(self, why: str) -> None:
-        if self._done.is_set():
+        # The watchdog thread and SIGALRM can both fire at the bound: one of them says it.
+        forcing = self.__dict__.setdefault("_forcing", threading.Lock())
+        if self._done.is_set() or not forcing.acquire(blocking=False):
             return
         line = "; ".join([f"interrupted: {why}", *filter(None, [self.hint, *_extra_hints])])
         if os.isatty(2):  # the live progress display hid the cursor: give it back

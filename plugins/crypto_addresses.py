@@ -2,7 +2,7 @@
 
 An instructor's plugin like any other: it uses only ``crawler.hookimpl``, the item types and
 maintained libraries (``base58`` for Base58Check, ``bip-utils`` for segwit Bech32/Bech32m
-and Monero addresses, ``eth-utils`` for EIP-55). It reads every HTML or plain-text page
+and Monero addresses and its Keccak-256 for EIP-55). It reads every HTML or plain-text page
 (the text shown, through :mod:`plugins._text_scan`) and returns one
 :class:`~crawler.items.Entity` per address and page, with ``extra["format"]``:
 
@@ -31,18 +31,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import base58
-from bip_utils import (
-    Base58XmrDecoder,
-    Bech32ChecksumError,
-    CoinsConf,
-    SegwitBech32Decoder,
-    XmrAddrDecoder,
-    XmrIntegratedAddrDecoder,
-)
-from eth_utils import is_checksum_address, to_checksum_address
 from scrapy.http import TextResponse
 
 from crawler import hookimpl
@@ -94,7 +86,18 @@ _BASE58CHECK = re.compile(
 )
 _SEGWIT_CHAINS = {"bc": "btc", "ltc": "ltc"}
 _BECH32_MAX_LENGTH = 90
-_XMR = CoinsConf.MoneroMainNet
+
+
+@cache
+def _bip() -> Any:
+    """bip-utils, imported on first use: the crawl's own process loads every plugin but
+    extracts nothing when worker processes do, and need not carry its 17 MB of modules."""
+    import bip_utils
+    import bip_utils.utils.crypto
+
+    return bip_utils
+
+
 _XMR_INTEGRATED_LENGTH = 106
 _XMR_PAYMENT_ID = slice(-12, -4)  # the 8 bytes before the 4-byte checksum
 _LABEL_WINDOW = 80  # characters before an address searched for a chain label
@@ -143,40 +146,55 @@ def segwit_address(candidate: str) -> Address | None:
     if hrp not in _SEGWIT_CHAINS:
         return None
     try:
-        version, program = SegwitBech32Decoder.Decode(hrp, candidate)
-    except (ValueError, Bech32ChecksumError):
+        version, program = _bip().SegwitBech32Decoder.Decode(hrp, candidate)
+    except (ValueError, _bip().Bech32ChecksumError):
         return None
     return Address(_SEGWIT_CHAINS[hrp], candidate.lower(), _segwit_format(version, program))
 
 
 def monero_address(candidate: str) -> Address | None:
     """A mainnet Monero standard, sub- or integrated address, or ``None``."""
+    bip = _bip()
+    xmr = bip.CoinsConf.MoneroMainNet
     try:
         if len(candidate) == _XMR_INTEGRATED_LENGTH:
-            payment_id = Base58XmrDecoder.Decode(candidate)[_XMR_PAYMENT_ID]
-            XmrIntegratedAddrDecoder.DecodeAddr(
-                candidate, net_ver=_XMR.ParamByKey("addr_int_net_ver"), payment_id=payment_id
+            payment_id = bip.Base58XmrDecoder.Decode(candidate)[_XMR_PAYMENT_ID]
+            bip.XmrIntegratedAddrDecoder.DecodeAddr(
+                candidate, net_ver=xmr.ParamByKey("addr_int_net_ver"), payment_id=payment_id
             )
             return Address("xmr", candidate, "integrated", extra={"payment_id": payment_id.hex()})
     except ValueError:
         return None
     for fmt, key in (("standard", "addr_net_ver"), ("subaddress", "subaddr_net_ver")):
         try:
-            XmrAddrDecoder.DecodeAddr(candidate, net_ver=_XMR.ParamByKey(key))
+            bip.XmrAddrDecoder.DecodeAddr(candidate, net_ver=xmr.ParamByKey(key))
         except ValueError:
             continue
         return Address("xmr", candidate, fmt)
     return None
 
 
+def eip55(candidate: str) -> str:
+    """``0x`` and the 40 hex digits in EIP-55's mixed case.
+
+    EIP-55: a letter is upper case where the matching nibble of the Keccak-256 of the lower
+    case hex digits is 8 or more. (bip-utils' Keccak; eth-utils would do the same but costs
+    every extraction worker 16 MB more resident memory, for pydantic it imports.)
+    """
+    digits = candidate[2:].lower()
+    digest = _bip().utils.crypto.Kekkak256.QuickDigest(digits).hex()[:40]
+    cased = (c.upper() if int(d, 16) >= 8 else c for c, d in zip(digits, digest, strict=True))
+    return "0x" + "".join(cased)
+
+
 def ethereum_address(candidate: str) -> Address | None:
     """An Ethereum address in EIP-55 form, or ``None`` for a wrong mixed-case checksum."""
     digits = candidate[2:]
     if digits.islower() or digits.isdigit():  # no letters: nothing to checksum
-        return Address("eth", to_checksum_address(candidate), "lowercase", checksummed=False)
+        return Address("eth", eip55(candidate), "lowercase", checksummed=False)
     if digits.isupper():
-        return Address("eth", to_checksum_address(candidate), "uppercase", checksummed=False)
-    if is_checksum_address(candidate):
+        return Address("eth", eip55(candidate), "uppercase", checksummed=False)
+    if candidate[:2] == "0x" and eip55(candidate) == candidate:
         return Address("eth", candidate, "eip55")
     return None
 

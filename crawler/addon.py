@@ -104,6 +104,17 @@ def apply_profile_defaults(settings: BaseSettings) -> None:
         settings.set(name, value, priority=priority)
 
 
+def _elasticsearch_wanted(settings: BaseSettings) -> bool:
+    """Whether Elasticsearch is configured (Scrapy setting, environment or onionlab.toml),
+    or configured wrongly (the pipeline then logs why it is off)."""
+    from crawler.sinks.elastic.client import ElasticConfigError, resolve_settings, scrapy_flags
+
+    try:
+        return resolve_settings(scrapy_flags(settings)).configured
+    except ElasticConfigError:
+        return True
+
+
 class OnionlabAddon:
     """Routes every download through Tor and writes results to the run directory."""
 
@@ -123,9 +134,11 @@ class OnionlabAddon:
         settings.set("REMOTE_CONTROL_ENABLED", False, priority=LOCKED)
         pipelines = settings.getdict("ITEM_PIPELINES")
         pipelines["crawler.pipelines.rundir.RunDirPipeline"] = 800
-        # Off (NotConfigured) unless ES_URL / ONIONLAB_ES_URL is set; after the run dir: the
-        # spool it falls back on lives there.
-        pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
+        # Only when ES_URL / ONIONLAB_ES_URL is set (or set wrong: the pipeline then says
+        # why it is off), so a crawl without Elasticsearch never loads its client; after the
+        # run dir: the spool it falls back on lives there.
+        if _elasticsearch_wanted(settings):
+            pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
         apply_profile_defaults(settings)
         extensions = settings.getdict("EXTENSIONS")

@@ -7,11 +7,12 @@ commands (``up``, ``status``, ``down``, ``lab``) come from the lab plugin throug
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 from rich.console import Console
@@ -20,11 +21,9 @@ from rich.table import Table
 
 from crawler import config, exitcodes
 from crawler.interrupt import add_forced_exit_hint
-from crawler.kibana.commands import kibana
 from crawler.labstate import LabNotRunning, LabState, load_truth
 from crawler.plugin_commands import extract_command, plugins_new, plugins_test
 from crawler.plugins import call_each, get_plugins
-from crawler.sinks.elastic.commands import index as index_command
 from crawler.siteprofiles import SiteProfiles
 
 err = Console(stderr=True)
@@ -61,6 +60,22 @@ class OnionlabGroup(click.Group):
     path). Anything else unexpected is one line too (``ONIONLAB_DEBUG=1`` re-raises it,
     with its traceback).
     """
+
+    # Commands whose modules load big clients (Elasticsearch's is 17 MB): imported when
+    # run or listed, so a crawl never carries them (click's "lazily loading subcommands").
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "index": "crawler.sinks.elastic.commands:index",
+        "kibana": "crawler.kibana.commands:kibana",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            module, _, name = self.lazy_commands[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         from crawler.runner import CrawlFailed
@@ -758,8 +773,6 @@ def plugins_list(as_json: bool) -> None:
         err.print(f"{info.error}\n{info.traceback}", markup=False, style="red")
 
 
-cli.add_command(kibana)
-cli.add_command(index_command)
 cli.add_command(extract_command)
 plugins.add_command(plugins_new)
 plugins.add_command(plugins_test)

@@ -15,11 +15,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from elasticsearch import Elasticsearch
+from typing import TYPE_CHECKING, Any
 
 from crawler.config import ConfigError, read_toml
+
+if TYPE_CHECKING:  # imported by make_client: a crawl without Elasticsearch never loads it
+    from elasticsearch import Elasticsearch
 
 CONFIG_FILE = "onionlab.toml"
 CONFIG_TABLE = "elasticsearch"
@@ -148,4 +149,6 @@ def make_client(settings: ElasticSettings, **options: Any) -> Elasticsearch:
         # cluster; the client refuses TLS options there, and they would mean nothing.
         kwargs["ca_certs"] = str(Path(settings.ca_cert).expanduser())
     kwargs.update(options)
+    from elasticsearch import Elasticsearch  # 17 MB of modules: only when a client is made
+
     return Elasticsearch(settings.url, **kwargs)

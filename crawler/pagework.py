@@ -38,7 +38,9 @@ same name wins, as ``onionlab crawl`` has no flag for them):
 
 A page cut off still gets its Page item (without a title). A site whose page has run for
 over a second may hold all workers but one (when there are two or more), so other sites'
-pages keep flowing while its pages run into their time bound. Workers ignore SIGINT (the
+pages keep flowing while its pages run into their time bound; the worker on such a page
+drops to the lowest CPU priority (nice 19), so a page spinning in a plugin takes no core
+from the crawl or the other workers, and is replaced after that page. Workers ignore SIGINT (the
 crawl handles Ctrl-C), die with the crawl (``PR_SET_PDEATHSIG`` and end of input), and
 load plugins exactly as the crawl does (:func:`crawler.plugins.load_plugins`, the same
 environment and ``sys.path``: entry points, ``ONIONLAB_PLUGINS_DIR``,
@@ -417,6 +419,7 @@ class _Worker:
         self.jobs: deque[_Job] = deque()  # sent to it, answered in this order
         self.driver: asyncio.Future[None] | None = None  # reads its answers
         self.draining = False  # takes no new page: replaced once it is done
+        self.demoted = False  # at the lowest CPU priority since its page ran slow
         self.started = 0.0  # when it began the page it is on (the first of ``jobs``)
         self.killed_for = ""
 
@@ -499,6 +502,7 @@ class ExtractPool:
         self.timing: Counter[str] = Counter()  # ms pages waited, ran, and worker CPU
         self.queued_max = 0  # the most pages ever waiting for a worker
         self.recycled = 0  # replaced after a page left them above half their allowance
+        self.demoted = 0  # given the lowest CPU priority, their page running slow
         self._watch: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pending: deque[_Worker] = deque()  # started, not yet attached to the loop
@@ -767,9 +771,14 @@ class ExtractPool:
             worker.jobs.append(head)
 
     def _check(self) -> None:
-        """The memory watchdog: kill a busy worker whose RSS went over its allowance."""
+        """The watchdog: kill a busy worker whose RSS went over its allowance, and demote
+        one whose page runs slow (see :meth:`_demote`)."""
         self._watch = None
         busy = [w for w in self.workers if w.jobs]
+        now = time.monotonic()
+        demoted = [w for w in busy if not w.demoted and self._stuck(w, now)]
+        for worker in demoted:
+            self._demote(worker)
         if self.memory_mb > 0:
             for worker in busy:
                 rss = _rss_kb(worker.pid)
@@ -778,6 +787,24 @@ class ExtractPool:
                     worker.kill("memory")
         if busy and not self.closed:
             self._watch = asyncio.get_running_loop().call_later(WATCH_INTERVAL, self._check)
+        if demoted:
+            self._pump()  # their pages not yet begun go to the other workers
+
+    def _demote(self, worker: _Worker) -> None:
+        """Give ``worker``, whose page has run over :data:`SLOW`, the lowest CPU priority.
+
+        On a machine with as many workers as cores, a page spinning in a plugin for its
+        whole time bound takes a core from the crawl and the other workers; at nice 19 it
+        only gets what they leave. A process cannot get its priority back without
+        privileges, so the worker takes no new page and is replaced once this one ends.
+        """
+        worker.demoted = True
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, worker.pid, 19)
+        if not worker.draining:
+            worker.draining = True
+            self._requeue_unstarted(worker)
+        self.demoted += 1
 
     def close(self) -> None:
         """Stop every worker (pages still waiting fail as ``crashed``)."""

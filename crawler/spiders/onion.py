@@ -108,6 +108,7 @@ class OnionSpider(scrapy.Spider):
             stats = self.crawler.stats
             stats.set_value("onionlab/extract/workers_started", self.pool.started_workers)
             stats.set_value("onionlab/extract/workers_recycled", self.pool.recycled)
+            stats.set_value("onionlab/extract/workers_demoted", self.pool.demoted)
             stats.set_value("onionlab/extract/queued_max", self.pool.queued_max)
             for key, ms in self.pool.timing.items():
                 stats.set_value(f"onionlab/extract/{key}", round(ms))

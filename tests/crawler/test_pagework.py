@@ -37,14 +37,17 @@ FINE = "f" * 55 + "d.onion"
 HOG = "h" * 55 + "d.onion"
 
 SLEEPY = f"""
-import time
+import os, time
 from urllib.parse import urlsplit
 from crawler import hookimpl
 
 @hookimpl
 def onionlab_extract(response):
     if urlsplit(response.url).hostname == "{SLOW}":
-        time.sleep(60)
+        for _ in range(600):  # 60 s, saying at what CPU priority it runs
+            with open(os.environ["SLEEPY_PRIORITY"], "a") as out:
+                out.write(f"{{os.getpriority(os.PRIO_PROCESS, 0)}}\\n")
+            time.sleep(0.1)
 """
 
 HOGGING = f"""
@@ -146,7 +149,11 @@ def _plugins(tmp: Path, **files: str) -> str:
 @pytest.fixture(scope="module")
 def slow_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("slow")
-    env = {"ONIONLAB_PLUGINS_DIR": _plugins(tmp, sleepy=SLEEPY), "ONIONLAB_EXTRACT_TIMEOUT": "2"}
+    env = {
+        "ONIONLAB_PLUGINS_DIR": _plugins(tmp, sleepy=SLEEPY),
+        "ONIONLAB_EXTRACT_TIMEOUT": "2",
+        "SLEEPY_PRIORITY": str(tmp / "priority.txt"),
+    }
     with (
         LinkedSite(pages=3) as slow,
         LinkedSite(pages=40) as fine,
@@ -158,6 +165,7 @@ def slow_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         result["slow"] = [path for path, _ in slow.requests]
         result["fine"] = [path for path, _ in fine.requests]
         result["fine_times"] = fine.times
+        result["priorities"] = (tmp / "priority.txt").read_text().split()
     return result
 
 
@@ -182,6 +190,15 @@ def test_the_fine_site_is_not_held_up_by_the_slow_one(slow_crawl: dict) -> None:
     times = sorted(slow_crawl["fine_times"])
     # The slow page holds a worker for 2 s; the fine site's 40 pages go on meanwhile.
     assert times[-1] - times[0] < 15
+
+
+def test_a_slow_page_drops_to_the_lowest_cpu_priority(slow_crawl: dict) -> None:
+    # Its worker starts at the crawl's priority, is demoted once the page has run a second,
+    # and is replaced after it (a process cannot raise its priority back).
+    priorities = slow_crawl["priorities"]
+    assert priorities[0] == str(os.getpriority(os.PRIO_PROCESS, 0))
+    assert priorities[-1] == "19", priorities
+    assert slow_crawl["stats"]["onionlab/extract/workers_demoted"] == 1
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@
                                [--run-dir RUN_DIR]
 
 Starts an osmem-server on 127.0.0.1 (a free port), applies ``onionlab index setup`` and
-indexes documents with :func:`crawler.sinks.elastic.bulk.index_actions` (streaming_bulk with
-per-item accounting, the path the crawl pipeline and ``onionlab index load`` use). Documents
-are a synthetic crawl's items transformed by :mod:`crawler.sinks.elastic.documents` (or a
+indexes documents with :func:`onionlab.crawler.sinks.elastic.bulk.index_actions` (streaming_bulk
+with per-item accounting, the path the crawl pipeline and ``onionlab index load`` use). Documents
+are a synthetic crawl's items transformed by :mod:`onionlab.crawler.sinks.elastic.documents` (or a
 real run's, with ``--run-dir``), repeated under fresh ids up to ``--docs``. Also prints a
 raw ``_bulk`` POST of the same bytes without the client, to separate the client's cost from
 the server's, and N parallel streams (threads) to show how the server scales. The official
@@ -25,11 +25,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from crawler.rundir import RunDir
-from crawler.sinks.elastic import provision
-from crawler.sinks.elastic.bulk import Action, index_actions
-from crawler.sinks.elastic.documents import RunInfo
-from crawler.sinks.elastic.load import item_actions
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
+from onionlab.crawler.sinks.elastic.documents import RunInfo
+from onionlab.crawler.sinks.elastic.load import item_actions
 from tests.support.known_crawl import known_items, write_run
 from tests.support.osmem import Osmem, free_port
 

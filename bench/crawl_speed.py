@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lab.controller import Lab
+from onionlab.lab.controller import Lab
 
 
 def crawl(module: str, args: list[str]) -> dict:
@@ -51,7 +51,7 @@ def main() -> None:
             common = ["--json", "--no-score", "--data-dir", str(data), "--socks", socks]
             tor, direct = [], []
             for _ in range(options.repeat):
-                tor.append(crawl("crawler.cli", ["crawl", *common, service["url"]]))
+                tor.append(crawl("onionlab", ["crawl", *common, service["url"]]))
                 local = f"http://{service['local']}/"
                 direct.append(crawl("bench.direct_crawl", [*common, local]))
         finally:

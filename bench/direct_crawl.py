@@ -11,7 +11,7 @@ import sys
 
 
 def main() -> None:
-    from crawler import addon
+    from onionlab.crawler import addon
 
     original = addon.OnionlabAddon.update_settings
 
@@ -24,7 +24,7 @@ def main() -> None:
         )
 
     addon.OnionlabAddon.update_settings = without_tor  # type: ignore[method-assign]
-    from crawler.cli import main as onionlab
+    from onionlab.crawler.cli import main as onionlab
 
     sys.argv = ["onionlab", "crawl", *sys.argv[1:]]
     onionlab()

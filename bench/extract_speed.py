@@ -3,13 +3,13 @@
     python -m bench.extract_speed [--seed 1] [--repeat 5]
 
 Renders every page of every service of the seed's lab in-process (no Tor, no network:
-``tests.support.site_pages.fetch_site``), then times ``crawler.extraction.extract_items``
-(every plugin's extract, then every plugin's normalise) over all of them, in this single
-process, ``--repeat`` times; each pass builds fresh Scrapy responses from the bodies so
-every pass parses the HTML again, as a crawl does. Prints pages/s (wall and per CPU
-second: the figure per core), the time of one ``link_items`` over all items, and each
-plugin's share of the hook time (timed by ``ONIONLAB_TRACE_PLUGINS`` in an extra pass).
-Measures whatever plugins are installed; asserts nothing.
+``tests.support.site_pages.fetch_site``), then times
+``onionlab.crawler.extraction.items.extract_items`` (every plugin's extract, then every plugin's
+normalise) over all of them, in this single process, ``--repeat`` times; each pass builds fresh
+Scrapy responses from the bodies so every pass parses the HTML again, as a crawl does. Prints
+pages/s (wall and per CPU second: the figure per core), the time of one ``link_items`` over all
+items, and each plugin's share of the hook time (timed by ``ONIONLAB_TRACE_PLUGINS`` in an extra
+pass). Measures whatever plugins are installed; asserts nothing.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from contextlib import contextmanager
 
 import pluggy
 
-from crawler.extract import response_from_bytes
-from crawler.extraction import extract_items, link_items
-from crawler.items import Item
-from crawler.plugins import load_plugins
+from onionlab.crawler.extraction.items import extract_items, link_items
+from onionlab.crawler.extraction.offline import response_from_bytes
+from onionlab.crawler.items import Item
+from onionlab.crawler.pluginmanager import load_plugins
 from tests.support.site_pages import fetch_site, world_and_truth
 
 GOAL = 300  # pages per second per core
@@ -53,7 +53,7 @@ def one_pass(pm: pluggy.PluginManager, pages: list[tuple[str, bytes, bool]]) -> 
 
 
 class _TraceTimes(logging.Handler):
-    """Sums the durations ``crawler.plugins.call_each`` logs when tracing is on."""
+    """Sums the durations ``onionlab.crawler.pluginmanager.call_each`` logs when tracing is on."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -69,7 +69,7 @@ class _TraceTimes(logging.Handler):
 
 @contextmanager
 def traced() -> Iterator[_TraceTimes]:
-    logger = logging.getLogger("crawler.plugins")
+    logger = logging.getLogger("onionlab.crawler.pluginmanager")
     handler, propagate = _TraceTimes(), logger.propagate
     logger.addHandler(handler)
     logger.propagate = False

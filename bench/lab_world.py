@@ -8,7 +8,7 @@ Prints tables and asserts nothing:
    ``--repeat`` runs) and peak RSS (``ru_maxrss``), each run in a fresh subprocess; the
    RSS after imports is shown too, so the world's own share is visible.
 2. Pages per site: the ground truth's ``pages`` grouped by host → service name.
-3. Pages/s served straight by the site server (no Tor): ``python -m lab.sites.serve``
+3. Pages/s served straight by the site server (no Tor): ``python -m onionlab.lab.sites.serve``
    pinned to CPU 0 (``taskset``), loaded from another process pinned to CPU 1 for
    ``--seconds`` (at most 10) with ``--connections`` keep-alive connections cycling over
    the site's truth pages. The load comes from ``wrk`` (Debian package ``wrk``) when
@@ -42,8 +42,8 @@ MAX_SECONDS = 10.0
 GENERATE = textwrap.dedent(
     """
     import json, resource, sys, time
-    from lab.world import build_world
-    from lab.world.truth import ground_truth
+    from onionlab.lab.world import build_world
+    from onionlab.lab.world.truth import ground_truth
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     world = build_world(int(sys.argv[1]), float(sys.argv[2]))
@@ -147,8 +147,8 @@ def generation(seed: int, scales: list[float], repeat: int) -> list[dict[str, An
 
 def pages_per_site(seed: int, scale: float) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Truth page URLs by service name (mirror hosts count for their service)."""
-    from lab.world import build_world
-    from lab.world.truth import ground_truth
+    from onionlab.lab.world import build_world
+    from onionlab.lab.world.truth import ground_truth
 
     world = build_world(seed, scale)
     truth = ground_truth(world)
@@ -169,7 +169,7 @@ def pages_per_site(seed: int, scale: float) -> tuple[dict[str, list[str]], dict[
 
 def _server_supports_profile() -> bool:
     result = subprocess.run(
-        [sys.executable, "-m", "lab.sites.serve", "--help"],
+        [sys.executable, "-m", "onionlab.lab.sites.serve", "--help"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -179,12 +179,12 @@ def _server_supports_profile() -> bool:
 
 
 class Server:
-    """``python -m lab.sites.serve`` for one site, pinned to CPU 0, in a temporary dir."""
+    """``python -m onionlab.lab.sites.serve`` for one site, pinned to CPU 0, in a temporary dir."""
 
     def __init__(self, seed: int, scale: float, site: str, profile: bool) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="onionlab-bench-")
         ready = Path(self.tmp.name) / "ready.json"
-        command = [*_pin(0), sys.executable, "-m", "lab.sites.serve", "--seed", str(seed)]
+        command = [*_pin(0), sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(seed)]
         command += ["--scale", str(scale), "--listen", f"{site}=127.0.0.1:0"]
         command += ["--ready-file", str(ready)]
         if profile:

@@ -4,6 +4,6 @@ The core never imports from ``plugins/`` or ``lab/``; plugins reach it only thro
 the hook API re-exported here.
 """
 
-from crawler.hookspecs import hookimpl
+from onionlab.crawler.hookspecs import hookimpl
 
 __all__ = ["hookimpl"]

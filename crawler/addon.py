@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
-TOR_HANDLER = "crawler.tor.handler.TorDownloadHandler"
+TOR_HANDLER = "onionlab.crawler.tor.handler.TorDownloadHandler"
 LOCKED = 100  # higher than Scrapy's "cmdline" priority (40)
 SCHEMES = ("http", "https")  # the only schemes a crawl can fetch, both through Tor
 
@@ -42,22 +42,22 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "COOKIES_ENABLED": True,
     "CLOSESPIDER_PAGECOUNT": 50_000,
     "CLOSESPIDER_TIMEOUT": 4 * 3600,
-    # AutoThrottle (crawler.throttle): an onion page's latency is mostly the circuit (about
-    # 0.1 s in the lab), not the site's load, so start fast and aim at twice the per-site
-    # concurrency: it then only slows a site whose answers really get slow (a 2 s answer
+    # AutoThrottle (onionlab.crawler.extensions.throttle): an onion page's latency is mostly the
+    # circuit (about 0.1 s in the lab), not the site's load, so start fast and aim at twice the
+    # per-site concurrency: it then only slows a site whose answers really get slow (a 2 s answer
     # means 16 requests/s at most). Aiming at 8 halved the lab's throughput (bench).
     "AUTOTHROTTLE_ENABLED": True,
     "AUTOTHROTTLE_START_DELAY": 0.1,
     "AUTOTHROTTLE_MAX_DELAY": 30.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 32.0,
     "LOG_LEVEL": "INFO",
-    # Each page's work runs in worker processes, bounded per page (crawler.pagework):
-    # workers (0 = one per core, at least 2; -1 = in the crawl's own process, unbounded),
-    # seconds and MB of resident memory above a worker's baseline (about 100 MB with every
-    # built-in plugin, warmed up) per page. The crawl (120-170 MB beside a hostile site) and
-    # two workers leave one page 32 MB under 400 MB (a worker that ends a page above half of
-    # it is replaced): lxml and the plugins need about 15 MB for a 1 MB page, 175 MB for a
-    # 4 MB page of 100,000 links (a hostile link flood: cut off, counted). Measured: the
+    # Each page's work runs in worker processes, bounded per page
+    # (onionlab.crawler.extraction.pagework): workers (0 = one per core, at least 2; -1 = in the
+    # crawl's own process, unbounded), seconds and MB of resident memory above a worker's baseline
+    # (about 100 MB with every built-in plugin, warmed up) per page. The crawl (120-170 MB beside a
+    # hostile site) and two workers leave one page 32 MB under 400 MB (a worker that ends a page
+    # above half of it is replaced): lxml and the plugins need about 15 MB for a 1 MB page, 175 MB
+    # for a 4 MB page of 100,000 links (a hostile link flood: cut off, counted). Measured: the
     # hostile lab peaked at 413 MB with 48.
     "ONIONLAB_EXTRACT_WORKERS": 0,
     "ONIONLAB_EXTRACT_TIMEOUT": 10.0,
@@ -69,17 +69,25 @@ CRAWL_DEFAULTS: dict[str, object] = {
 
 # onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
-    "crawler.scope.OffsiteRedirectMiddleware": 610,  # sees a 3xx before Redirect (600)
-    "crawler.scope.OffsiteRefreshMiddleware": 583,  # after the gate (585), before MetaRefresh
-    "crawler.politeness.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550)
-    "crawler.gate.ObstacleGate": 585,  # after HttpCompression (590), before MetaRefresh (580)
-    "crawler.tor.health.TorHealth": 575,  # Tor outages: above Liveness (570), Retry (550)
-    "crawler.liveness.LivenessMiddleware": 570,  # sees failed attempts before RetryMiddleware
+    # sees a 3xx before Redirect (600)
+    "onionlab.crawler.spidermiddlewares.scope.OffsiteRedirectMiddleware": 610,
+    # after the gate (585), before MetaRefresh
+    "onionlab.crawler.spidermiddlewares.scope.OffsiteRefreshMiddleware": 583,
+    # sees 429/503 before RetryMiddleware (550)
+    "onionlab.crawler.downloadermiddlewares.politeness.RetryAfterMiddleware": 560,
+    # after HttpCompression (590), before MetaRefresh (580)
+    "onionlab.crawler.downloadermiddlewares.gate.ObstacleGate": 585,
+    # Tor outages: above Liveness (570), Retry (550)
+    "onionlab.crawler.downloadermiddlewares.torhealth.TorHealth": 575,
+    # sees failed attempts before RetryMiddleware
+    "onionlab.crawler.downloadermiddlewares.liveness.LivenessMiddleware": 570,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
-    "crawler.scope.ScopeMiddleware": 600,
-    "crawler.sitelimits.SiteLimitsMiddleware": 590,  # on canonical URLs, after Depth (900)
-    "crawler.resume.ResumeMiddleware": 50,  # nearest the engine: records what gets scheduled
+    "onionlab.crawler.spidermiddlewares.scope.ScopeMiddleware": 600,
+    # on canonical URLs, after Depth (900)
+    "onionlab.crawler.spidermiddlewares.sitelimits.SiteLimitsMiddleware": 590,
+    # nearest the engine: records what gets scheduled
+    "onionlab.crawler.spidermiddlewares.resume.ResumeMiddleware": 50,
 }
 
 
@@ -88,14 +96,14 @@ def apply_profile_defaults(settings: BaseSettings) -> None:
 
     ``DOWNLOAD_SLOTS`` (set by the runner) covers the sites with a table of their own; the
     others get ``[defaults]`` through Scrapy's per-domain settings (see
-    :meth:`crawler.siteprofiles.SiteProfiles.crawl_settings`), over the crawl's own values.
+    :meth:`onionlab.crawler.sitepolicy.SiteProfiles.crawl_settings`), over the crawl's own values.
     """
     path = settings.get("ONIONLAB_SITE_PROFILES")
     if not path:
         return
     from pathlib import Path
 
-    from crawler.siteprofiles import load_profiles
+    from onionlab.crawler.sitepolicy import load_profiles
 
     services = settings.getdict("ONIONLAB_SITE_SERVICES")
     profiles = load_profiles(Path(path), services=services)
@@ -107,7 +115,11 @@ def apply_profile_defaults(settings: BaseSettings) -> None:
 def _elasticsearch_wanted(settings: BaseSettings) -> bool:
     """Whether Elasticsearch is configured (Scrapy setting, environment or onionlab.toml),
     or configured wrongly (the pipeline then logs why it is off)."""
-    from crawler.sinks.elastic.client import ElasticConfigError, resolve_settings, scrapy_flags
+    from onionlab.crawler.sinks.elastic.client import (
+        ElasticConfigError,
+        resolve_settings,
+        scrapy_flags,
+    )
 
     try:
         return resolve_settings(scrapy_flags(settings)).configured
@@ -126,27 +138,29 @@ class OnionlabAddon:
         # settings file or flag can open a direct path or another scheme.
         settings.set("DOWNLOAD_HANDLERS_BASE", dict.fromkeys(SCHEMES, TOR_HANDLER), LOCKED)
         settings.set("DOWNLOAD_HANDLERS", download_handlers(), priority=LOCKED)
-        settings.set("TWISTED_DNS_RESOLVER", "crawler.tor.resolver.RefuseAllResolver", LOCKED)
+        settings.set(
+            "TWISTED_DNS_RESOLVER", "onionlab.crawler.tor.resolver.RefuseAllResolver", LOCKED
+        )
         settings.set("HTTPPROXY_ENABLED", False, priority=LOCKED)
         # Consoles that run code in the crawling process: the Telnet console, and Scrapy
         # 2.19's RemoteControl (an HTTP server on localhost executing posted Python code).
         settings.set("TELNETCONSOLE_ENABLED", False, priority=LOCKED)
         settings.set("REMOTE_CONTROL_ENABLED", False, priority=LOCKED)
         pipelines = settings.getdict("ITEM_PIPELINES")
-        pipelines["crawler.pipelines.rundir.RunDirPipeline"] = 800
+        pipelines["onionlab.crawler.pipelines.rundir.RunDirPipeline"] = 800
         # Only when ES_URL / ONIONLAB_ES_URL is set (or set wrong: the pipeline then says
         # why it is off), so a crawl without Elasticsearch never loads its client; after the
         # run dir: the spool it falls back on lives there.
         if _elasticsearch_wanted(settings):
-            pipelines["crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
+            pipelines["onionlab.crawler.sinks.elastic.pipeline.ElasticsearchPipeline"] = 900
         settings.set("ITEM_PIPELINES", pipelines, priority="addon")
         apply_profile_defaults(settings)
         extensions = settings.getdict("EXTENSIONS")
-        extensions["crawler.progress.ProgressDisplay"] = 500
-        extensions["crawler.liveness.LivenessExtension"] = 510
-        extensions["crawler.sitelimits.CrawlCapReport"] = 520
+        extensions["onionlab.crawler.extensions.progress.ProgressDisplay"] = 500
+        extensions["onionlab.crawler.downloadermiddlewares.liveness.LivenessExtension"] = 510
+        extensions["onionlab.crawler.spidermiddlewares.sitelimits.CrawlCapReport"] = 520
         extensions["scrapy.extensions.throttle.AutoThrottle"] = None
-        extensions["crawler.throttle.OnionAutoThrottle"] = 0
+        extensions["onionlab.crawler.extensions.throttle.OnionAutoThrottle"] = 0
         extensions["scrapy.extensions.remote_control.RemoteControl"] = None
         settings.set("EXTENSIONS", extensions, priority="addon")
         for name, ours in (

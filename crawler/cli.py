@@ -1,8 +1,8 @@
 """The ``onionlab`` command: parses flags, calls the services, renders results.
 
-Thin by design: crawling is in :mod:`crawler.runner`, scoring in :mod:`crawler.eval`; lab
-commands (``up``, ``status``, ``down``, ``lab``) come from the lab plugin through the
-``onionlab_register_commands`` hook, so the core never imports the lab.
+Thin by design: crawling is in :mod:`onionlab.crawler.runner`, scoring in
+:mod:`onionlab.crawler.scoring`; lab commands (``up``, ``status``, ``down``, ``lab``) come from the
+lab plugin through the ``onionlab_register_commands`` hook, so the core never imports the lab.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler import config, exitcodes
-from crawler.interrupt import add_forced_exit_hint
-from crawler.labstate import LabNotRunning, LabState, load_truth
-from crawler.plugin_commands import extract_command, plugins_new, plugins_test
-from crawler.plugins import call_each, get_plugins
-from crawler.siteprofiles import SiteProfiles
+from onionlab.crawler import config, exitcodes
+from onionlab.crawler.interrupt import add_forced_exit_hint
+from onionlab.crawler.labstate import LabNotRunning, LabState, load_truth
+from onionlab.crawler.plugin_commands import extract_command, plugins_new, plugins_test
+from onionlab.crawler.pluginmanager import call_each, get_plugins
+from onionlab.crawler.sitepolicy import SiteProfiles
 
 err = Console(stderr=True)
 
@@ -64,8 +64,8 @@ class OnionlabGroup(click.Group):
     # Commands whose modules load big clients (Elasticsearch's is 17 MB): imported when
     # run or listed, so a crawl never carries them (click's "lazily loading subcommands").
     lazy_commands: ClassVar[dict[str, str]] = {
-        "index": "crawler.sinks.elastic.commands:index",
-        "kibana": "crawler.kibana.commands:kibana",
+        "index": "onionlab.crawler.sinks.elastic.commands:index",
+        "kibana": "onionlab.crawler.kibana.commands:kibana",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -78,7 +78,7 @@ class OnionlabGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from crawler.runner import CrawlFailed
+        from onionlab.crawler.runner import CrawlFailed
 
         try:
             return super().invoke(ctx)
@@ -155,7 +155,9 @@ def render_summary(summary: dict[str, Any]) -> None:
     if dropped:  # left out on purpose (budgets, traps) or not kept: every reason counted
         table.add_row("left out", ", ".join(f"{n} {why}" for why, n in dropped.items()))
     table.add_row("duration", f"{summary['duration_s']} s ({summary['pages_per_s']} pages/s)")
-    if "sites" in summary:  # per-site liveness (crawler.liveness); gone = vanished mid-crawl
+    if (
+        "sites" in summary
+    ):  # per-site liveness (downloadermiddlewares.liveness); gone = vanished mid-crawl
         sites, gone = summary["sites"], ", ".join(summary["sites"]["gone_hosts"])
         moved = ", ".join(f"{a} → {b}" for a, b in sites.get("moved", {}).items())
         table.add_row(
@@ -227,7 +229,7 @@ def _lab_state(data_dir: Path) -> LabState:
 
 
 def _check_tor(host: str, port: int) -> None:
-    from crawler.tor.check import TorUnavailable, check_socks_is_tor
+    from onionlab.crawler.tor.check import TorUnavailable, check_socks_is_tor
 
     try:
         check_socks_is_tor(host, port)
@@ -246,8 +248,8 @@ def _crawl(
     state: LabState | None = None,
     sites: Path | None = None,
 ) -> dict[str, Any]:
-    from crawler.runner import CrawlConfig
-    from crawler.tor.handler import parse_socks_address
+    from onionlab.crawler.runner import CrawlConfig
+    from onionlab.crawler.tor.handler import parse_socks_address
 
     try:
         host, port = parse_socks_address(socks)
@@ -281,8 +283,8 @@ def _crawl(
 def _run_saving(run_dir: Path, config: Any) -> dict[str, Any]:
     """``run_crawl(config)``; a run directory that cannot even be written (its config.json,
     on a full disk) is exit 6 with what to do."""
-    from crawler.rundir import WriteFailed
-    from crawler.runner import run_crawl
+    from onionlab.crawler.runner import run_crawl
+    from onionlab.crawler.runs.rundir import WriteFailed
 
     try:
         return run_crawl(config)
@@ -296,7 +298,7 @@ def _run_saving(run_dir: Path, config: Any) -> dict[str, Any]:
 
 def _new_run_dir(data_dir: Path) -> Any:
     """A new run directory under ``data_dir``, or one clear line: which path, what to do."""
-    from crawler.rundir import RunDir
+    from onionlab.crawler.runs.rundir import RunDir
 
     runs = config.runs_dir(data_dir)
     try:
@@ -322,10 +324,10 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
     Every file the resume reads back is checked first: a damaged one (a garbage line, an old
     pickled ledger) is one clear error line, exit 7, and nothing of it is executed.
     """
-    from crawler.resume import check_resumable
-    from crawler.rundir import RunDirDamaged
-    from crawler.runner import CrawlConfig
-    from crawler.tor.handler import parse_socks_address
+    from onionlab.crawler.runner import CrawlConfig
+    from onionlab.crawler.runs.rundir import RunDirDamaged
+    from onionlab.crawler.spidermiddlewares.resume import check_resumable
+    from onionlab.crawler.tor.handler import parse_socks_address
 
     config_path = run_dir / "config.json"
     if not config_path.is_file():
@@ -398,8 +400,8 @@ def _exit_for(summary: dict[str, Any]) -> None:
 
 
 def _score(summary: dict[str, Any], truth_path: Path) -> None:
-    from crawler.eval import evaluate
-    from crawler.rundir import RunDir
+    from onionlab.crawler.runs.rundir import RunDir
+    from onionlab.crawler.scoring import evaluate
 
     summary["eval"] = evaluate(RunDir(Path(summary["run_dir"])), load_truth(truth_path))
 
@@ -434,7 +436,7 @@ plugins_dir_option = click.option(
 
 def _site_profiles(path: Path, state: LabState | None) -> SiteProfiles:
     """Load and check a site-profile file against the installed plugins and the lab."""
-    from crawler.siteprofiles import SiteProfileError, load_profiles
+    from onionlab.crawler.sitepolicy import SiteProfileError, load_profiles
 
     known = [info.name for info in get_plugins().plugins if not info.error]
     try:
@@ -564,8 +566,8 @@ def eval_command(run_dir: Path, truth: Path | None, data_dir: Path | None, as_js
     A directory that is not an onionlab run, or a damaged one (a truncated or garbage
     items.ndjson or summary.json), is one error line naming the file and line (exit 7).
     """
-    from crawler.eval import evaluate
-    from crawler.rundir import RunDir, RunDirDamaged
+    from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged
+    from onionlab.crawler.scoring import evaluate
 
     run = RunDir(run_dir)
     if not run.items.is_file():

@@ -18,7 +18,7 @@ Either file holds one table per host under ``[credentials]``::
 
 (the file named by ``ONIONLAB_CREDENTIALS`` may also leave out the ``credentials`` level).
 Passwords are never logged: :class:`Credentials` hides them in its ``repr``.
-Depends on the standard library and :mod:`crawler.config` (which reads the TOML).
+Depends on the standard library and :mod:`onionlab.crawler.config` (which reads the TOML).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.config import ConfigError, read_toml
+from onionlab.crawler.config import ConfigError, read_toml
 
 CONFIG_FILE = "onionlab.toml"
 WILDCARD = "*"
@@ -86,7 +86,7 @@ def parse_credentials(data: Mapping[str, Any], source: str = "") -> CredentialSt
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:  # missing, unreadable, not UTF-8, not TOML: one line (crawler.config)
+    try:  # missing, unreadable, not UTF-8, not TOML: one line (onionlab.crawler.config)
         return read_toml(path, "credentials file")
     except ConfigError as exc:
         raise CredentialsError(str(exc)) from None

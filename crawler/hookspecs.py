@@ -2,7 +2,8 @@
 
 A plugin is a module (or object) with functions named like the hooks below and decorated
 with :data:`hookimpl`; register it through the ``onionlab`` entry-point group. Plugins may
-import :data:`hookimpl` and the item types from :mod:`crawler.items`, nothing else of the core.
+import :data:`hookimpl` and the item types from :mod:`onionlab.crawler.items`, nothing else of the
+core.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
     import scrapy
     from scrapy.http import TextResponse
 
-    from crawler.credentials import Credentials
-    from crawler.items import Item
+    from onionlab.crawler.credentials import Credentials
+    from onionlab.crawler.items import Item
 
 PROJECT = "onionlab"
 
@@ -38,7 +39,7 @@ def onionlab_extract(response: TextResponse) -> Iterable[Item] | None:
     :param response: the page, a Scrapy ``TextResponse`` (``.url``, ``.status``,
         ``.text``, ``.css()``, ``.xpath()``, ``.urljoin()``); ``urlparse(response.url)
         .hostname`` is the onion host.
-    :return: an iterable of items from :mod:`crawler.items` (``Listing``, ``Vendor``), or
+    :return: an iterable of items from :mod:`onionlab.crawler.items` (``Listing``, ``Vendor``), or
         ``None`` when the page is not one this plugin understands.
     """
 
@@ -54,7 +55,7 @@ def onionlab_normalize_item(item: Item) -> None:
     ``extra["substance_raw"]``). A plugin that raises is counted like in
     :func:`onionlab_extract`; the item is kept as the other plugins left it.
 
-    :param item: a :mod:`crawler.items` item (``Listing``, ``Vendor``, ``Entity``, …).
+    :param item: a :mod:`onionlab.crawler.items` item (``Listing``, ``Vendor``, ``Entity``, …).
     :return: nothing; change ``item`` itself.
     """
 
@@ -68,7 +69,7 @@ def onionlab_link_items(items: list[Item]) -> Iterable[Item] | None:
     plugin is called; their results are merged and written like extracted items.
 
     :param items: every ``Listing``, ``Vendor`` and ``Entity`` of the run.
-    :return: an iterable of new items (e.g. :class:`crawler.items.VendorIdentity`), or
+    :return: an iterable of new items (e.g. :class:`onionlab.crawler.items.VendorIdentity`), or
         ``None``.
     """
 
@@ -101,10 +102,10 @@ def onionlab_register_commands(cli: click.Group) -> None:
 def onionlab_lab() -> Any | None:
     """Return the controller of a local lab, for ``onionlab demo``; stops at first non-None result.
 
-    The controller is any object with these methods (see :class:`crawler.labstate.LabController`):
-    ``up(*, seed, scale, profile, data_dir, progress) -> Path`` which starts the lab (``profile``
-    names its obstacles) and returns the path of its ``lab.json``, and
-    ``down(*, data_dir: Path) -> None``.
+    The controller is any object with these methods (see
+    :class:`onionlab.crawler.labstate.LabController`): ``up(*, seed, scale, profile, data_dir,
+    progress) -> Path`` which starts the lab (``profile`` names its obstacles) and returns the path
+    of its ``lab.json``, and ``down(*, data_dir: Path) -> None``.
 
     :return: the controller, or ``None`` when this plugin provides no lab.
     """
@@ -114,9 +115,10 @@ def onionlab_lab() -> Any | None:
 def onionlab_page_state(response: TextResponse) -> str | None:
     """Say whether a page is an obstacle in front of the content; stops at first non-None result.
 
-    Called by the obstacle gate (:mod:`crawler.gate`) for every HTML or text page before the
-    spider sees it (the model: CRATOR's per-market page detectors). Answer only for layouts
-    this plugin knows; the gate then asks :func:`onionlab_gate_request` how to pass it.
+    Called by the obstacle gate (:mod:`onionlab.crawler.downloadermiddlewares.gate`) for every HTML
+    or text page before the spider sees it (the model: CRATOR's per-market page detectors). Answer
+    only for layouts this plugin knows; the gate then asks :func:`onionlab_gate_request` how to pass
+    it.
 
     :param response: the page, a Scrapy ``TextResponse`` (see :func:`onionlab_extract`).
     :return: ``"wait"`` (a queue page), ``"captcha"``, ``"login"`` (a login wall or an
@@ -140,7 +142,7 @@ def onionlab_gate_request(
     :param response: the obstacle page, as classified by :func:`onionlab_page_state`.
     :param state: the state that hook returned (``"wait"``, ``"captcha"``, ``"login"``, …).
     :param credentials: the configured account for this onion host (``.username``,
-        ``.password``; see :mod:`crawler.credentials`), or ``None`` when none is configured
+        ``.password``; see :mod:`onionlab.crawler.credentials`), or ``None`` when none is configured
         (a plugin may then register an account itself).
     :return: a ``scrapy.Request`` to send; ``{"wait": seconds}`` to wait before fetching the
         page again (a queue); or ``None`` when this plugin cannot pass the obstacle.

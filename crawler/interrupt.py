@@ -12,9 +12,9 @@ Ctrl-C. :class:`StopOnSignal` replaces those handlers for one crawl:
 - a second SIGINT or SIGTERM exits at once.
 
 A forced exit prints one line (how to resume) and ends the process with
-:data:`crawler.exitcodes.INTERRUPTED` (130) without unwinding: nothing is lost that a
+:data:`onionlab.crawler.exitcodes.INTERRUPTED` (130) without unwinding: nothing is lost that a
 resume needs, because the ledger and ``items.ndjson`` are flushed line by line and a torn
-last line is cut off on resume (:mod:`crawler.resume`).
+last line is cut off on resume (:mod:`onionlab.crawler.spidermiddlewares.resume`).
 
 Python runs signal handlers in the main thread only, between bytecodes (and in the few C
 loops that check for signals, such as the regex engine's); another thread runs only when
@@ -51,7 +51,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from crawler.exitcodes import INTERRUPTED
+from onionlab.crawler.exitcodes import INTERRUPTED
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DEFAULT_TIMEOUT = 10.0

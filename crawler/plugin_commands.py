@@ -1,8 +1,9 @@
 """The plugin author's commands: ``onionlab extract``, ``plugins new``, ``plugins test``.
 
-CLI layer (parse, call the service, render) over :mod:`crawler.extract`,
-:mod:`crawler.scaffold` and :mod:`crawler.plugin_check`; registered in :mod:`crawler.cli`
-with ``add_command``. Exit codes are the ones ``onionlab --help`` documents.
+CLI layer (parse, call the service, render) over :mod:`onionlab.crawler.extraction.offline`,
+:mod:`onionlab.crawler.kit.scaffold` and :mod:`onionlab.crawler.kit.check`; registered in
+:mod:`onionlab.crawler.cli` with ``add_command``. Exit codes are the ones ``onionlab --help``
+documents.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from crawler import config
-from crawler.labstate import LabNotRunning, LabState
-from crawler.plugins import LoadedPlugins, get_plugins, load_plugins
+from onionlab.crawler import config
+from onionlab.crawler.labstate import LabNotRunning, LabState
+from onionlab.crawler.pluginmanager import LoadedPlugins, get_plugins, load_plugins
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -100,8 +101,8 @@ def extract_command(
       onionlab extract --url http://<56 chars>.onion/item/7 saved/listing.html
       onionlab extract --json saved/ | jq '.entities[]'
     """
-    from crawler.extract import expand_paths, extract_files
-    from crawler.pagereport import render_extract
+    from onionlab.crawler.extraction.offline import expand_paths, extract_files
+    from onionlab.crawler.kit.pagereport import render_extract
 
     files = expand_paths(paths)
     if url is not None and len(files) != 1:
@@ -142,7 +143,7 @@ def plugins_new(name: str, parent: Path) -> None:
     NAME/tests/pages/sample.html. The tests pass as written: change the sample page for
     a page saved from your site, then the selectors until they pass again.
     """
-    from crawler.scaffold import ScaffoldError, new_plugin
+    from onionlab.crawler.kit.scaffold import ScaffoldError, new_plugin
 
     taken = {info.name for info in get_plugins().plugins}
     try:
@@ -216,8 +217,8 @@ def plugins_test(
       onionlab plugins test --plugins-dir my_market my_market my_market/tests/pages
       onionlab plugins test bazaar --site bazaar --pages 30
     """
-    from crawler import plugin_check
-    from crawler.pagereport import render_plugin_pages, render_site_check
+    from onionlab.crawler.kit import check as plugin_check
+    from onionlab.crawler.kit.pagereport import render_plugin_pages, render_site_check
 
     if bool(pages) == bool(site):
         fail("give saved PAGES or --site URL (one of them)", 2)
@@ -265,7 +266,7 @@ def _check_site(
     data_dir: Path | None,
     plugins_dir: Path | None,
 ) -> Any:
-    from crawler import plugin_check
+    from onionlab.crawler.kit import check as plugin_check
 
     base = config.data_dir(data_dir)
     try:

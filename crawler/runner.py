@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from crawler import notsaved
-from crawler.config import ConfigError
-from crawler.extraction import link_run
-from crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
-from crawler.plugins import get_plugins
-from crawler.resume import mark_unfinished
-from crawler.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
-from crawler.siteprofiles import load_profiles
-from crawler.tor.guard import harden_environment
+from onionlab.crawler.config import ConfigError
+from onionlab.crawler.extraction.items import link_run
+from onionlab.crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
+from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
+from onionlab.crawler.sitepolicy import load_profiles
+from onionlab.crawler.spidermiddlewares.resume import mark_unfinished
+from onionlab.crawler.tor.guard import harden_environment
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ class CrawlConfig:
     log_level: str = "INFO"
     tor_control: str = ""  # "IP:PORT" of Tor's ControlPort (for NEWNYM); "" = none
     tor_control_cookie: str = ""  # path of its authentication cookie
-    site_profiles: str = ""  # per-site crawl profiles (TOML, see crawler.siteprofiles)
+    site_profiles: str = ""  # per-site crawl profiles (TOML, see onionlab.crawler.sitepolicy)
     site_services: dict[str, list[str]] = field(default_factory=dict)  # lab name -> hosts
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> CrawlConfig:
         """The config a run was started with (its ``config.json``); unknown keys ignored, every
-        known one checked (:class:`crawler.rundir.RunDirDamaged` if wrong)."""
+        known one checked (:class:`onionlab.crawler.runs.rundir.RunDirDamaged` if wrong)."""
         data = read_json(path)  # RunDirDamaged if it is not a JSON object
         known = {f.name: f for f in fields(cls)}
         for name in ("start_urls", "socks", "run_dir"):
@@ -81,7 +81,7 @@ class CrawlConfig:
 
     def scrapy_settings(self) -> dict[str, Any]:
         settings = {
-            "ADDONS": {"crawler.addon.OnionlabAddon": 0},
+            "ADDONS": {"onionlab.crawler.addon.OnionlabAddon": 0},
             "TOR_SOCKS": self.socks,
             "TOR_ALLOW_CLEARNET": self.allow_clearnet,
             "ONIONLAB_RUN_DIR": str(self.run_dir),
@@ -94,11 +94,14 @@ class CrawlConfig:
             "LOG_LEVEL": self.log_level,
             "LOG_FILE": str(RunDir(self.run_dir).log),
             "LOG_FILE_APPEND": True,  # a resumed run adds to its log
-            "JOBDIR": str(Path(self.run_dir) / "jobdir"),  # Scrapy's; see crawler.resume
+            "JOBDIR": str(
+                Path(self.run_dir) / "jobdir"
+            ),  # Scrapy's; see onionlab.crawler.spidermiddlewares.resume
         }
         if self.site_services:  # names for the lab's sites (profiles, progress display)
             settings["ONIONLAB_SITE_SERVICES"] = self.site_services
-            # The lab's official mirrors, as lab.json lists them (crawler.liveness).
+            # The lab's official mirrors, as lab.json lists them
+            # (onionlab.crawler.downloadermiddlewares.liveness).
             settings["ONIONLAB_MIRRORS"] = {
                 hosts[0]: hosts[1:] for hosts in self.site_services.values() if len(hosts) > 1
             }
@@ -115,7 +118,7 @@ class CrawlConfig:
 
 class CrawlFailed(RuntimeError):
     """The crawl could not start or its engine failed; the message says why, ``cause`` is
-    the exception (a :class:`crawler.config.ConfigError` when an input was wrong)."""
+    the exception (a :class:`onionlab.crawler.config.ConfigError` when an input was wrong)."""
 
     def __init__(self, message: str, cause: BaseException | None = None) -> None:
         super().__init__(message)
@@ -151,14 +154,16 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         if key.startswith(DROPPED_PREFIX)
     }
     pages = int(stats.get("response_received_count", 0))
-    # Per-site liveness, from the sites.json the liveness extension wrote (crawler.liveness).
+    # Per-site liveness, from the sites.json the liveness extension wrote
+    # (onionlab.crawler.downloadermiddlewares.liveness).
     hosts = run.read_json(run.sites) or {}
     states = [str(entry.get("state")) for entry in hosts.values()]
     sites: dict[str, Any] = {s: states.count(s) for s in ("up", "down", "gone")}
     sites["gone_hosts"] = sorted(h for h, entry in hosts.items() if entry.get("state") == "gone")
     moved = {h: e.get("moved_to") for h, e in sorted(hosts.items()) if e.get("state") == "moved"}
     sites["moved"] = moved
-    # Hosts that reached their per-site page budget (crawler.sitelimits): partly crawled.
+    # Hosts that reached their per-site page budget (onionlab.crawler.spidermiddlewares.sitelimits):
+    # partly crawled.
     budget_prefix = "onionlab/site_limits/max_pages/"
     sites["over_budget"] = sorted(
         k[len(budget_prefix) :] for k in stats if k.startswith(budget_prefix)
@@ -246,12 +251,13 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     harden_environment()
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.spiders.onion import OnionSpider
+    from onionlab.crawler.spiders.onion import OnionSpider
 
     run = RunDir(Path(config.run_dir))
     run.write_json(run.config, asdict(config))
     # crawl.log sits in the run directory: on a full disk, a log line that cannot be written
-    # is lost quietly (the failure is reported once, in the summary: crawler.notsaved).
+    # is lost quietly (the failure is reported once, in the summary:
+    # onionlab.crawler.runs.notsaved).
     logging.raiseExceptions = False
     process = CrawlerProcess(config.scrapy_settings())
     crawler = process.create_crawler(OnionSpider)
@@ -284,7 +290,7 @@ def stop_timeout_from_env() -> float:
 
 def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
     """Ctrl-C and SIGTERM for this crawl: Scrapy's graceful stop, forced when it hangs
-    (:mod:`crawler.interrupt`) after the setting ``ONIONLAB_STOP_TIMEOUT`` seconds (else
+    (:mod:`onionlab.crawler.interrupt`) after the setting ``ONIONLAB_STOP_TIMEOUT`` seconds (else
     the environment variable of that name, else 10)."""
     from twisted.internet import reactor
 
@@ -335,8 +341,8 @@ def _save_results(
 
     A write that fails (disk full) does not raise: the summary (returned, so the CLI prints
     it even when ``summary.json`` could not be written) says under ``not_saved`` what was
-    not saved and why, and the ledger is left resumable (crawler.notsaved). ``extra`` is
-    added to the summary (e.g. ``interrupted_by`` after Ctrl-C: exit 130, resumable).
+    not saved and why, and the ledger is left resumable (onionlab.crawler.runs.notsaved). ``extra``
+    is added to the summary (e.g. ``interrupted_by`` after Ctrl-C: exit 130, resumable).
     """
     unsaved_files: list[str] = []
     if crawler_stats is not None:

@@ -4,7 +4,7 @@
 connection refused); ``site_status(lab_dir)`` says which sites are up. The socket is the
 one the site server named in ``sites.ready.json`` (else ``<lab_dir>/sites.sock``).
 ``scam_command`` is the click command ``onionlab lab scam SITE``.
-Depends on the standard library, click and ``lab.paths``; never on the crawler.
+Depends on the standard library, click and ``onionlab.lab.paths``; never on the crawler.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 import click
 
-from lab.paths import default_lab_dir
+from onionlab.lab.paths import default_lab_dir
 
-ADMIN_SOCKET_NAME = "sites.sock"  # the same name as lab.sites.serve.ADMIN_SOCKET_NAME
+ADMIN_SOCKET_NAME = "sites.sock"  # the same name as onionlab.lab.sites.serve.ADMIN_SOCKET_NAME
 READY_FILE_NAME = "sites.ready.json"
 
 

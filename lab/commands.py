@@ -2,7 +2,7 @@
 
 Registered as the ``lab`` entry point of group ``onionlab``; implements hooks with its own
 ``HookimplMarker("onionlab")`` so that the lab never imports the crawler.
-Depends on click, rich and ``lab.controller`` (imported when a command runs: every crawl
+Depends on click, rich and ``onionlab.lab.controller`` (imported when a command runs: every crawl
 and each of its extraction workers loads this plugin, and the controller's imports, the
 site server and world generator, cost about 20 MB each time).
 """
@@ -19,10 +19,10 @@ import pluggy
 from rich.console import Console
 from rich.table import Table
 
-from lab.paths import default_lab_dir
+from onionlab.lab.paths import default_lab_dir
 
 if TYPE_CHECKING:
-    from lab.controller import Lab
+    from onionlab.lab.controller import Lab
 
 hookimpl = pluggy.HookimplMarker("onionlab")
 err = Console(stderr=True)
@@ -73,11 +73,11 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
       onionlab up --profile hostile    and a malicious site attacking the crawler
       onionlab up --seed 2 --scale 5   another, five times larger world
     """
-    from lab.controller import Lab, LabError
+    from onionlab.lab.controller import Lab, LabError
 
     lab_dir = default_lab_dir(data_dir)
     if foreground:
-        from lab.foreground import run_foreground
+        from onionlab.lab.foreground import run_foreground
 
         try:
             code = run_foreground(
@@ -111,7 +111,7 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
 @data_dir_option
 def down(data_dir: Path | None) -> None:
     """Stop the lab's tor processes and sites."""
-    from lab.controller import Lab
+    from onionlab.lab.controller import Lab
 
     if Lab().down(data_dir=default_lab_dir(data_dir)):
         err.print("lab stopped")
@@ -124,7 +124,7 @@ def down(data_dir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status(data_dir: Path | None, as_json: bool) -> None:
     """Show each onion service and whether it answers through Tor."""
-    from lab.controller import Lab
+    from onionlab.lab.controller import Lab
 
     report = Lab().status(data_dir=default_lab_dir(data_dir))
     if as_json:
@@ -176,7 +176,7 @@ def truth(seed: int | None, scale: float, profile: str, data_dir: Path | None) -
 
     Without --seed, prints the running lab's truth; with it, generates it.
     """
-    from lab.profiles import ProfileError, load_profile
+    from onionlab.lab.profiles import ProfileError, load_profile
 
     try:
         hostile = load_profile(profile).hostile
@@ -186,8 +186,8 @@ def truth(seed: int | None, scale: float, profile: str, data_dir: Path | None) -
     if seed is None and truth_file.exists() and (truth_file.parent / "lab.json").exists():
         click.echo(truth_file.read_text())
         return
-    from lab.world.generate import build_world
-    from lab.world.truth import truth_json
+    from onionlab.lab.world.generate import build_world
+    from onionlab.lab.world.truth import truth_json
 
     click.echo(truth_json(build_world(1 if seed is None else seed, scale, hostile=hostile)))
 
@@ -202,7 +202,7 @@ def canary(data_dir: Path | None, as_json: bool) -> None:
     a crawl that keeps to Tor never reaches it. Exit 1 when it recorded a connection,
     4 when no lab with a canary (`onionlab up --profile hostile`) is running.
     """
-    from lab.controller import Lab
+    from onionlab.lab.controller import Lab
 
     report = Lab().canary(data_dir=default_lab_dir(data_dir))
     if report is None:
@@ -222,7 +222,7 @@ def canary(data_dir: Path | None, as_json: bool) -> None:
 @data_dir_option
 def health(data_dir: Path | None) -> None:
     """Exit 0 when every service of the running lab answers through Tor (for healthchecks)."""
-    from lab.foreground import healthy
+    from onionlab.lab.foreground import healthy
 
     raise SystemExit(0 if healthy(default_lab_dir(data_dir)) else 1)
 
@@ -242,8 +242,8 @@ def restart_tor(down_for: float, data_dir: Path | None) -> None:
     An exercise: a crawl should hold its requests while Tor is away and finish with
     nothing lost. Exit 4 when no lab is running or tor does not come back.
     """
-    from lab.controller import Lab, LabError
-    from lab.tornet.network import TorNetworkError
+    from onionlab.lab.controller import Lab, LabError
+    from onionlab.lab.tornet.network import TorNetworkError
 
     _progress(f"stopping the client tor for {down_for:g} s")
     try:
@@ -254,7 +254,7 @@ def restart_tor(down_for: float, data_dir: Path | None) -> None:
 
 
 def _register_scam() -> None:
-    from lab.admin import move_command, scam_command
+    from onionlab.lab.admin import move_command, scam_command
 
     lab_group.add_command(scam_command, name="scam")
     lab_group.add_command(move_command, name="move")
@@ -269,6 +269,6 @@ def onionlab_register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def onionlab_lab() -> Lab:
-    from lab.controller import Lab
+    from onionlab.lab.controller import Lab
 
     return Lab()

@@ -4,8 +4,8 @@
 ``docs/lab-contract.md``) and leaves detached processes running; ``down`` (from any
 process) stops them. A profile with the ``hostile`` switch adds the malicious site and its
 loopback canary (port in ``lab.json``, connections in ``canary.ndjson``). Depends on
-``lab.world``, ``lab.profiles``, ``lab.sites`` (as a subprocess; the canary's log reader)
-and ``lab.tornet``; never on the crawler.
+``onionlab.lab.world``, ``onionlab.lab.profiles``, ``onionlab.lab.sites`` (as a subprocess; the
+canary's log reader) and ``onionlab.lab.tornet``; never on the crawler.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lab.profiles import ProfileError, load_profile
-from lab.sites.hostile.canary import canary_count
-from lab.tornet.network import TorNetwork, TorNetworkError
-from lab.tornet.onion_keys import derive_service_key
-from lab.tornet.ports import free_ports
-from lab.tornet.probe import http_get_via_socks
-from lab.tornet.process import find_executable
-from lab.world.generate import build_world
-from lab.world.truth import truth_json
+from onionlab.lab.profiles import ProfileError, load_profile
+from onionlab.lab.sites.hostile.canary import canary_count
+from onionlab.lab.tornet.network import TorNetwork, TorNetworkError
+from onionlab.lab.tornet.onion_keys import derive_service_key
+from onionlab.lab.tornet.ports import free_ports
+from onionlab.lab.tornet.probe import http_get_via_socks
+from onionlab.lab.tornet.process import find_executable
+from onionlab.lab.world.generate import build_world
+from onionlab.lab.world.truth import truth_json
 
 LAB_SCHEMA = "onionlab-lab/1"
 CANARY_LOG = "canary.ndjson"
@@ -341,7 +341,7 @@ class Lab:
     ) -> int:
         ready = lab_dir / "sites.ready.json"
         ready.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "lab.sites.serve", "--seed", str(seed)]
+        command = [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(seed)]
         command += ["--scale", str(scale), "--ready-file", str(ready), "--profile", profile]
         command += ["--admin-socket", str(lab_dir / "sites.sock")]
         for name, address in listen.items():

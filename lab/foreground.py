@@ -8,8 +8,8 @@ policy can act instead of a half-dead lab lingering. ``healthy`` answers "does e
 service answer through Tor?" through ``Lab.status`` (the container's healthcheck).
 
 The ``data_dir`` both functions take is the *lab directory*, as ``Lab.up`` takes it
-(``lab.paths.default_lab_dir(--data-dir)``). Depends on ``lab.controller`` and
-``lab.tornet``; Linux only (reads ``/proc``); signal handlers need the main thread.
+(``onionlab.lab.paths.default_lab_dir(--data-dir)``). Depends on ``onionlab.lab.controller`` and
+``onionlab.lab.tornet``; Linux only (reads ``/proc``); signal handlers need the main thread.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from lab.controller import Lab, LabError
-from lab.tornet.network import TorNetwork, TorNetworkError
+from onionlab.lab.controller import Lab, LabError
+from onionlab.lab.tornet.network import TorNetwork, TorNetworkError
 
 Progress = Callable[[str], None]
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -174,14 +174,14 @@ def _stop_orphan_sites(lab_dir: Path, timeout: float = 5.0) -> None:
     """Stop a site server that ``Lab.up`` started but did not clean up (signal mid start-up).
 
     ``Lab.up`` starts the site server before its cleanup ``try``; its ready file names the
-    pid. Only a process whose command line is ``lab.sites.serve`` is signalled.
+    pid. Only a process whose command line is ``onionlab.lab.sites.serve`` is signalled.
     """
     try:
         pid = int(json.loads((lab_dir / "sites.ready.json").read_text())["pid"])
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if b"lab.sites.serve" not in cmdline or not _proc_alive(pid):
+    if b"onionlab.lab.sites.serve" not in cmdline or not _proc_alive(pid):
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
@@ -219,7 +219,7 @@ def _down(lab: Lab, lab_dir: Path, progress: Progress) -> bool:
 
 def _scammed(data_dir: Path, timeout: float) -> set[str]:
     """Sites down on purpose (``onionlab lab scam``/``move``), if any."""
-    from lab.admin import AdminError, site_status
+    from onionlab.lab.admin import AdminError, site_status
 
     try:
         sites = site_status(Path(data_dir), timeout=timeout).get("sites", {})

@@ -67,7 +67,7 @@ class LabProfile:
     exit_scam: Mapping[str, float] = field(default_factory=dict)
     # Seconds between mirror rotations (0: mirrors never rotate).
     mirror_rotation: float = 0.0
-    # The malicious site (lab.world.kinds.hostile) and its canary; off unless switched on.
+    # The malicious site (onionlab.lab.world.kinds.hostile) and its canary; off unless switched on.
     hostile: bool = False
     hostile_hold: float = 120.0  # seconds a drip, endless body or hang holds its connection
     hostile_dark_after: int = 200  # requests after its forged mirrors.txt until it goes dark

@@ -5,12 +5,12 @@ and is registered through the ``onionlab`` entry-point group in ``pyproject.toml
 
 It answers only for two kinds of page of this layout and returns ``None`` for every other:
 
-* item pages (``article.bz-item``): one :class:`~crawler.items.Listing`. The facts list
+* item pages (``article.bz-item``): one :class:`~onionlab.items.Listing`. The facts list
   (``dl.bz-facts``: ``dd.f-id``, ``dd.f-seller a``, ``dd.f-dept``, ``dd.f-product``,
   ``dd.f-from``) gives id, vendor, category, substance and origin; the first row of the
   quantity-pricing table (``table.bz-tiers tr.tier``) gives the weight and the USD/BTC
   prices. Every tier, EUR/XMR prices, destination, escrow and dates go into ``extra``.
-* store pages (``section.bz-store``): one :class:`~crawler.items.Vendor` with the PGP
+* store pages (``section.bz-store``): one :class:`~onionlab.items.Vendor` with the PGP
   fingerprint (``code.bz-fpr``) and the current Bitcoin addresses (``tr.addr`` rows of
   chain ``btc``). Addresses struck out as "old - do not use" (``tr.addr-old``) are never
   taken as the vendor's; they are kept apart in ``extra["old_addresses"]``.
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Item, Listing, Vendor
-from crawler.parsing import has, text
+from onionlab import hookimpl
+from onionlab.items import Item, Listing, Vendor
+from onionlab.parsing import has, text
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 FINGERPRINT = re.compile(r"[0-9A-F]{40}")

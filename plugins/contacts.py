@@ -1,10 +1,10 @@
 """Finds contact handles on any page: e-mail, Telegram, Jabber/XMPP and Session IDs.
 
 A built-in plugin written like an instructor's: it imports only ``crawler.hookimpl``, the
-item types, the standard library and :mod:`plugins._markup` (linear-time scans of armor,
+item types, the standard library and :mod:`onionlab.plugins._markup` (linear-time scans of armor,
 scripts and tags), and is registered through the ``onionlab`` entry-point
 group. It reads what a visitor sees (tags, scripts and armored PGP blocks left out) and
-emits one :class:`~crawler.items.Entity` per distinct ``(type, value)`` on the page:
+emits one :class:`~onionlab.items.Entity` per distinct ``(type, value)`` on the page:
 
 * ``email`` and ``jabber``: ``local@domain`` (lower case) checked offline against the
   RFC 5321 limits, the domain a DNS name or an onion host. Both look the same, so the label
@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler import hookimpl
-from crawler.items import Entity, Item
-from plugins._markup import armor_spans, script_or_style_spans, sub_spans, sub_tags
+from onionlab import hookimpl
+from onionlab.items import Entity, Item
+from onionlab.plugins._markup import armor_spans, script_or_style_spans, sub_spans, sub_tags
 
 CONTEXT = 60
 LABEL_REACH = 40  # how far before an address its label may be written
@@ -43,7 +43,8 @@ INLINE_TAGS = (
 INLINE_TAG = re.compile(rf"</?(?:{'|'.join(INLINE_TAGS)})\b[^>]*>", re.I)
 TAG = re.compile(r"<[^>]*>")
 SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-# (Scripts, styles, tags and PGP armor are taken out through plugins._markup, in linear time.)
+# (Scripts, styles, tags and PGP armor are taken out through onionlab.plugins._markup, in linear
+# time.)
 
 # RFC 5321 dot-atom, restricted to the characters addresses are written with in practice.
 LOCAL = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"

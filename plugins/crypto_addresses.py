@@ -3,8 +3,8 @@
 An instructor's plugin like any other: it uses only ``crawler.hookimpl``, the item types and
 maintained libraries (``base58`` for Base58Check, ``bip-utils`` for segwit Bech32/Bech32m
 and Monero addresses and its Keccak-256 for EIP-55). It reads every HTML or plain-text page
-(the text shown, through :mod:`plugins._text_scan`) and returns one
-:class:`~crawler.items.Entity` per address and page, with ``extra["format"]``:
+(the text shown, through :mod:`onionlab.plugins._text_scan`) and returns one
+:class:`~onionlab.items.Entity` per address and page, with ``extra["format"]``:
 
 * ``btc``: ``p2pkh`` (``1…``), ``p2sh`` (``3…``), ``p2wpkh``/``p2wsh`` (``bc1q…``, Bech32,
   witness v0) and ``p2tr``/``witness-vN`` (``bc1p…``…, Bech32m, v1+); mainnet only;
@@ -37,9 +37,9 @@ from typing import Any
 import base58
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Entity, host_of
-from plugins._text_scan import Match, page_text, scan
+from onionlab import hookimpl
+from onionlab.items import Entity, host_of
+from onionlab.plugins._text_scan import Match, page_text, scan
 
 _B58 = "1-9A-HJ-NP-Za-km-z"
 _BECH32 = "02-9ac-hj-np-z"

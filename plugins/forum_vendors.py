@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Item, Vendor
-from crawler.parsing import fingerprint as _fingerprint
-from crawler.parsing import text as _text
+from onionlab import hookimpl
+from onionlab.items import Item, Vendor
+from onionlab.parsing import fingerprint as _fingerprint
+from onionlab.parsing import text as _text
 
 VENDOR = "vendor"
 

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Item, Listing, Vendor
-from crawler.parsing import fingerprint as _fingerprint
-from crawler.parsing import number as _number
-from crawler.parsing import text as _text
+from onionlab import hookimpl
+from onionlab.items import Item, Listing, Vendor
+from onionlab.parsing import fingerprint as _fingerprint
+from onionlab.parsing import number as _number
+from onionlab.parsing import text as _text
 
 
 def _listing(response: TextResponse, site: str) -> Listing | None:

@@ -3,9 +3,9 @@
 An instructor's plugin like any other: it uses only ``crawler.hookimpl``, the item types,
 the standard library (NIST SHA3-256, which is what Tor uses) and PyNaCl (the ed25519 key
 check). It reads the text every HTML or plain-text page shows (through
-:mod:`plugins._text_scan`: hosts in URLs, mirror lists, Jabber IDs ``user@<host>.onion``,
+:mod:`onionlab.plugins._text_scan`: hosts in URLs, mirror lists, Jabber IDs ``user@<host>.onion``,
 bare 56-character addresses) and the targets of its links, and returns one
-:class:`~crawler.items.Entity` of type ``onion`` per address and page; ``value`` is the
+:class:`~onionlab.items.Entity` of type ``onion`` per address and page; ``value`` is the
 56 characters in lower case without ``.onion`` or subdomain labels.
 
 An address counts when base32-decoding gives ``PUBKEY[32] ‖ CHECKSUM[2] ‖ VERSION``, with
@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 from nacl.bindings import crypto_core_ed25519_is_valid_point
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Entity, host_of
-from plugins._text_scan import link_targets, page_text, scan
+from onionlab import hookimpl
+from onionlab.items import Entity, host_of
+from onionlab.plugins._text_scan import link_targets, page_text, scan
 
 ONION_LENGTH = 56
 _VERSION = 3

@@ -1,9 +1,9 @@
 """Finds OpenPGP public keys and printed key fingerprints on any page (HTML or plain text).
 
 A built-in plugin written like an instructor's: it imports only ``crawler.hookimpl``, the
-item types, the standard library and :mod:`plugins._markup` (linear-time scans of armor,
+item types, the standard library and :mod:`onionlab.plugins._markup` (linear-time scans of armor,
 scripts and tags), and is registered through the ``onionlab`` entry-point
-group. For every page it emits one ``pgp_fingerprint`` :class:`~crawler.items.Entity` per
+group. For every page it emits one ``pgp_fingerprint`` :class:`~onionlab.items.Entity` per
 distinct key fingerprint shown there:
 
 * ASCII-armored ``PUBLIC KEY BLOCK``\\ s are decoded and their packets parsed (RFC 9580):
@@ -44,14 +44,20 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler import hookimpl
-from crawler.items import Entity, Item
-from plugins._markup import armor_spans, delimited, script_or_style_spans, sub_spans, sub_tags
+from onionlab import hookimpl
+from onionlab.items import Entity, Item
+from onionlab.plugins._markup import (
+    armor_spans,
+    delimited,
+    script_or_style_spans,
+    sub_spans,
+    sub_tags,
+)
 
 # A public key block is what lies between these lines, and any armor (keys, signatures,
 # messages) is blanked out before fingerprints are looked for in the text. Both are found by
-# plugins._markup in linear time: as lazy regexes they scan to the end once per unterminated
-# BEGIN line (4,000 of them took seconds).
+# onionlab.plugins._markup in linear time: as lazy regexes they scan to the end once per
+# unterminated BEGIN line (4,000 of them took seconds).
 KEY_BEGIN, KEY_END = "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----"
 # 40 hex digits, or ten groups of four separated by (up to three) spaces; not part of a longer
 # hex run and not an Ethereum address ("0x…").

@@ -4,7 +4,7 @@ A built-in plugin, written like an instructor's: it imports only ``crawler.hooki
 item types and the standard library. Its exchange rates are data,
 ``plugins/data/rates.toml``: dated tables of the USD value of one unit of each currency.
 
-For a :class:`~crawler.items.Listing` (hook ``onionlab_normalize_item``):
+For a :class:`~onionlab.items.Listing` (hook ``onionlab_normalize_item``):
 
 * **quantity and unit**: ``weight_g`` → grams (``unit="g"``); else the extractor's
   ``extra["quantity"]`` with ``extra["unit"]`` (``"pcs"``, «шт», tabs… → ``unit="unit"``);
@@ -32,8 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from crawler import hookimpl
-from crawler.items import Item, Listing
+from onionlab import hookimpl
+from onionlab.items import Item, Listing
 
 RATES_FILE = Path(__file__).with_name("data") / "rates.toml"
 CENT = Decimal("0.01")

@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Item, Listing, Vendor
-from crawler.parsing import has, text
+from onionlab import hookimpl
+from onionlab.items import Item, Listing, Vendor
+from onionlab.parsing import has, text
 
 CENT = Decimal("0.01")
 NUMBER = re.compile(r"\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?")

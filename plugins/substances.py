@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler import hookimpl
-from crawler.items import Entity, Item, Listing
+from onionlab import hookimpl
+from onionlab.items import Entity, Item, Listing
 
 VOCABULARY_FILE = Path(__file__).with_name("data") / "substances.toml"
 

@@ -38,8 +38,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crawler import hookimpl
-from crawler.items import Entity, Item, Vendor, VendorIdentity
+from onionlab import hookimpl
+from onionlab.items import Entity, Item, Vendor, VendorIdentity
 
 KEY = "pgp_fingerprint"
 CONTACTS = ("session", "jabber", "email", "telegram")

@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawler import hookimpl
-from crawler.items import Item, Listing, Vendor
-from crawler.parsing import fingerprint as _fingerprint
-from crawler.parsing import has
-from crawler.parsing import number as _number
-from crawler.parsing import text as _text
-from crawler.parsing import texts as _texts
+from onionlab import hookimpl
+from onionlab.items import Item, Listing, Vendor
+from onionlab.parsing import fingerprint as _fingerprint
+from onionlab.parsing import has
+from onionlab.parsing import number as _number
+from onionlab.parsing import text as _text
+from onionlab.parsing import texts as _texts
 
 
 def _extra(**fields: Any) -> dict[str, Any]:

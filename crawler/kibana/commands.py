@@ -1,9 +1,9 @@
 """``onionlab kibana``: bundle the saved objects, wait for Kibana, import them.
 
-CLI layer over :mod:`crawler.kibana.bundle` and :mod:`crawler.kibana.client`; registered
-in :mod:`crawler.cli` with one ``add_command``. Settings: flags, else environment. The CA
-certificate is ``ONIONLAB_CA_CERT``, the one ``onionlab index`` reads too; the deprecated
-``ONIONLAB_ES_CA_CERT`` is read after it, with a warning.
+CLI layer over :mod:`onionlab.crawler.kibana.bundle` and :mod:`onionlab.crawler.kibana.client`;
+registered in :mod:`onionlab.crawler.cli` with one ``add_command``. Settings: flags, else
+environment. The CA certificate is ``ONIONLAB_CA_CERT``, the one ``onionlab index`` reads too; the
+deprecated ``ONIONLAB_ES_CA_CERT`` is read after it, with a warning.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from crawler.kibana.bundle import BundleError, build
-from crawler.kibana.client import KibanaClient, KibanaError, KibanaNotReady
+from onionlab.crawler.kibana.bundle import BundleError, build
+from onionlab.crawler.kibana.client import KibanaClient, KibanaError, KibanaNotReady
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
 

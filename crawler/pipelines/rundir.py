@@ -5,11 +5,12 @@ stats; items that are not onionlab items are refused with a reason (``DropItem``
 dropped silently.
 
 Each item is serialised first (action and document), then written in one write that is
-either whole or cut back (:class:`crawler.rundir.AppendFile`): a document that is not JSON
-data (a ``datetime`` in ``extra``, a NaN) is counted as ``onionlab/dropped/item_unserialisable``
-(and ``plugins/<name>/errors`` when the item names its plugin) and the crawl goes on; a
-write that fails (disk full) stops the crawl (:mod:`crawler.notsaved`). An item any item
-pipeline raises on (Scrapy's ``item_error``) is counted as ``onionlab/dropped/pipeline_error``.
+either whole or cut back (:class:`onionlab.crawler.runs.rundir.AppendFile`): a document that is not
+JSON data (a ``datetime`` in ``extra``, a NaN) is counted as
+``onionlab/dropped/item_unserialisable`` (and ``plugins/<name>/errors`` when the item names its
+plugin) and the crawl goes on; a write that fails (disk full) stops the crawl
+(:mod:`onionlab.crawler.runs.notsaved`). An item any item pipeline raises on (Scrapy's
+``item_error``) is counted as ``onionlab/dropped/pipeline_error``.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler import notsaved
-from crawler.items import Item
-from crawler.rundir import (
+from onionlab.crawler.items import Item
+from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.rundir import (
     AppendFile,
     RunDir,
     WriteFailed,
@@ -34,7 +35,7 @@ from crawler.rundir import (
     failure_saved,
     index_for,
 )
-from crawler.spiders.onion import page_failed
+from onionlab.crawler.spiders.onion import page_failed
 
 logger = logging.getLogger(__name__)
 

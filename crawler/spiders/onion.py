@@ -2,9 +2,9 @@
 
 Scope is Scrapy's own (``allowed_domains`` + the offsite middleware); the Tor layer refuses
 anything non-onion on top. Links hidden from humans (a honeypot) are never followed; every
-followed link then passes :class:`crawler.scope.ScopeMiddleware` (canonical URL, budgets).
-Every fetched page becomes a :class:`crawler.items.Page`; every plugin's items follow it.
-Failures are counted and written, never dropped silently.
+followed link then passes :class:`onionlab.crawler.spidermiddlewares.scope.ScopeMiddleware`
+(canonical URL, budgets). Every fetched page becomes a :class:`onionlab.crawler.items.Page`; every
+plugin's items follow it. Failures are counted and written, never dropped silently.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.extraction import MAX_ITEMS_PER_PAGE, item_from_doc
-from crawler.items import Item, Page
-from crawler.mirrors import is_mirror_list
-from crawler.pagework import (
+from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, item_from_doc
+from onionlab.crawler.extraction.pagework import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
     HIDDEN,
@@ -40,12 +38,14 @@ from crawler.pagework import (
     task_of,
     work_on_page,
 )
-from crawler.plugins import get_plugins
-from crawler.scope import OffsiteRedirect
-from crawler.siteprofiles import SiteProfiles, from_settings
+from onionlab.crawler.items import Item, Page
+from onionlab.crawler.mirrors import is_mirror_list
+from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.sitepolicy import SiteProfiles, from_settings
+from onionlab.crawler.spidermiddlewares.scope import OffsiteRedirect
 
 # Kept for compatibility: the spider no longer evaluates these per link (see
-# crawler.pagework.cut_hidden, which finds the same links in one pass).
+# onionlab.crawler.extraction.pagework.cut_hidden, which finds the same links in one pass).
 VISIBLE_LINKS = f"//*[self::a or self::area][not(ancestor-or-self::*[{HIDDEN}])]"
 HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]]"
 MIRROR_LIST_PRIORITY = 50
@@ -60,7 +60,8 @@ class OnionSpider(scrapy.Spider):
     """Crawl ``start_urls`` and every page they link to on the same onion hosts.
 
     Each text page's work (title, plugins, hidden links, links) runs in the extraction
-    pool (:mod:`crawler.pagework`): bounded in time and memory, off the event loop.
+    pool (:mod:`onionlab.crawler.extraction.pagework`): bounded in time and memory, off the event
+    loop.
     """
 
     name = "onion"
@@ -118,7 +119,7 @@ class OnionSpider(scrapy.Spider):
 
     @property
     def profiles(self) -> SiteProfiles:
-        """Each site's crawl profile (which plugins extract; see :mod:`crawler.siteprofiles`)."""
+        """Each site's crawl profile (which plugins extract: :mod:`onionlab.crawler.sitepolicy`)."""
         return from_settings(self.crawler.settings)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -153,7 +154,7 @@ class OnionSpider(scrapy.Spider):
             stats.inc_value("onionlab/scope/hidden", outcome.hidden)
         for url in outcome.links:
             # A site's signed mirror list first: if its address dies mid-crawl, the crawl
-            # can carry on through a mirror (crawler.liveness).
+            # can carry on through a mirror (onionlab.crawler.downloadermiddlewares.liveness).
             priority = MIRROR_LIST_PRIORITY if is_mirror_list(url) else 0
             yield scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=priority)
 
@@ -224,8 +225,9 @@ class OnionSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Count and record a request that failed for good (after Scrapy's retries).
 
-        A redirect the crawl does not follow (:class:`crawler.scope.OffsiteRedirect`) is
-        recorded the same way, with kind ``offsite_redirect``, but it is a drop (counted as
+        A redirect the crawl does not follow
+        (:class:`onionlab.crawler.spidermiddlewares.scope.OffsiteRedirect`) is recorded the same
+        way, with kind ``offsite_redirect``, but it is a drop (counted as
         ``onionlab/dropped/offsite_redirect`` where it happened), not a fetch error.
         """
         request = failure.request  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
 from twisted.web.client import Agent
 from zope.interface import implementer
 
-from crawler.tor.socks import SocksClientEndpoint
+from onionlab.crawler.tor.socks import SocksClientEndpoint
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -41,7 +41,8 @@ from twisted.web.iweb import IAgentEndpointFactory
 
 VIA = "onionlab_via"
 """Request meta key: the onion host to connect to instead of the URL's (an official mirror
-of the site, see :mod:`crawler.liveness`); the URL, and so the page's identity, is kept."""
+of the site, see :mod:`onionlab.crawler.downloadermiddlewares.liveness`); the URL, and so the
+page's identity, is kept."""
 
 
 class OutOfScope(IgnoreRequest):

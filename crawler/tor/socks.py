@@ -16,7 +16,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from crawler.tor.errors import SocksPermanentError, SocksTransientError, error_for_reply
+from onionlab.crawler.tor.errors import SocksPermanentError, SocksTransientError, error_for_reply
 
 _NO_AUTH = 0x00
 _USER_PASS = 0x02

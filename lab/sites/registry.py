@@ -3,7 +3,7 @@
 ``SITE_PACKAGES`` maps a service *kind* (``Service.kind``) to the package whose
 ``make_app(world, service) -> web.Application`` serves it (imported on first use). Keying
 by kind lets two services of one kind (a market and its phishing clone) share the code.
-Depends on ``lab.world`` and the site packages.
+Depends on ``onionlab.lab.world`` and the site packages.
 """
 
 from __future__ import annotations
@@ -14,20 +14,20 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from lab.world.model import Service, World
+from onionlab.lab.world.model import Service, World
 
 AppFactory = Callable[[World, Service], web.Application]
 
 SITE_PACKAGES: dict[str, str] = {
-    "market": "lab.sites.market",
-    "bazaar": "lab.sites.bazaar",
-    "ru_platform": "lab.sites.ru_platform",
-    "vendor_shop_a": "lab.sites.vendor_shop_a",
-    "vendor_shop_b": "lab.sites.vendor_shop_b",
-    "forum": "lab.sites.forum",
-    "paste": "lab.sites.paste",
-    "directory": "lab.sites.directory",
-    "hostile": "lab.sites.hostile",
+    "market": "onionlab.lab.sites.market",
+    "bazaar": "onionlab.lab.sites.bazaar",
+    "ru_platform": "onionlab.lab.sites.ru_platform",
+    "vendor_shop_a": "onionlab.lab.sites.vendor_shop_a",
+    "vendor_shop_b": "onionlab.lab.sites.vendor_shop_b",
+    "forum": "onionlab.lab.sites.forum",
+    "paste": "onionlab.lab.sites.paste",
+    "directory": "onionlab.lab.sites.directory",
+    "hostile": "onionlab.lab.sites.hostile",
 }
 SITES = SITE_PACKAGES  # kinds with a site implementation
 

@@ -1,24 +1,24 @@
 """Serve every mock site of a world from one asyncio process, on loopback ports only.
 
-    python -m lab.sites.serve --seed N [--scale S] --listen market=127.0.0.1:PORT \\
+    python -m onionlab.lab.sites.serve --seed N [--scale S] --listen market=127.0.0.1:PORT \\
         [--listen NAME=HOST:PORT ...] --ready-file PATH [--access-log] \\
         [--profile default|open|hostile|FILE.toml] [--admin-socket PATH] \\
         [--canary 127.0.0.1:PORT --canary-log PATH]
 
 Builds the world, wraps every site in the obstacles the lab profile switches on
-(``lab.sites.obstacles``: rate limit, queue, CAPTCHA, login wall, link traps), starts one
+(``onionlab.lab.sites.obstacles``: rate limit, queue, CAPTCHA, login wall, link traps), starts one
 listener per ``--listen`` (port 0 picks a free port; ``NAME#mirrorN=…`` is a mirror address
-of site NAME), serves the admin API (exit scam, status; ``lab.admin`` is its client) on a
+of site NAME), serves the admin API (exit scam, status; ``onionlab.lab.admin`` is its client) on a
 UNIX socket (``--admin-socket``, by default ``sites.sock`` next to the ready file), runs
 the profile's exit-scam schedule and mirror rotation, writes ``{"pid": …, "sites":
 {"market": "127.0.0.1:PORT"}, "listeners": {…}, "profile": …, "admin_socket": …,
 "canary": …}`` to the ready file (atomically) once all of them listen, and exits cleanly
 on SIGTERM/SIGINT, removing the ready file and the socket. With the profile's ``hostile``
 switch the world has the malicious site; ``--canary`` then runs the loopback canary
-(``lab.sites.hostile.canary``) its redirects and links point at, logging to
+(``onionlab.lab.sites.hostile.canary``) its redirects and links point at, logging to
 ``--canary-log``.
-Depends on aiohttp, ``lab.world``, ``lab.profiles``, ``lab.sites.registry`` and
-``lab.sites.obstacles``.
+Depends on aiohttp, ``onionlab.lab.world``, ``onionlab.lab.profiles``,
+``onionlab.lab.sites.registry`` and ``onionlab.lab.sites.obstacles``.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lab.profiles import DEFAULT, LabProfile, ProfileError, load_profile
-from lab.sites.hostile import configure as configure_hostile
-from lab.sites.hostile.canary import Canary
-from lab.sites.obstacles import PROTECTED_KEY, protect
-from lab.sites.obstacles.admin_api import MAX_SOCKET_PATH, start_admin, stop_admin
-from lab.sites.obstacles.listeners import ListenerError, SiteServer, cancel, schedule
-from lab.sites.registry import SITES, make_app
-from lab.world import World, build_world
+from onionlab.lab.profiles import DEFAULT, LabProfile, ProfileError, load_profile
+from onionlab.lab.sites.hostile import configure as configure_hostile
+from onionlab.lab.sites.hostile.canary import Canary
+from onionlab.lab.sites.obstacles import PROTECTED_KEY, protect
+from onionlab.lab.sites.obstacles.admin_api import MAX_SOCKET_PATH, start_admin, stop_admin
+from onionlab.lab.sites.obstacles.listeners import ListenerError, SiteServer, cancel, schedule
+from onionlab.lab.sites.registry import SITES, make_app
+from onionlab.lab.world import World, build_world
 
-log = logging.getLogger("lab.sites.serve")
+log = logging.getLogger("onionlab.lab.sites.serve")
 
 ADMIN_SOCKET_NAME = "sites.sock"
 
@@ -123,7 +123,7 @@ async def serve(
             try:
                 canary_address = await trap.start(*canary)
             except OSError as exc:
-                raise SystemExit(f"lab.sites.serve: canary: {exc}") from None
+                raise SystemExit(f"onionlab.lab.sites.serve: canary: {exc}") from None
         for name, host, port in listens:
             site = site_of(name)
             if site not in server.runners:
@@ -143,14 +143,14 @@ async def serve(
             try:
                 listeners[name] = await server.add_listener(site, name, host, port)
             except ListenerError as exc:
-                raise SystemExit(f"lab.sites.serve: {exc}") from None
+                raise SystemExit(f"onionlab.lab.sites.serve: {exc}") from None
             if name == site:
                 ready[site] = listeners[name]
         if admin_socket is not None:
             try:
                 admin = await start_admin(server, profile, admin_socket)
             except (ValueError, OSError) as exc:
-                raise SystemExit(f"lab.sites.serve: admin socket: {exc}") from None
+                raise SystemExit(f"onionlab.lab.sites.serve: admin socket: {exc}") from None
         tasks = schedule(server, profile)
         if ready_file is not None:
             _write_ready(
@@ -179,7 +179,7 @@ async def serve(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lab.sites.serve",
+        prog="python -m onionlab.lab.sites.serve",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

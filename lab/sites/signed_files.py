@@ -7,7 +7,7 @@
 14 days in the story). ``admin_key(world, service)`` derives a market's admin key from the
 seed and the *service's own* name, so a phishing clone can never sign as the market it
 copies. Everything is deterministic (no clock). Used by the ``market`` and ``bazaar``
-sites. Depends only on ``lab.world``.
+sites. Depends only on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 
-from lab.world.context import sub_rng, sub_secret
-from lab.world.model import PgpKey, Service, World
-from lab.world.pgp import clearsign, make_key
-from lab.world.vocab import rates
+from onionlab.lab.world.context import sub_rng, sub_secret
+from onionlab.lab.world.model import PgpKey, Service, World
+from onionlab.lab.world.pgp import clearsign, make_key
+from onionlab.lab.world.vocab import rates
 
 PGP_TXT = "/pgp.txt"
 MIRRORS_TXT = "/mirrors.txt"

@@ -2,7 +2,7 @@
 
 A site renders all its pages when the app is created (fast, deterministic) and hands them
 here with its branded 404 page, its response headers (sites differ, as real ones do) and
-the paths its login wall protects. Depends on aiohttp and ``lab.sites.obstacles``.
+the paths its login wall protects. Depends on aiohttp and ``onionlab.lab.sites.obstacles``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from lab.sites.obstacles import PROTECTED_KEY
+from onionlab.lab.sites.obstacles import PROTECTED_KEY
 
 PAGES_KEY: web.AppKey[dict[str, tuple[bytes, str]]] = web.AppKey("onionlab_pages", dict)
 HTML = "text/html"

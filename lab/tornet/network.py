@@ -1,7 +1,7 @@
 """The lab's private Tor network: start it, publish onion services, probe, stop.
 
-Orchestrates the other :mod:`lab.tornet` modules (layout, keys, torrc, process,
-consensus, control, probe) and :mod:`lab.tornet.onion_keys`. Every tor binds 127.0.0.1
+Orchestrates the other :mod:`onionlab.lab.tornet` modules (layout, keys, torrc, process,
+consensus, control, probe) and :mod:`onionlab.lab.tornet.onion_keys`. Every tor binds 127.0.0.1
 only and knows only the local authorities. The tor processes are detached: another
 process can :meth:`TorNetwork.attach` to them from :meth:`TorNetwork.state` and stop them.
 """

@@ -1,4 +1,4 @@
-"""Bounded polling: every wait loop in lab.tornet is capped in attempts and in time.
+"""Bounded polling: every wait loop in onionlab.lab.tornet is capped in attempts and in time.
 
 Standard library only.
 """

@@ -4,7 +4,7 @@ Every value is drawn from a caller-supplied ``random.Random`` (or derived from s
 so that worlds are reproducible. Mail and Jabber domains are made-up names on TLDs reserved
 by RFC 2606 (``.example``, ``.test``, ``.invalid``) or onion hosts, so no real person's
 address can be generated. Session IDs are ``05`` + the X25519 key converted from a real
-Ed25519 key. Depends on PyNaCl and ``lab.tornet.onion_keys``.
+Ed25519 key. Depends on PyNaCl and ``onionlab.lab.tornet.onion_keys``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
 from nacl.signing import SigningKey
 
-from lab.tornet.onion_keys import onion_address
+from onionlab.lab.tornet.onion_keys import onion_address
 
 TELEGRAM_MIN, TELEGRAM_MAX = 5, 32
 TELEGRAM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]$")

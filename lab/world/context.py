@@ -2,8 +2,8 @@
 
 A site kind's ``build(ctx, spec)`` draws everything from here, so that the same person
 keeps the same key, wallets and contacts on every site, and so that adding a site leaves
-the others unchanged (each part has its own seeded RNG). Pure; depends on ``lab.world``
-and ``lab.tornet.onion_keys`` only.
+the others unchanged (each part has its own seeded RNG). Pure; depends on ``onionlab.lab.world``
+and ``onionlab.lab.tornet.onion_keys`` only.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lab.tornet.onion_keys import derive_service_key, onion_address
-from lab.world.model import Identity, Service
+from onionlab.lab.tornet.onion_keys import derive_service_key, onion_address
+from onionlab.lab.world.model import Identity, Service
 
 
 def sub_rng(seed: int, *parts: str) -> random.Random:

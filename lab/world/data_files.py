@@ -14,5 +14,10 @@ from typing import Any
 @cache
 def load_data(name: str) -> dict[str, Any]:
     """Load a vocabulary file from ``lab/world/data`` (cached; treat as read-only)."""
-    text = resources.files("lab.world").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    text = (
+        resources.files("onionlab.lab.world")
+        .joinpath("data")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)

@@ -3,7 +3,7 @@
 Pure: every random choice comes from a ``random.Random`` derived from the seed and a
 string naming the sub-part (so adding a service later leaves the others unchanged); no
 clock, no ``os.urandom``, no global ``random``. Vocabularies live in ``lab/world/data``.
-May depend on the standard library, ``lab.world.*`` and ``lab.tornet.onion_keys``.
+May depend on the standard library, ``onionlab.lab.world.*`` and ``onionlab.lab.tornet.onion_keys``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import importlib.util
 from decimal import Decimal
 
-from lab.world.context import WorldContext, sub_rng
-from lab.world.identities import build_identities
-from lab.world.kinds import KIND_MODULES, kind_module
-from lab.world.model import World
-from lab.world.plan import PLAN
+from onionlab.lab.world.context import WorldContext, sub_rng
+from onionlab.lab.world.identities import build_identities
+from onionlab.lab.world.kinds import KIND_MODULES, kind_module
+from onionlab.lab.world.model import World
+from onionlab.lab.world.plan import PLAN
 
 _CENT = Decimal("0.01")
 

@@ -15,7 +15,7 @@ the valid address but a wrong checksum (for ``eth``: a wrong mixed-case checksum
 ``onion_decoy(secret)`` a 56-character onion host (ending in ``d``) with a wrong checksum.
 
 Written from the specifications (BIP13/141/173/341/350, EIP-55, Monero's base58.cpp
-description, rend-spec-v3 §6). Deterministic and pure; depends on ``lab.world.btc`` for
+description, rend-spec-v3 §6). Deterministic and pure; depends on ``onionlab.lab.world.btc`` for
 secp256k1 and HASH160, on PyNaCl for ed25519 arithmetic and on pycryptodome for Keccak-256
 (``hashlib.sha3_256`` is NIST SHA3, not Keccak).
 """
@@ -30,7 +30,7 @@ from Crypto.Hash import keccak
 from nacl import bindings
 from nacl.signing import SigningKey
 
-from lab.world.btc import B58_ALPHABET, b58check_encode, compressed_pubkey, hash160
+from onionlab.lab.world.btc import B58_ALPHABET, b58check_encode, compressed_pubkey, hash160
 
 VARIANTS: dict[str, tuple[str, ...]] = {
     "btc": ("p2pkh", "p2sh", "p2wpkh", "p2tr"),
@@ -82,7 +82,8 @@ def _check_secret(secret: bytes) -> None:
         raise ValueError("secret must be 32 bytes")
 
 
-# --- secp256k1 helpers (scalar multiplication is lab.world.btc's) ---------------------------
+# --- secp256k1 helpers (scalar multiplication is onionlab.lab.world.btc's)
+# ---------------------------
 
 
 @functools.lru_cache(maxsize=4096)
@@ -92,7 +93,7 @@ def _pubkey(secret: bytes) -> bytes:
 
 
 def _private_scalar(secret: bytes) -> int:
-    """The private key that ``lab.world.btc.compressed_pubkey`` uses for ``secret``."""
+    """The private key that ``onionlab.lab.world.btc.compressed_pubkey`` uses for ``secret``."""
     return int.from_bytes(secret, "big") % (_N - 1) + 1
 
 
@@ -297,7 +298,7 @@ def make(kind: str, secret: bytes, variant: str = "") -> str:
     """A valid address of chain ``kind`` (see ``VARIANTS``) for 32 secret bytes.
 
     ``variant`` defaults to the first entry of ``VARIANTS[kind]``. Same input, same output.
-    Key conventions: secp256k1 chains use ``lab.world.btc``'s private key for ``secret``
+    Key conventions: secp256k1 chains use ``onionlab.lab.world.btc``'s private key for ``secret``
     (``int(secret) mod (n-1) + 1``; ``p2sh`` is P2SH-P2WPKH, ``p2tr`` the key-path-only
     BIP341 output); Monero's private spend key is ``sc_reduce32(secret)``, the view key
     ``sc_reduce32(Keccak(spend))``, and a subaddress has index

@@ -5,9 +5,9 @@ contacts that stay the same on every site. Wallets: always Bitcoin (P2PKH, the f
 Western market shows), about half also Monero, some Litecoin, Ethereum and TRON; contacts:
 always e-mail, usually Telegram, some Jabber and Session. Each identity's wallets and
 contacts come from its own ``sub_secret``/``sub_rng`` streams, so they do not shift the
-handles of the others. Pure and deterministic; depends on ``lab.world.context``,
-``lab.world.pgp``, ``lab.world.btc``, ``lab.world.identifiers``, ``lab.world.contacts`` and
-the bundled vocabularies.
+handles of the others. Pure and deterministic; depends on ``onionlab.lab.world.context``,
+``onionlab.lab.world.pgp``, ``onionlab.lab.world.btc``, ``onionlab.lab.world.identifiers``,
+``onionlab.lab.world.contacts`` and the bundled vocabularies.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from lab.world import contacts as contact_kinds
-from lab.world import identifiers
-from lab.world.btc import p2pkh_address
-from lab.world.context import sub_rng, sub_secret
-from lab.world.data_files import load_data
-from lab.world.model import Identity
-from lab.world.pgp import make_key
+from onionlab.lab.world import contacts as contact_kinds
+from onionlab.lab.world import identifiers
+from onionlab.lab.world.btc import p2pkh_address
+from onionlab.lab.world.context import sub_rng, sub_secret
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.model import Identity
+from onionlab.lab.world.pgp import make_key
 
 IDENTITIES_PER_SCALE = 30
 _EPOCH_2019 = 1546300800

@@ -3,7 +3,7 @@
 The single source of URL structure for both the sites (which build their links with these
 helpers) and the ground truth (which lists the pages and identifier occurrences). One
 ``SiteLayout`` per site kind; add a kind by adding a class to ``LAYOUTS``.
-Depends only on ``lab.world.model``.
+Depends only on ``onionlab.lab.world.model``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from lab.world.model import Listing, Service
+from onionlab.lab.world.model import Listing, Service
 
 
 @dataclass(frozen=True)

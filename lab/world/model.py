@@ -1,7 +1,7 @@
 """The world model: frozen dataclasses that every generator, site and export shares.
 
 Pure data, no behaviour beyond small derived properties. May depend only on the standard
-library. Sites render these objects; ``lab.world.truth`` exports them as ground truth.
+library. Sites render these objects; ``onionlab.lab.world.truth`` exports them as ground truth.
 """
 
 from __future__ import annotations

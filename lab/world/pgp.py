@@ -14,7 +14,7 @@ import struct
 
 from nacl.signing import SigningKey
 
-from lab.world.model import PgpKey
+from onionlab.lab.world.model import PgpKey
 
 ALGO_EDDSA_LEGACY = 22
 HASH_SHA256 = 8

@@ -4,12 +4,12 @@ Order matters only where a service refers to others: the phishing clone follows 
 it imitates, and the link directory comes last because it lists every service. Each
 service's onion address depends only on the seed and its name, so adding a service never
 moves the others. An ``optional`` service is built only on request (``build_world(...,
-hostile=True)``). Depends on ``lab.world.context``.
+hostile=True)``). Depends on ``onionlab.lab.world.context``.
 """
 
 from __future__ import annotations
 
-from lab.world.context import ServiceSpec
+from onionlab.lab.world.context import ServiceSpec
 
 PLAN: tuple[ServiceSpec, ...] = (
     ServiceSpec("market", "market"),  # Western multi-vendor market

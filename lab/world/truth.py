@@ -2,8 +2,8 @@
 
 ``ground_truth(world)`` returns plain JSON data in a stable order; ``truth_json(world)``
 serialises it byte-identically for the same seed. Each service's pages, identifiers,
-decoys, listings and vendors come from its site kind (``lab.world.kinds``), the same code
-the site builds its links with. Depends only on ``lab.world``.
+decoys, listings and vendors come from its site kind (``onionlab.lab.world.kinds``), the same code
+the site builds its links with. Depends only on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lab.world.kinds import kind_module
-from lab.world.layout import Occurrence
-from lab.world.model import World
+from onionlab.lab.world.kinds import kind_module
+from onionlab.lab.world.layout import Occurrence
+from onionlab.lab.world.model import World
 
 SCHEMA = "onionlab-truth/1"
 

@@ -3,7 +3,7 @@
 Reads ``substances.json`` (both its ``substances``, which the Western market sells, and
 ``more_substances``), ``cities.json`` and ``rates.json`` from ``lab/world/data``. Everything
 is fixed data: no clock, no network, so conversions are the same on every run. Also the
-stash types (тип клада) of the Russian-language shops. Depends on ``lab.world.data_files``.
+stash types (тип клада) of the Russian-language shops. Depends on ``onionlab.lab.world.data_files``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from types import MappingProxyType
 
-from lab.world.data_files import load_data
+from onionlab.lab.world.data_files import load_data
 
 STASH_TYPES = ("магнит", "прикоп", "тайник")
 STASH_TYPES_EN = ("magnet", "buried", "hidden cache")

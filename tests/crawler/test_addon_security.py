@@ -12,8 +12,8 @@ from scrapy.core.downloader.handlers import DownloadHandlers
 from scrapy.settings import default_settings
 from scrapy.utils.test import get_crawler
 
-from crawler.addon import TOR_HANDLER
-from crawler.spiders.onion import OnionSpider
+from onionlab.crawler.addon import TOR_HANDLER
+from onionlab.crawler.spiders.onion import OnionSpider
 
 HOSTILE_USER_SETTINGS = {
     "REMOTE_CONTROL_ENABLED": True,
@@ -24,7 +24,7 @@ HOSTILE_USER_SETTINGS = {
 
 
 def _crawler(user: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
-    settings = {"ADDONS": {"crawler.addon.OnionlabAddon": 0}, "TOR_SOCKS": "127.0.0.1:9"}
+    settings = {"ADDONS": {"onionlab.crawler.addon.OnionlabAddon": 0}, "TOR_SOCKS": "127.0.0.1:9"}
     return get_crawler(OnionSpider, settings_dict={**settings, **(user or {})})
 
 

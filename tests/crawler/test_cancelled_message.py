@@ -20,7 +20,7 @@ SITE = "m" * 55 + "d.onion"
 CRAWL = """
 import json, sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, run_crawl
+from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
                      progress=False, extra_settings=args["settings"])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler import exitcodes
+from onionlab.crawler import exitcodes
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -32,7 +32,7 @@ NOT_UTF8 = b"[defaults]\ndelay = 1.0\n# caf\xe9 \xff\n"
 
 def onionlab(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "onionlab", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -171,7 +171,7 @@ def test_a_crawl_scrapy_cannot_start_exits_non_zero(tor, tmp_path: Path) -> None
     script = f"""
 import sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, CrawlFailed, run_crawl
+from onionlab.crawler.runner import CrawlConfig, CrawlFailed, run_crawl
 config = CrawlConfig(start_urls=[{URL!r}], socks={_socks(tor)!r}, run_dir=Path({str(run)!r}),
                      progress=False, extra_settings={{"CONCURRENT_REQUESTS": "many"}})
 try:
@@ -232,7 +232,15 @@ def test_ctrl_c_outside_a_crawl_exits_130_in_one_line(tmp_path: Path) -> None:
     fifo = tmp_path / "sites.toml"
     os.mkfifo(fifo)
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "sites", str(fifo), "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "onionlab",
+            "sites",
+            str(fifo),
+            "--data-dir",
+            str(tmp_path),
+        ],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "ONIONLAB_DATA": ""},

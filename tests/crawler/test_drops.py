@@ -24,7 +24,7 @@ SMALL = "l" * 55 + "d.onion"
 CRAWL = """
 import json, sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, run_crawl
+from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
                      progress=False, max_pages=args.get("max_pages", 50_000),
@@ -168,7 +168,7 @@ def test_offsite_redirects_go_nowhere(redirected: dict[str, Any]) -> None:
     ],
 )
 def test_offsite_why(target: str, why: str | None) -> None:
-    from crawler.scope import offsite_why
+    from onionlab.crawler.spidermiddlewares.scope import offsite_why
 
     assert offsite_why(f"http://{SITE}/r", target, [SITE]) == why
 
@@ -194,7 +194,7 @@ def test_a_page_generator_is_stopped_by_the_default_site_budget(tmp_path: Path) 
 
 
 def test_the_default_site_budget_is_ten_thousand() -> None:
-    from crawler.sitelimits import SiteLimitsMiddleware
+    from onionlab.crawler.spidermiddlewares.sitelimits import SiteLimitsMiddleware
     from tests.crawler.test_liveness import _crawler
 
     assert SiteLimitsMiddleware.from_crawler(_crawler()).site_max_pages == 10_000

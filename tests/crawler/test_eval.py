@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.eval import evaluate
-from crawler.items import Listing, Page
-from crawler.rundir import RunDir, index_for
+from onionlab.crawler.items import Listing, Page
+from onionlab.crawler.runs.rundir import RunDir, index_for
+from onionlab.crawler.scoring import evaluate
 
 ONION = "m" * 55 + "d.onion"
 

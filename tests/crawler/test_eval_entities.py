@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.eval import evaluate
-from crawler.items import Entity, VendorIdentity
+from onionlab.crawler.items import Entity, VendorIdentity
+from onionlab.crawler.scoring import evaluate
 from tests.crawler.test_eval import ONION, truth_listing, write_run
 
 OTHER = "o" * 55 + "d.onion"

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from crawler.cli import cli
+from onionlab.crawler.cli import cli
 from tests.support.site_pages import fetch_site, host
 
 ADDRESS_PLUGIN = """
     import re
 
-    from crawler import hookimpl
-    from crawler.items import Entity
+    from onionlab import hookimpl
+    from onionlab.crawler.items import Entity
 
     @hookimpl
     def onionlab_extract(response):
@@ -28,7 +28,7 @@ ADDRESS_PLUGIN = """
 """
 
 CRASHING_PLUGIN = """
-    from crawler import hookimpl
+    from onionlab import hookimpl
 
     @hookimpl
     def onionlab_extract(response):
@@ -36,8 +36,8 @@ CRASHING_PLUGIN = """
 """
 
 VENDOR_LINKING_PLUGIN = """
-    from crawler import hookimpl
-    from crawler.items import Vendor, VendorIdentity
+    from onionlab import hookimpl
+    from onionlab.crawler.items import Vendor, VendorIdentity
 
     @hookimpl
     def onionlab_extract(response):

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pluggy
 
-from crawler import hookimpl, hookspecs
-from crawler.extraction import item_from_doc, link_run
-from crawler.items import Entity, Listing, Page, Vendor, VendorIdentity
-from crawler.rundir import RunDir, index_for
+from onionlab import hookimpl
+from onionlab.crawler import hookspecs
+from onionlab.crawler.extraction.items import item_from_doc, link_run
+from onionlab.crawler.items import Entity, Listing, Page, Vendor, VendorIdentity
+from onionlab.crawler.runs.rundir import RunDir, index_for
 
 HOST = "v" * 55 + "d.onion"
 WRITTEN = [

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from crawler.credentials import CredentialsError, load_credentials
-from crawler.eval import evaluate
-from crawler.rundir import RunDir
-from plugins.lab_gate import parse_number, solve_captcha
+from onionlab.crawler.credentials import CredentialsError, load_credentials
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.scoring import evaluate
+from onionlab.plugins.lab_gate import parse_number, solve_captcha
 from tests.support.site_pages import world_and_truth
 from tests.support.socks5 import FakeTorSocks
 
@@ -48,7 +48,8 @@ def lab_sites(tmp: Path, profile_text: str, sites: tuple[str, ...]) -> Iterator[
     profile.write_text(profile_text)
     listen = [arg for site in sites for arg in ("--listen", f"{site}=127.0.0.1:0")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile", str(profile),
+        [sys.executable, "-m", "onionlab.lab.sites.serve",
+         "--seed", str(SEED), "--profile", str(profile),
          *listen, "--ready-file", str(ready), "--admin-socket", str(tmp / "a.sock")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -75,7 +76,7 @@ def crawl(
     started = time.monotonic()
     with FakeTorSocks(routes=routes) as socks:
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--max-seconds", "50",
+            [sys.executable, "-m", "onionlab", "crawl", "--json", "--max-seconds", "50",
              "--socks", f"127.0.0.1:{socks.port}", "--data-dir", str(cwd / "data"),
              *(f"http://{onion}/" for onion in routes)],
             capture_output=True, text=True, timeout=90, cwd=cwd, env=env | (env_extra or {}),
@@ -223,7 +224,7 @@ def test_a_page_too_large_to_be_an_obstacle_is_never_parsed_by_the_gate() -> Non
     from scrapy.http import HtmlResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.gate import ObstacleGate
+    from onionlab.crawler.downloadermiddlewares.gate import ObstacleGate
 
     crawler = get_crawler(settings_dict={"ONIONLAB_GATE_MAX_BYTES": 1000})
     crawler.stats.open_spider()

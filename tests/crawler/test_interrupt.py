@@ -7,7 +7,7 @@ SIGINT left the crawl running (Scrapy's stop request waits behind the sleeping h
 even a graceful Ctrl-C exited 0. Now: one SIGINT stops it within the stop timeout (10 s)
 with exit 130 and one line saying how to resume; a second SIGINT stops it at once; SIGTERM
 does the same; the run is then resumed to completion. Unit tests of
-:class:`crawler.interrupt.StopOnSignal` in this process cover the counting.
+:class:`onionlab.crawler.interrupt.StopOnSignal` in this process cover the counting.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from pathlib import Path
 
 import pytest
 
-from crawler.exitcodes import INTERRUPTED
-from crawler.interrupt import StopOnSignal
-from crawler.resume import read_ledger
-from crawler.rundir import RunDir
+from onionlab.crawler.exitcodes import INTERRUPTED
+from onionlab.crawler.interrupt import StopOnSignal
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.spidermiddlewares.resume import read_ledger
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
 ONION = "i" * 55 + "d.onion"
 PAGES = 30
-STOP_TIMEOUT = 10.0  # crawler.interrupt.DEFAULT_TIMEOUT
+STOP_TIMEOUT = 10.0  # onionlab.crawler.interrupt.DEFAULT_TIMEOUT
 
 SLEEPY_GATE = '''
 """A gate plugin whose page classifier sleeps on one page (a wedged plugin)."""
@@ -87,7 +87,7 @@ def _start(
     env.pop("SLEEPY_SECONDS", None)
     if sleep is not None:
         env["SLEEPY_SECONDS"] = str(sleep)
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--no-score"]
+    command = [sys.executable, "-m", "onionlab", "crawl", "--json", "--no-score"]
     command += ["--socks", f"127.0.0.1:{lab['socks'].port}", *args]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -331,7 +331,7 @@ def test_until_the_first_signal_the_kernel_itself_would_end_the_crawl_on_a_secon
     # C code holding the GIL hides signals from Python: SA_RESETHAND makes the kernel
     # restore the default action as it delivers the first one, so a second one still ends
     # the process. Once Python saw the first signal, its handler takes over again.
-    from crawler.interrupt import SA_RESETHAND
+    from onionlab.crawler.interrupt import SA_RESETHAND
 
     assert _sa_flags(signal.SIGINT) & SA_RESETHAND
     assert _sa_flags(signal.SIGTERM) & SA_RESETHAND

@@ -23,15 +23,15 @@ import pytest
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError
 
-from crawler.liveness import (
+from onionlab.crawler.downloadermiddlewares.liveness import (
     DEFAULT_GONE_AFTER,
     LivenessExtension,
     LivenessMiddleware,
     SiteGone,
     registry_for,
 )
-from crawler.rundir import RunDir
-from crawler.tor.errors import error_for_reply
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.tor.errors import error_for_reply
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -74,7 +74,14 @@ class VanishingErrors(dict):
 def crawl_cli(socks_port: int, data: Path, urls: list[str]) -> dict[str, Any]:
     result = subprocess.run(
         [
-            *(sys.executable, "-m", "crawler.cli", "crawl", "--socks", f"127.0.0.1:{socks_port}"),
+            *(
+                sys.executable,
+                "-m",
+                "onionlab",
+                "crawl",
+                "--socks",
+                f"127.0.0.1:{socks_port}",
+            ),
             *("--data-dir", str(data), "--json", *urls),
         ],
         capture_output=True,
@@ -92,7 +99,7 @@ def crawl_into(socks_port: int, run_dir: Path, urls: list[str]) -> dict[str, Any
         f"""
         import json
         from pathlib import Path
-        from crawler.runner import CrawlConfig, run_crawl
+        from onionlab.crawler.runner import CrawlConfig, run_crawl
         config = CrawlConfig(start_urls={urls!r}, socks="127.0.0.1:{socks_port}",
                              run_dir=Path({str(run_dir)!r}), progress=False)
         print(json.dumps(run_crawl(config)))
@@ -199,7 +206,7 @@ def test_a_host_that_never_answers_is_down(scam: dict[str, Any]) -> None:
 def test_summary_row_names_the_gone_site(
     scam: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from crawler.cli import render_summary
+    from onionlab.crawler.cli import render_summary
 
     render_summary(scam["summary"])
     printed = capsys.readouterr().err
@@ -339,7 +346,7 @@ def test_scrapy_download_errors_count_towards_gone(exception: str, kind: str) ->
 def test_every_failure_has_a_named_kind_and_answers_are_not_deaths() -> None:
     from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, ResponseDataLossError
 
-    from crawler.liveness import failure_kind
+    from onionlab.crawler.downloadermiddlewares.liveness import failure_kind
 
     class Strange(Exception):
         pass
@@ -393,7 +400,7 @@ def test_a_hanging_site_is_declared_gone_in_a_real_crawl(tmp_path: Path) -> None
                 f"""
                 import json
                 from pathlib import Path
-                from crawler.runner import CrawlConfig, run_crawl
+                from onionlab.crawler.runner import CrawlConfig, run_crawl
                 config = CrawlConfig(start_urls=["http://{SITE_B}/"], per_site_concurrency=2,
                                      socks="127.0.0.1:{socks.port}", progress=False,
                                      download_timeout=1, run_dir=Path({str(tmp_path)!r}))

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from crawler.mirrors import parse_mirror_list, with_host
-from crawler.rundir import RunDir
-from lab.world.pgp import clearsign, make_key
+from onionlab.crawler.mirrors import parse_mirror_list, with_host
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.lab.world.pgp import clearsign, make_key
 from tests.crawler.test_liveness import VanishingErrors
 from tests.support.gpg import needs_gpg
 from tests.support.sites import LinkedSite
@@ -84,7 +84,7 @@ def moved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 f"""
                 import json
                 from pathlib import Path
-                from crawler.runner import CrawlConfig, run_crawl
+                from onionlab.crawler.runner import CrawlConfig, run_crawl
                 config = CrawlConfig(start_urls=["http://{MAIN}/"], per_site_concurrency=2,
                                      socks="127.0.0.1:{socks.port}", progress=False,
                                      run_dir=Path({str(run_dir)!r}))
@@ -133,7 +133,7 @@ def test_the_crawl_goes_on_through_the_mirror_and_loses_nothing(moved: dict[str,
 
 
 def test_mirrors_known_from_the_lab_need_no_mirror_list() -> None:
-    from crawler.liveness import LivenessRegistry
+    from onionlab.crawler.downloadermiddlewares.liveness import LivenessRegistry
     from tests.crawler.test_liveness import _crawler
 
     registry = LivenessRegistry(_crawler({"ONIONLAB_MIRRORS": {MAIN: [MIRROR]}}))
@@ -176,7 +176,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 f"""
                 import json
                 from pathlib import Path
-                from crawler.runner import CrawlConfig, run_crawl
+                from onionlab.crawler.runner import CrawlConfig, run_crawl
                 config = CrawlConfig(start_urls=["http://{HOSTILE}/"], per_site_concurrency=2,
                                      socks="127.0.0.1:{socks.port}", progress=False,
                                      run_dir=Path({str(run_dir)!r}))
@@ -248,7 +248,7 @@ def _check(
 ) -> Any:
     import asyncio
 
-    from crawler.liveness import LivenessRegistry
+    from onionlab.crawler.downloadermiddlewares.liveness import LivenessRegistry
     from tests.crawler.test_liveness import _crawler
 
     registry = LivenessRegistry(_crawler(settings))

@@ -24,11 +24,12 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler import hookimpl, hookspecs
-from crawler.extraction import extract_items
-from crawler.items import Listing
-from crawler.plugins import LoadedPlugins
-from crawler.rundir import RunDir
+from onionlab import hookimpl
+from onionlab.crawler import hookspecs
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.items import Listing
+from onionlab.crawler.pluginmanager import LoadedPlugins
+from onionlab.crawler.runs.rundir import RunDir
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -39,7 +40,7 @@ HOG = "h" * 55 + "d.onion"
 SLEEPY = f"""
 import os, time
 from urllib.parse import urlsplit
-from crawler import hookimpl
+from onionlab import hookimpl
 
 @hookimpl
 def onionlab_extract(response):
@@ -53,7 +54,7 @@ def onionlab_extract(response):
 HOGGING = f"""
 import os
 from urllib.parse import urlsplit
-from crawler import hookimpl
+from onionlab import hookimpl
 
 @hookimpl
 def onionlab_extract(response):
@@ -70,9 +71,9 @@ def onionlab_extract(response):
 ODD = f"""
 import datetime
 from urllib.parse import urlsplit
-from crawler import hookimpl
-from crawler.items import Listing
-from crawler.plugins import LoadedPlugins
+from onionlab import hookimpl
+from onionlab.crawler.items import Listing
+from onionlab.crawler.pluginmanager import LoadedPlugins
 
 def listing(url, n=0, **extra):
     return Listing(site=urlsplit(url).hostname, listing_id=f"{{urlsplit(url).path}}#{{n}}",
@@ -117,7 +118,7 @@ sys.exit(result.returncode)
 def crawl(tmp: Path, routes: dict[str, int], env: dict[str, str], timeout: float) -> dict:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", MEASURED, sys.executable, "-m", "crawler.cli", "crawl",
+        [sys.executable, "-c", MEASURED, sys.executable, "-m", "onionlab", "crawl",
          "--socks", f"127.0.0.1:{routes['_socks']}", "--data-dir", str(tmp / "data"),
          "--json", "--no-score",
          *(f"http://{host}/" for host in routes if host != "_socks")],
@@ -358,7 +359,7 @@ def spider_output(body: str, url: str = f"http://{FINE}/") -> tuple[list[Any], d
     time the page took is in the stats as ``cpu_s``."""
     from scrapy.utils.test import get_crawler
 
-    from crawler.spiders.onion import OnionSpider
+    from onionlab.crawler.spiders.onion import OnionSpider
 
     crawler = get_crawler(OnionSpider, {"ONIONLAB_EXTRACT_WORKERS": -1})
     crawler.stats.open_spider()  # type: ignore[union-attr]
@@ -427,7 +428,7 @@ def _workers_of(pid: int) -> list[int]:
         with open(f"/proc/{pid}/task/{task}/children") as handle:
             for child in handle.read().split():
                 with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                    if b"crawler.pagework" in cmdline.read():
+                    if b"onionlab.crawler.extraction.pagework" in cmdline.read():
                         found.append(int(child))
     return found
 
@@ -452,10 +453,11 @@ def test_workers_ignore_ctrl_c_and_die_with_the_crawl(tmp_path: Path) -> None:
         "ONIONLAB_PLUGINS_DIR": _plugins(tmp_path, sleepy=SLEEPY),
         "ONIONLAB_LOAD_PLUGINS": "sleepy",
         "ONIONLAB_EXTRACT_TIMEOUT": "120",
+        "SLEEPY_PRIORITY": str(tmp_path / "priority.txt"),
     }
     with LinkedSite(pages=3) as slow, FakeTorSocks(routes={SLOW: slow.port}) as socks:
         crawl = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "crawl", "--socks", f"127.0.0.1:{socks.port}",
+            [sys.executable, "-m", "onionlab", "crawl", "--socks", f"127.0.0.1:{socks.port}",
              "--data-dir", str(tmp_path / "data"), "--json", "--no-score", f"http://{SLOW}/"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
@@ -492,7 +494,7 @@ def test_workers_ignore_ctrl_c_and_die_with_the_crawl(tmp_path: Path) -> None:
 def test_plugin_authors_see_malformed_and_unsaveable_results_as_failures(
     plugin: object, said: str
 ) -> None:
-    from crawler.testing import PluginFailed, extract
+    from onionlab.crawler.kit.testing import PluginFailed, extract
 
     with pytest.raises(PluginFailed, match=said):
         extract(manager(plugin), page("<p>x</p>"))

@@ -1,10 +1,10 @@
-"""The plugin authors' helpers in crawler.parsing behave as documented."""
+"""The plugin authors' helpers in onionlab.crawler.kit.parsing behave as documented."""
 
 from __future__ import annotations
 
 from scrapy.http import HtmlResponse
 
-from crawler.parsing import fingerprint, has, number, text, texts
+from onionlab.crawler.kit.parsing import fingerprint, has, number, text, texts
 
 PAGE = HtmlResponse(
     "http://x.onion/",

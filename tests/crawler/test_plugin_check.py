@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from crawler.cli import cli
-from crawler.plugin_check import plugins_for_site_check
-from crawler.plugins import load_plugins
+from onionlab.crawler.cli import cli
+from onionlab.crawler.kit.check import plugins_for_site_check
+from onionlab.crawler.pluginmanager import load_plugins
 from tests.support.site_pages import fetch_site
 
 
@@ -75,8 +75,8 @@ def test_a_plugin_that_raises_fails_the_command_and_is_shown_per_page(
     (plugins_dir / "fragile.py").write_text(
         textwrap.dedent(
             """
-            from crawler import hookimpl
-            from crawler.items import Listing
+            from onionlab import hookimpl
+            from onionlab.crawler.items import Listing
 
             @hookimpl
             def onionlab_extract(response):

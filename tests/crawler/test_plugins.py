@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler import hookspecs
-from crawler.items import Listing
-from crawler.plugins import call_each, load_plugins
+from onionlab.crawler import hookspecs
+from onionlab.crawler.items import Listing
+from onionlab.crawler.pluginmanager import call_each, load_plugins
 
 
 class Stats:
@@ -34,8 +34,8 @@ def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         tmp_path,
         "good",
         """
-        from crawler import hookimpl
-        from crawler.items import Listing
+        from onionlab import hookimpl
+        from onionlab.crawler.items import Listing
 
         @hookimpl
         def onionlab_extract(response):
@@ -46,7 +46,7 @@ def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         tmp_path,
         "crashing",
         """
-        from crawler import hookimpl
+        from onionlab import hookimpl
 
         @hookimpl
         def onionlab_extract(response):
@@ -57,8 +57,8 @@ def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         tmp_path,
         "half_way",
         """
-        from crawler import hookimpl
-        from crawler.items import Listing
+        from onionlab import hookimpl
+        from onionlab.crawler.items import Listing
 
         @hookimpl
         def onionlab_extract(response):
@@ -146,7 +146,7 @@ def test_plugins_dir_flag_loads_a_directory_before_the_command_runs(tmp_path: Pa
     )
     env = {k: v for k, v in os.environ.items() if k != "ONIONLAB_PLUGINS_DIR"}
     listed = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "plugins", "list", "--json",
+        [sys.executable, "-m", "onionlab", "plugins", "list", "--json",
          "--plugins-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
@@ -154,7 +154,7 @@ def test_plugins_dir_flag_loads_a_directory_before_the_command_runs(tmp_path: Pa
     probe = next(p for p in json.loads(listed.stdout) if p["name"] == "probe")
     assert probe["source"] == "directory" and probe["hooks"] == ["onionlab_extract"]
     missing = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "plugins", "list", "--plugins-dir",
+        [sys.executable, "-m", "onionlab", "plugins", "list", "--plugins-dir",
          str(tmp_path / "nope")],
         capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip

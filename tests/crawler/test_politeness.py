@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.eval import evaluate
-from crawler.politeness import parse_retry_after
-from crawler.rundir import RunDir
+from onionlab.crawler.downloadermiddlewares.politeness import parse_retry_after
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.scoring import evaluate
 from tests.support.site_pages import world_and_truth
 from tests.support.socks5 import FakeTorSocks
 
@@ -59,7 +59,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> dict:
     profile, ready = tmp / "profile.toml", tmp / "ready.json"
     profile.write_text(RATE_LIMITED)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", "1", "--profile", str(profile),
+        [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", "1", "--profile", str(profile),
          "--listen", "market=127.0.0.1:0", "--ready-file", str(ready),
          "--admin-socket", str(tmp / "a.sock")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -72,7 +72,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> dict:
         port = int(json.loads(ready.read_text())["sites"]["market"].rsplit(":", 1)[1])
         with FakeTorSocks(routes={MARKET: port}) as socks:
             result = subprocess.run(
-                [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+                [sys.executable, "-m", "onionlab", "crawl", "--socks",
                  f"127.0.0.1:{socks.port}", "--data-dir", str(tmp / "data"), "--json",
                  "--no-score", "--max-seconds", "50", f"http://{MARKET}/"],
                 capture_output=True, text=True, timeout=90, env=dict(os.environ),
@@ -152,7 +152,7 @@ class _BusyServer(ThreadingHTTPServer):
 CRAWL_WITH_SETTINGS = """
 import json, sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, run_crawl
+from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
                      progress=False, extra_settings=args["settings"])
@@ -243,7 +243,10 @@ def test_a_site_that_repeats_an_absurd_retry_after_waits_the_cap_only_once() -> 
     from scrapy.http import HtmlResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.politeness import DEFAULT_RETRY_AFTER_MAX, RetryAfterMiddleware
+    from onionlab.crawler.downloadermiddlewares.politeness import (
+        DEFAULT_RETRY_AFTER_MAX,
+        RetryAfterMiddleware,
+    )
 
     crawler = get_crawler(settings_dict={})
     crawler.stats.open_spider()

@@ -10,8 +10,8 @@ from scrapy.http import HtmlResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Listing
-from crawler.progress import ProgressDisplay
+from onionlab.crawler.extensions.progress import ProgressDisplay
+from onionlab.crawler.items import Listing
 
 MARKET = "m" * 55 + "d.onion"
 OTHER = "o" * 55 + "d.onion"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.resume import read_ledger, repair_items
-from crawler.rundir import RunDir
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.spidermiddlewares.resume import read_ledger, repair_items
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -33,7 +33,7 @@ KILL_AFTER = 40
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "crawler.cli", "crawl", *args]
+    return [sys.executable, "-m", "onionlab", "crawl", *args]
 
 
 def _page_urls(run: Path) -> list[str]:
@@ -216,7 +216,7 @@ def test_repair_cuts_torn_lines(tmp_path: Path) -> None:
 
 
 def test_sessions_stopped_cleanly_are_added_up(tmp_path: Path) -> None:
-    from crawler.runner import combine_sessions
+    from onionlab.crawler.runner import combine_sessions
 
     run = RunDir(tmp_path)
     first = {"pages": 10, "errors": 1, "errors_by_kind": {"http_404": 1}, "duration_s": 4.0,

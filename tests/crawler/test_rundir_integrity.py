@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from scrapy import Request
 
-from crawler.labstate import TRUTH_SCHEMA
-from crawler.resume import read_ledger
-from crawler.rundir import RunDir
-from crawler.runner import CrawlConfig
-from crawler.spiders.onion import OnionSpider
+from onionlab.crawler.labstate import TRUTH_SCHEMA
+from onionlab.crawler.runner import CrawlConfig
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.spidermiddlewares.resume import read_ledger
+from onionlab.crawler.spiders.onion import OnionSpider
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -42,7 +42,7 @@ FP = "ab" * 20
 def _cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     base = {k: v for k, v in os.environ.items() if not k.startswith("ONIONLAB_")}
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "onionlab", *args],
         capture_output=True, text=True, timeout=120, env=base | (env or {}),
     )  # fmt: skip
 
@@ -141,7 +141,7 @@ def test_a_crafted_resume_ledger_with_a_pickle_payload_is_refused_and_runs_nothi
 def test_every_request_field_in_the_ledger_is_checked(
     tmp_path: Path, request_data: Any, problem: str
 ) -> None:
-    from crawler.rundir import RunDirDamaged
+    from onionlab.crawler.runs.rundir import RunDirDamaged
 
     ledger = tmp_path / "resume.ndjson"
     event = {"ev": "queued", "fp": FP, "url": URL, "request": request_data}
@@ -163,7 +163,7 @@ def test_every_request_field_in_the_ledger_is_checked(
     ],
 )
 def test_a_garbage_ledger_line_is_refused_with_its_number(tmp_path: Path, line: str) -> None:
-    from crawler.rundir import RunDirDamaged
+    from onionlab.crawler.runs.rundir import RunDirDamaged
 
     ledger = tmp_path / "resume.ndjson"
     ledger.write_text('{"ev": "open", "session": 1}\n' + line + '\n{"ev": "open"}\n')
@@ -172,7 +172,11 @@ def test_a_garbage_ledger_line_is_refused_with_its_number(tmp_path: Path, line: 
 
 
 def test_requests_round_trip_as_plain_data() -> None:
-    from crawler.resume import check_request, request_from_data, request_to_data
+    from onionlab.crawler.spidermiddlewares.resume import (
+        check_request,
+        request_from_data,
+        request_to_data,
+    )
 
     spider = OnionSpider(start_urls=[URL])
     request = Request(
@@ -206,8 +210,8 @@ def test_requests_round_trip_as_plain_data() -> None:
 BAD_PLUGIN = """
 from datetime import datetime
 from urllib.parse import urlsplit
-from crawler import hookimpl
-from crawler.items import Entity
+from onionlab import hookimpl
+from onionlab.crawler.items import Entity
 
 @hookimpl
 def onionlab_extract(response):
@@ -245,7 +249,7 @@ def test_an_unserialisable_item_is_counted_and_the_crawl_goes_on(unserialisable:
 def test_nothing_is_half_written_and_every_reader_reads_the_run(
     unserialisable: dict, tmp_path: Path
 ) -> None:
-    from crawler.sinks.elastic.load import check_run_dir
+    from onionlab.crawler.sinks.elastic.load import check_run_dir
 
     run = unserialisable["run"]
     lines = RunDir(run).items.read_text().splitlines()
@@ -264,7 +268,7 @@ def test_nothing_is_half_written_and_every_reader_reads_the_run(
 APPEND_OVER_LIMIT = """
 import resource, signal, sys
 from pathlib import Path
-from crawler.rundir import AppendFile, WriteFailed
+from onionlab.crawler.runs.rundir import AppendFile, WriteFailed
 path = Path(sys.argv[1])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit: EFBIG, as ENOSPC would be
 limit = path.stat().st_size + 10
@@ -434,7 +438,7 @@ def test_a_torn_last_line_is_still_repaired_on_resume(tmp_path: Path) -> None:
         ledger.write('{"ev":"done","fp":"ab')
     state = read_ledger(run / "resume.ndjson")
     assert [e["url"] for e in state.pending()] == [URL + "p/1"]
-    from crawler.resume import check_resumable
+    from onionlab.crawler.spidermiddlewares.resume import check_resumable
 
     check_resumable(run)  # no error: resuming cuts these tails
 
@@ -452,7 +456,7 @@ class FailingPipeline:
 CRAWL_WITH_SETTINGS = """
 import json, sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, run_crawl
+from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
                      progress=False, extra_settings=args["settings"])
@@ -463,7 +467,7 @@ print(json.dumps(run_crawl(config)))
 def test_an_item_a_pipeline_raises_on_is_counted_in_the_summary(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     pipelines = {
-        "crawler.pipelines.rundir.RunDirPipeline": 800,
+        "onionlab.crawler.pipelines.rundir.RunDirPipeline": 800,
         "tests.crawler.test_rundir_integrity.FailingPipeline": 850,
     }
     with LinkedSite(pages=6) as site, FakeTorSocks(routes={ONION: site.port}) as socks:

@@ -15,9 +15,9 @@ import pytest
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.eval import evaluate
-from crawler.rundir import RunDir
-from crawler.scope import (
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.scoring import evaluate
+from onionlab.crawler.spidermiddlewares.scope import (
     TRAP_BUDGET,
     Budgets,
     canonicalize,
@@ -25,7 +25,7 @@ from crawler.scope import (
     state_changing,
     trap_shaped,
 )
-from crawler.spiders.onion import HIDDEN_LINKS, VISIBLE_LINKS
+from onionlab.crawler.spiders.onion import HIDDEN_LINKS, VISIBLE_LINKS
 from tests.support.site_pages import world_and_truth
 from tests.support.socks5 import FakeTorSocks
 
@@ -190,13 +190,14 @@ def test_hidden_links_are_not_extracted() -> None:
 
 
 def start_lab_site(site: str, profile_text: str, tmp: Path) -> tuple[subprocess.Popen, int, Path]:
-    """Start ``lab.sites.serve`` for one site; return the process, its port and access log."""
+    """Start the lab's site server for one site; return the process, its port and access log."""
     profile = tmp / "profile.toml"
     profile.write_text(profile_text)
     ready, log = tmp / "ready.json", tmp / "access.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lab.sites.serve", "--seed", "1", "--profile", str(profile),
+            [sys.executable, "-m", "onionlab.lab.sites.serve",
+         "--seed", "1", "--profile", str(profile),
              "--listen", f"{site}=127.0.0.1:0", "--ready-file", str(ready),
              "--admin-socket", str(tmp / "a.sock"), "--access-log"],
             stdout=out, stderr=subprocess.STDOUT,
@@ -220,7 +221,7 @@ def crawl_site(site: str, onion: str, profile_text: str, tmp: Path) -> dict:
     try:
         with FakeTorSocks(routes={onion: port}) as socks:
             result = subprocess.run(
-                [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+                [sys.executable, "-m", "onionlab", "crawl", "--socks",
                  f"127.0.0.1:{socks.port}", "--data-dir", str(tmp / "data"), "--json",
                  "--no-score", "--max-seconds", "50", f"http://{onion}/"],
                 capture_output=True, text=True, timeout=90, env=dict(os.environ),

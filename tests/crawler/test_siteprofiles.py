@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from crawler.rundir import RunDir
-from crawler.siteprofiles import SiteProfileError, load_profiles, parse_profiles
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.sitepolicy import SiteProfileError, load_profiles, parse_profiles
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -109,7 +109,7 @@ def test_mistakes_name_the_file_and_the_key(text: str, expected: str) -> None:
 
 
 def test_lab_service_names_cover_their_mirrors_from_lab_json(tmp_path: Path) -> None:
-    from crawler.labstate import LAB_SCHEMA, LabState
+    from onionlab.crawler.labstate import LAB_SCHEMA, LabState
 
     lab_json = tmp_path / "lab.json"
     mirror = {"onion": MIRROR, "url": f"http://{MIRROR}/", "local": "127.0.0.1:2"}
@@ -143,7 +143,7 @@ def test_the_cli_refuses_a_wrong_file_before_touching_tor(tmp_path: Path) -> Non
     sites = tmp_path / "sites.toml"
     sites.write_text('[sites.market]\nplugins = ["nope"]\n')
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--socks", "127.0.0.1:9",
+        [sys.executable, "-m", "onionlab", "crawl", "--socks", "127.0.0.1:9",
          "--sites", str(sites), "--data-dir", str(tmp_path), f"http://{SITE_A}/"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -156,8 +156,8 @@ def test_the_cli_refuses_a_wrong_file_before_touching_tor(tmp_path: Path) -> Non
 
 PROBE = """
 from urllib.parse import urlsplit
-from crawler import hookimpl
-from crawler.items import Listing
+from onionlab import hookimpl
+from onionlab.crawler.items import Listing
 
 @hookimpl
 def onionlab_extract(response):
@@ -194,7 +194,7 @@ def profiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         FakeTorSocks(routes={SITE_A: a.port, SITE_B: b.port}) as socks,
     ):
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+            [sys.executable, "-m", "onionlab", "crawl", "--socks",
              f"127.0.0.1:{socks.port}", "--sites", str(tmp / "sites.toml"),
              "--data-dir", str(tmp / "data"), "--json", "--no-score",
              f"http://{SITE_A}/", f"http://{SITE_B}/"],
@@ -247,7 +247,7 @@ def test_onionlab_sites_shows_what_each_site_gets(tmp_path: Path) -> None:
     sites = tmp_path / "sites.toml"
     sites.write_text(f'[defaults]\ndepth = 4\n[sites."{SITE_A}"]\nplugins = ["lab_gate"]\n')
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "sites", str(sites), "--json",
+        [sys.executable, "-m", "onionlab", "sites", str(sites), "--json",
          "--data-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -256,7 +256,7 @@ def test_onionlab_sites_shows_what_each_site_gets(tmp_path: Path) -> None:
     assert defaults["hosts"] == ["*"] and defaults["depth"] == 4
     assert site["hosts"] == [SITE_A] and site["plugins"] == ["lab_gate"] and site["depth"] == 4
     wrong = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "sites", str(sites).replace(".toml", ".tml")],
+        [sys.executable, "-m", "onionlab", "sites", str(sites).replace(".toml", ".tml")],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert wrong.returncode == 2 and "no such site profile file" in wrong.stderr
@@ -267,7 +267,7 @@ def test_autothrottle_never_goes_under_a_site_delay() -> None:
     from scrapy.http import HtmlResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.throttle import OnionAutoThrottle
+    from onionlab.crawler.extensions.throttle import OnionAutoThrottle
 
     crawler = get_crawler(
         settings_dict={
@@ -296,7 +296,7 @@ def test_onionlab_sites_and_crawl_refuse_a_delay_that_would_stall(
         ["crawl", "--sites", str(sites), "--socks", "127.0.0.1:9", f"http://{SITE_A}/"],
     ):
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *args, "--data-dir", str(tmp_path)],
+            [sys.executable, "-m", "onionlab", *args, "--data-dir", str(tmp_path)],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert result.returncode == 2, (args, result.stderr)
@@ -315,7 +315,7 @@ def test_defaults_delay_and_concurrency_apply_to_sites_without_a_table(tmp_path:
         FakeTorSocks(routes={SITE_B: site.port}) as socks,
     ):
         result = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+            [sys.executable, "-m", "onionlab", "crawl", "--socks",
              f"127.0.0.1:{socks.port}", "--sites", str(tmp_path / "sites.toml"),
              "--data-dir", str(tmp_path / "data"), "--json", "--no-score",
              f"http://{SITE_B}/"],

@@ -1,4 +1,4 @@
-"""``crawler.testing``: what a plugin author's tests get — pages, one-plugin managers, fixtures."""
+"""``onionlab.testing``: what a plugin author's tests get — pages, one-plugin managers, fixtures."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler import hookimpl
-from crawler.items import Listing
-from crawler.testing import (
+from onionlab import hookimpl
+from onionlab.crawler.items import Listing
+from onionlab.testing import (
     PluginFailed,
     extract,
     load_plugin_file,
@@ -105,8 +105,8 @@ def test_a_plugin_file_is_imported_the_way_plugins_dir_imports_it(tmp_path: Path
     path.write_text(
         textwrap.dedent(
             """
-            from crawler import hookimpl
-            from crawler.items import Listing
+            from onionlab import hookimpl
+            from onionlab.crawler.items import Listing
 
             @hookimpl
             def onionlab_extract(response):
@@ -129,8 +129,8 @@ def test_the_fixtures_resolve_pages_and_plugins_next_to_the_test_file(tmp_path: 
     (project / "title.py").write_text(
         textwrap.dedent(
             """
-            from crawler import hookimpl
-            from crawler.items import Listing
+            from onionlab import hookimpl
+            from onionlab.crawler.items import Listing
 
             @hookimpl
             def onionlab_extract(response):
@@ -159,7 +159,7 @@ def test_the_fixtures_resolve_pages_and_plugins_next_to_the_test_file(tmp_path: 
 
     # Run from elsewhere: relative paths must not depend on the working directory.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "crawler.testing", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "onionlab.testing", "-p", "no:cacheprovider",
          str(project / "tests")],
         cwd=tmp_path,
         capture_output=True,

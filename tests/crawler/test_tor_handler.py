@@ -25,7 +25,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "onionlab", *args],
         capture_output=True,
         text=True,
         timeout=120,

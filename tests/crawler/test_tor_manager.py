@@ -8,9 +8,9 @@ from unittest import mock
 
 import pytest
 
-from crawler.tor.errors import SocksTransientError, error_for_reply
-from crawler.tor.health import is_tor_down, onion_failure_host
-from crawler.tor.manager import (
+from onionlab.crawler.downloadermiddlewares.torhealth import is_tor_down, onion_failure_host
+from onionlab.crawler.tor.errors import SocksTransientError, error_for_reply
+from onionlab.crawler.tor.manager import (
     BootstrapStatus,
     TorController,
     check_loopback_only,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.rundir import RunDir
+from onionlab.crawler.runs.rundir import RunDir
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -61,7 +61,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> dict:
         try:
             started = time.monotonic()
             result = subprocess.run(
-                [sys.executable, "-m", "crawler.cli", "crawl", "--socks",
+                [sys.executable, "-m", "onionlab", "crawl", "--socks",
                  f"127.0.0.1:{first.port}", "--data-dir", str(data), "--json", "--no-score",
                  "--max-seconds", "50", f"http://{SITE}/"],
                 capture_output=True, text=True, timeout=90, env=dict(os.environ),
@@ -128,7 +128,7 @@ def test_the_log_says_tor_went_away_and_came_back(restarted: dict) -> None:
 CRAWL_WITH_SETTINGS = """
 import json, sys
 from pathlib import Path
-from crawler.runner import CrawlConfig, run_crawl
+from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
                      progress=False, extra_settings=args["settings"])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lab.controller import Lab
+from onionlab.lab.controller import Lab
 from tests.support.cli import SEED, onionlab
 
 

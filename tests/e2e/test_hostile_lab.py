@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.eval import canonical_url, evaluate
-from crawler.rundir import RunDir
-from lab.controller import Lab
+from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.scoring import canonical_url, evaluate
+from onionlab.lab.controller import Lab
 from tests.e2e.test_lab_crawl import strace_connects
 from tests.support.cli import SEED, onionlab
 
@@ -133,7 +133,7 @@ def hostile_crawl(
 ) -> dict[str, Any]:
     """The crawl of the hostile lab: summary, peak RSS, wall time, strace's connect log."""
     out = tmp_path_factory.mktemp("hostile-crawl")
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--json"]
+    command = [sys.executable, "-m", "onionlab", "crawl", "--json"]
     command += ["--data-dir", str(hostile_lab["data"]), "--sites", str(LAB_SITES)]
     strace = shutil.which("strace")
     trace = out / "connect.trace" if strace else None

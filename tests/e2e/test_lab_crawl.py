@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 
-from lab.controller import Lab
-from lab.tornet.probe import http_get_via_socks
+from onionlab.lab.controller import Lab
+from onionlab.lab.tornet.probe import http_get_via_socks
 from tests.support.cli import SEED, onionlab
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
-TRAP_BUDGET = 24  # crawler.scope's budget for trap-shaped URL families, per site
+TRAP_BUDGET = (
+    24  # onionlab.crawler.spidermiddlewares.scope's budget for trap-shaped URL families, per site
+)
 
 
 def test_crawl_through_tor_finds_every_listing_and_vendor_exactly(
@@ -125,7 +127,7 @@ IPV4_CONNECT = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]
 IPV6_CONNECT = re.compile(r'sin6_port=htons\((\d+)\).*inet_pton\(AF_INET6, "([^"]+)"')
 
 
-# gpg, checking a site's signed mirrors.txt (crawler.mirrors), looks for its agent's socket
+# gpg, checking a site's signed mirrors.txt (onionlab.crawler.mirrors), looks for its agent's socket
 # inside the throw-away home the crawl made for it (and finds none: --no-autostart). That is
 # a file in our own directory, not a name service: every other AF_UNIX connect fails the test.
 GPG_HOME_SOCKET = re.compile(r'sun_path="[^"]*/onionlab-gpg-[A-Za-z0-9_]+/S\.[a-z.-]+"')
@@ -159,7 +161,7 @@ def test_leak_strace_sees_connects_only_to_the_socks_port(
         pytest.skip("strace is not installed")
     trace = tmp_path / "connect.trace"
     command = [strace, "-f", "-qq", "-e", "trace=connect", "-o", str(trace), sys.executable]
-    command += ["-m", "crawler.cli", "crawl", "--json", "--no-score"]
+    command += ["-m", "onionlab", "crawl", "--json", "--no-score"]
     command += ["--data-dir", str(lab["data"])]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

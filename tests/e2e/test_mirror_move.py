@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lab import admin
+from onionlab.lab import admin
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ def moved_crawl(lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -
     mirror = bazaar["mirrors"][0]["onion"].lower()
     socks = f"127.0.0.1:{lab['state']['socks']['port']}"
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--no-score",
+        [sys.executable, "-m", "onionlab", "crawl", "--json", "--no-score",
          "--socks", socks, "--data-dir", str(data), "--max-seconds", "240", bazaar["url"]],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from crawler.tor.check import check_socks_is_tor
-from crawler.tor.manager import BootstrapStatus, TorController, launch_config
-from lab.controller import Lab
-from lab.tornet.ports import free_ports
-from lab.tornet.probe import http_get_via_socks
+from onionlab.crawler.tor.check import check_socks_is_tor
+from onionlab.crawler.tor.manager import BootstrapStatus, TorController, launch_config
+from onionlab.lab.controller import Lab
+from onionlab.lab.tornet.ports import free_ports
+from onionlab.lab.tornet.probe import http_get_via_socks
 
 pytestmark = [pytest.mark.tor, pytest.mark.slow]
 
@@ -41,7 +41,7 @@ def restarted_crawl(lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
     urls = [services[name]["url"] for name in RESTART_SITES]
     socks = f"127.0.0.1:{lab['state']['socks']['port']}"
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--no-score",
+        [sys.executable, "-m", "onionlab", "crawl", "--json", "--no-score",
          "--socks", socks, "--data-dir", str(data), "--max-seconds", "240", *urls],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -29,8 +29,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner, Result
 
-from crawler.cli import cli
-from crawler.kibana.bundle import build
+from onionlab.crawler.cli import cli
+from onionlab.crawler.kibana.bundle import build
 
 AVAILABLE = {"status": {"overall": {"level": "available"}}}
 NOT_READY = {"status": {"overall": {"level": "unavailable"}}}

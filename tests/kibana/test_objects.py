@@ -3,7 +3,7 @@
 Every reference resolves (dashboard panels and controls → Lens visualisations and saved
 searches → data views), every field a visualisation, search, query, control or data view
 uses exists in the index template of the data view's alias (built by
-:mod:`crawler.sinks.elastic.templates`, the mapping `onionlab index setup` installs) with a
+:mod:`onionlab.crawler.sinks.elastic.templates`, the mapping `onionlab index setup` installs) with a
 type the operation can aggregate, ids are unique and prefixed, there are at least five
 dashboards, and their panels fit the grid without overlapping. The bundler's own
 validation is tested on broken copies.
@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from crawler.kibana.bundle import BundleError, build, load_objects
-from crawler.sinks.elastic.templates import composed_mapping, field_types, index_templates
+from onionlab.crawler.kibana.bundle import BundleError, build, load_objects
+from onionlab.crawler.sinks.elastic.templates import composed_mapping, field_types, index_templates
 
 REPO = Path(__file__).resolve().parents[2]
 OBJECTS = REPO / "kibana" / "objects"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lab.world.model import Service, World
+from onionlab.lab.world.model import Service, World
 from tests.support.site_pages import world_and_truth
 
 

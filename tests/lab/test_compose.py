@@ -210,7 +210,7 @@ def test_the_stack_has_its_services(config: dict[str, Any]) -> None:
 
 
 def test_stack_version_matches_the_kibana_objects() -> None:
-    from crawler.kibana.bundle import KIBANA_VERSION
+    from onionlab.crawler.kibana.bundle import KIBANA_VERSION
 
     assert _env_example()["STACK_VERSION"].startswith(f"{KIBANA_VERSION}.")
 
@@ -432,7 +432,7 @@ def test_dockerignore_keeps_local_state_out() -> None:
 
 def _onionlab(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "onionlab", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,6 +1,6 @@
-"""Unit tests of ``lab.foreground`` with a fake lab: signals, process death, health.
+"""Unit tests of ``onionlab.lab.foreground`` with a fake lab: signals, process death, health.
 
-No tor here: a fake object stands in for ``lab.controller.Lab`` and real signals are sent
+No tor here: a fake object stands in for ``onionlab.lab.controller.Lab`` and real signals are sent
 to this process from a timer thread (pytest runs tests in the main thread).
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from lab import foreground
-from lab.foreground import healthy, lab_processes_alive, run_foreground
+from onionlab.lab import foreground
+from onionlab.lab.foreground import healthy, lab_processes_alive, run_foreground
 
 
 class FakeLab:

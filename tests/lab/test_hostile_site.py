@@ -1,6 +1,6 @@
 """The malicious lab site (kind ``hostile``), served in-process (aiohttp's TestServer, no Tor).
 
-Each attack is served as ``lab.world.kinds.hostile.ATTACKS`` says (sizes, headers, targets,
+Each attack is served as ``onionlab.lab.world.kinds.hostile.ATTACKS`` says (sizes, headers, targets,
 bounds in time), every off-site target is the canary or the fake ``.invalid`` host, the
 canary records a connection, the site goes dark after its forged mirrors.txt, the profile
 switches it on and off, and with it off the world and its truth are those of today.
@@ -27,14 +27,14 @@ import brotli
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from lab.profiles import DEFAULT, HOSTILE, OPEN, load_profile, profile_from_mapping
-from lab.sites.hostile import configure
-from lab.sites.hostile.canary import Canary, canary_count
-from lab.sites.registry import make_app
-from lab.world import build_world
-from lab.world.kinds import hostile as K
-from lab.world.model import World
-from lab.world.truth import ground_truth, truth_json
+from onionlab.lab.profiles import DEFAULT, HOSTILE, OPEN, load_profile, profile_from_mapping
+from onionlab.lab.sites.hostile import configure
+from onionlab.lab.sites.hostile.canary import Canary, canary_count
+from onionlab.lab.sites.registry import make_app
+from onionlab.lab.world import build_world
+from onionlab.lab.world.kinds import hostile as K
+from onionlab.lab.world.model import World
+from onionlab.lab.world.truth import ground_truth, truth_json
 from tests.support.gpg import gpg_verify, needs_gpg
 
 SEED = 1
@@ -478,12 +478,12 @@ def test_canary_records_every_connection(tmp_path: Path) -> None:
 
 
 def test_site_server_runs_the_canary_the_pages_point_at(tmp_path: Path) -> None:
-    """``python -m lab.sites.serve`` with a hostile profile: the canary runs and is recorded."""
+    """The lab's site server with a hostile profile: the canary runs and is recorded."""
     profile = tmp_path / "open-hostile.toml"
     profile.write_text('base = "open"\nhostile = true\n')
     ready = tmp_path / "ready.json"
     log = tmp_path / "canary.ndjson"
-    command = [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile",
+    command = [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(SEED), "--profile",
                str(profile), "--listen", "abyss=127.0.0.1:0", "--ready-file", str(ready),
                "--canary", "127.0.0.1:0", "--canary-log", str(log)]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -507,8 +507,8 @@ def test_site_server_runs_the_canary_the_pages_point_at(tmp_path: Path) -> None:
 
 
 def test_eval_scores_a_hostile_lab_run_and_ignores_the_attacks_key(world, svc, tmp_path) -> None:
-    from crawler.eval import evaluate
-    from crawler.rundir import RunDir
+    from onionlab.crawler.runs.rundir import RunDir
+    from onionlab.crawler.scoring import evaluate
 
     home = {"kind": "page", "url": svc.url, "site": svc.onion, "status": 200}
     action = {"index": {"_index": "onionlab-pages", "_id": "1"}}

@@ -1,8 +1,8 @@
 """Identifiers, contacts, clearsigned messages and vocabularies of the world generator.
 
 Every generated identifier is checked with independent, maintained libraries (bip-utils,
-base58, eth-utils, PyNaCl, GnuPG), never with ``lab.world``'s own encoders; every decoy must
-fail the same checks.
+base58, eth-utils, PyNaCl, GnuPG), never with ``onionlab.lab.world``'s own encoders; every decoy
+must fail the same checks.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from eth_utils import is_checksum_address, to_checksum_address
 from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
 from nacl.signing import SigningKey
 
-from lab.world import contacts, identifiers, vocab
-from lab.world.data_files import load_data
-from lab.world.identities import build_identities
-from lab.world.pgp import clearsign, make_key
+from onionlab.lab.world import contacts, identifiers, vocab
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.identities import build_identities
+from onionlab.lab.world.pgp import clearsign, make_key
 
 SAMPLES = 200
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -1,4 +1,4 @@
-"""Tests of the mock market site served by ``python -m lab.sites.serve`` (a real subprocess).
+"""Tests of the mock market site served by the lab's site server (a real subprocess).
 
 Every page the ground truth lists must be served, a crawl from the home page must reach
 exactly those pages, and each page must carry the fields and identifiers truth says.
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from lab.sites.market.render import group_fingerprint
+from onionlab.lab.sites.market.render import group_fingerprint
 from tests.support.html_extract import parse
 from tests.support.site_app import crawl
 from tests.support.site_pages import site_truth, world_and_truth
@@ -58,7 +58,7 @@ class Site:
 def site(tmp_path_factory) -> Iterator[Site]:
     ready = tmp_path_factory.mktemp("serve") / "ready.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile", "open",
+        [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(SEED), "--profile", "open",
          "--listen", "market=127.0.0.1:0", "--ready-file", str(ready)],
         cwd=REPO,
         stderr=subprocess.PIPE,
@@ -224,7 +224,7 @@ def test_fifty_concurrent_requests_complete_quickly(site):
 def test_serve_refuses_non_loopback_hosts(host):
     spec = f"market=[{host}]:0" if ":" in host else f"market={host}:0"
     proc = subprocess.run(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", "1", "--listen", spec],
+        [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", "1", "--listen", spec],
         cwd=REPO, capture_output=True, text=True, timeout=30, env={**os.environ},
     )  # fmt: skip
     assert proc.returncode == 2

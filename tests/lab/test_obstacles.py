@@ -1,4 +1,4 @@
-"""Tests of the crawler obstacles (``lab.sites.obstacles``) around a small dummy site.
+"""Tests of the crawler obstacles (``onionlab.lab.sites.obstacles``) around a small dummy site.
 
 Each test wraps the dummy site with a profile and talks to it through aiohttp's test
 client on 127.0.0.1, the way a crawler would: reading the HTML contract (titles, CSS
@@ -20,9 +20,9 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from lab.profiles import DEFAULT, OPEN, LabProfile
-from lab.sites.obstacles import protect
-from lab.sites.obstacles.captcha import NUMBER_WORDS, question_source
+from onionlab.lab.profiles import DEFAULT, OPEN, LabProfile
+from onionlab.lab.sites.obstacles import protect
+from onionlab.lab.sites.obstacles.captcha import NUMBER_WORDS, question_source
 
 PROTECTED = ("/vendor/", "/listing/")
 PAGES = {

@@ -1,4 +1,4 @@
-"""Tests of lab profiles (``lab.profiles``): the named profiles and instructors' TOML files."""
+"""Tests of lab profiles (``lab/profiles.py``): the named profiles and instructors' TOML files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lab.profiles import DEFAULT, OPEN, LabProfile, ProfileError, load_profile
+from onionlab.lab.profiles import DEFAULT, OPEN, LabProfile, ProfileError, load_profile
 
 SWITCHES = ("queue", "captcha", "login", "rate_limit", "trap_calendar", "trap_sort",
             "trap_sid", "trap_logout", "trap_honeypot")  # fmt: skip

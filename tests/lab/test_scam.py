@@ -1,5 +1,5 @@
 """Tests of the server-level obstacles: exit scams (on command and on schedule), the admin
-socket and its client ``lab.admin``, and mirror rotation of named listeners.
+socket and its client ``onionlab.lab.admin``, and mirror rotation of named listeners.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from lab import admin
-from lab.profiles import OPEN
-from lab.sites.obstacles.admin_api import start_admin, stop_admin
-from lab.sites.obstacles.listeners import SiteServer, cancel, rotate_mirrors, schedule
+from onionlab.lab import admin
+from onionlab.lab.profiles import OPEN
+from onionlab.lab.sites.obstacles.admin_api import start_admin, stop_admin
+from onionlab.lab.sites.obstacles.listeners import SiteServer, cancel, rotate_mirrors, schedule
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -186,7 +186,8 @@ def test_serve_admin_socket_and_scam_command(tmp_path):
     lab_dir.mkdir()
     ready = lab_dir / "sites.ready.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", "3", "--ready-file", str(ready),
+        [sys.executable, "-m", "onionlab.lab.sites.serve",
+         "--seed", "3", "--ready-file", str(ready),
          "--listen", "market=127.0.0.1:0", "--listen", "market-clone=127.0.0.1:0",
          "--listen", "market#mirror1=127.0.0.1:0"],
         cwd=REPO, stderr=subprocess.PIPE,

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lab.sites.bazaar import PROTECTED_PREFIXES
-from lab.sites.bazaar.render import render_site
-from lab.sites.signed_files import admin_key, signed_files
-from lab.world.kinds import bazaar as K
-from lab.world.model import Service, World
-from lab.world.truth import ground_truth
+from onionlab.lab.sites.bazaar import PROTECTED_PREFIXES
+from onionlab.lab.sites.bazaar.render import render_site
+from onionlab.lab.sites.signed_files import admin_key, signed_files
+from onionlab.lab.world.kinds import bazaar as K
+from onionlab.lab.world.model import Service, World
+from onionlab.lab.world.truth import ground_truth
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.gpg import GnuPG, needs_gpg
 from tests.support.html_extract import parse
@@ -142,7 +142,7 @@ def test_listing_pages_carry_the_truth_fields(world: World, svc: Service, served
 def test_prices_follow_the_world_rates(world: World, svc: Service):
     from decimal import ROUND_HALF_UP, Decimal
 
-    from lab.world.vocab import rates
+    from onionlab.lab.world.vocab import rates
 
     btc, table = Decimal(world.btc_usd), rates()
     for lst in ground_truth(world)["listings"]:

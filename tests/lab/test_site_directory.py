@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from lab.sites.directory import PROTECTED_PREFIXES
-from lab.sites.directory.render import render_pages
-from lab.world.kinds import directory as D
+from onionlab.lab.sites.directory import PROTECTED_PREFIXES
+from onionlab.lab.sites.directory.render import render_pages
+from onionlab.lab.world.kinds import directory as D
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.html_extract import page_text
 from tests.support.identifiers import by_path, found_identifiers

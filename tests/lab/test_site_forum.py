@@ -3,7 +3,7 @@
 The app is served in-process (aiohttp TestServer). Every page of the truth answers 200, a
 crawl from ``/`` reaches exactly those pages, every declared identifier is on its page, no
 valid identifier is shown where the truth does not list it (checked with bip-utils,
-eth-utils and the onion checksum, never with ``lab.world``'s encoders), decoys fail, and
+eth-utils and the onion checksum, never with ``onionlab.lab.world``'s encoders), decoys fail, and
 every clearsigned block verifies with a real ``gpg --verify``.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.sites.forum import PROTECTED_PREFIXES
-from lab.sites.forum.render import render_pages
-from lab.world.kinds import forum as F
-from lab.world.truth import truth_json
+from onionlab.lab.sites.forum import PROTECTED_PREFIXES
+from onionlab.lab.sites.forum.render import render_pages
+from onionlab.lab.world.kinds import forum as F
+from onionlab.lab.world.truth import truth_json
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.gpg import GnuPG, needs_gpg
 from tests.support.html_extract import page_text, parse

@@ -18,10 +18,10 @@ from html import unescape
 import pytest
 from Crypto.Cipher import AES
 
-from lab.sites.paste.render import render_pages
-from lab.world import build_world
-from lab.world.kinds import paste as K
-from lab.world.model import Service, World
+from onionlab.lab.sites.paste.render import render_pages
+from onionlab.lab.world import build_world
+from onionlab.lab.world.kinds import paste as K
+from onionlab.lab.world.model import Service, World
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.html_extract import parse
 from tests.support.identifiers import appears, by_page, found_identifiers, normalised

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 import base58
 import pytest
 
-from lab.sites.ru_platform import PROTECTED_PREFIXES
-from lab.sites.ru_platform.render import render_pages
-from lab.world import build_world, vocab
-from lab.world.kinds import ru_platform as K
-from lab.world.model import Service, World
-from lab.world.truth import ground_truth
+from onionlab.lab.sites.ru_platform import PROTECTED_PREFIXES
+from onionlab.lab.sites.ru_platform.render import render_pages
+from onionlab.lab.world import build_world, vocab
+from onionlab.lab.world.kinds import ru_platform as K
+from onionlab.lab.world.model import Service, World
+from onionlab.lab.world.truth import ground_truth
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.html_extract import parse
 from tests.support.identifiers import COINS, by_path, found_identifiers, normalised

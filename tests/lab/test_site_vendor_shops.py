@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.sites.vendor_shop_a.render import render_pages as render_a
-from lab.sites.vendor_shop_b.render import render_pages as render_b
-from lab.world import build_world
-from lab.world.kinds import vendor_shop_a as A
-from lab.world.kinds import vendor_shop_b as B
-from lab.world.model import World
+from onionlab.lab.sites.vendor_shop_a.render import render_pages as render_a
+from onionlab.lab.sites.vendor_shop_b.render import render_pages as render_b
+from onionlab.lab.world import build_world
+from onionlab.lab.world.kinds import vendor_shop_a as A
+from onionlab.lab.world.kinds import vendor_shop_b as B
+from onionlab.lab.world.model import World
 from tests.support.determinism import assert_rebuilds_identically
 from tests.support.gpg import GnuPG, needs_gpg
 from tests.support.html_extract import parse

@@ -1,4 +1,4 @@
-"""Tests of the lab's private Tor network (lab.tornet).
+"""Tests of the lab's private Tor network (onionlab.lab.tornet).
 
 Pure tests (keys, torrc rendering, parsing, ports) need no tor. The ``tor``-marked tests
 share ONE network started by a module-scoped fixture; they run in file order and the
@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 from stem.control import Controller
 
-from lab.tornet import consensus
-from lab.tornet.network import TorNetwork, TorNetworkError
-from lab.tornet.onion_keys import derive_service_key, onion_address
-from lab.tornet.ports import free_ports
-from lab.tornet.probe import http_get_via_socks
-from lab.tornet.torrc import (
+from onionlab.lab.tornet import consensus
+from onionlab.lab.tornet.network import TorNetwork, TorNetworkError
+from onionlab.lab.tornet.onion_keys import derive_service_key, onion_address
+from onionlab.lab.tornet.ports import free_ports
+from onionlab.lab.tornet.probe import http_get_via_socks
+from onionlab.lab.tornet.torrc import (
     DESCRIPTOR_LEAD,
     DIST_DELAY,
     VOTE_DELAY,
@@ -384,7 +384,7 @@ def test_wait_reachable_gives_up_in_bounded_time(tornet: TorNetwork) -> None:
 _STOP_FROM_ANOTHER_PROCESS = """
 import json, sys
 from pathlib import Path
-from lab.tornet.network import TorNetwork, TorNetworkError
+from onionlab.lab.tornet.network import TorNetwork, TorNetworkError
 state = json.loads(Path(sys.argv[1]).read_text())
 net = TorNetwork.attach(Path(state["run_dir"]), state)
 before = net.is_running()

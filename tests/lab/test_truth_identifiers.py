@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from lab.world import build_world
-from lab.world.truth import ground_truth
+from onionlab.lab.world import build_world
+from onionlab.lab.world.truth import ground_truth
 from tests.support.validators import valid
 
 CRYPTO = ("btc", "ltc", "xmr", "eth", "trx")

@@ -21,11 +21,11 @@ from pathlib import Path
 import base58
 import pytest
 
-from lab.world import build_world
-from lab.world.btc import compressed_pubkey, hash160, ripemd160_pure
-from lab.world.data_files import load_data
-from lab.world.pgp import armor
-from lab.world.truth import ground_truth, truth_json
+from onionlab.lab.world import build_world
+from onionlab.lab.world.btc import compressed_pubkey, hash160, ripemd160_pure
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.pgp import armor
+from onionlab.lab.world.truth import ground_truth, truth_json
 from tests.support.site_pages import site_truth
 from tests.support.validators import onion_ok
 
@@ -60,8 +60,8 @@ def test_same_seed_gives_byte_identical_truth(world):
 def test_truth_bytes_identical_across_processes(world):
     """No dependence on hash randomisation or anything else that varies per process."""
     code = (
-        "import hashlib, sys; from lab.world import build_world; "
-        "from lab.world.truth import truth_json; "
+        "import hashlib, sys; from onionlab.lab.world import build_world; "
+        "from onionlab.lab.world.truth import truth_json; "
         f"sys.stdout.write(hashlib.sha256(truth_json(build_world({SEED})).encode()).hexdigest())"
     )
     expected = hashlib.sha256(truth_json(world).encode()).hexdigest()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from scrapy.http import TextResponse
 
-from crawler.items import Listing, Vendor
-from plugins import bazaar
+from onionlab.crawler.items import Listing, Vendor
+from onionlab.plugins import bazaar
 from tests.support.site_pages import fetch_site, host, items_on_market, score_site, world_and_truth
 
 

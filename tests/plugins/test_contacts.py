@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.items import Entity
-from lab.world.pgp import make_key
-from plugins import contacts
+from onionlab.crawler.items import Entity
+from onionlab.lab.world.pgp import make_key
+from onionlab.plugins import contacts
 from tests.support.entity_scores import score_entities
 
 TYPES = ("email", "telegram", "jabber", "session")

@@ -16,8 +16,8 @@ from bip_utils.bech32.bech32_base import Bech32BaseConst, Bech32BaseUtils
 from eth_utils import to_checksum_address
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.items import Entity
-from plugins import crypto_addresses
+from onionlab.crawler.items import Entity
+from onionlab.plugins import crypto_addresses
 from tests.support.entity_scores import score_entities
 
 HOST = "x" * 55 + "d.onion"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.items import Vendor
-from plugins import forum_vendors
+from onionlab.crawler.items import Vendor
+from onionlab.plugins import forum_vendors
 from tests.support.site_pages import assert_adds_nothing_on_market, score_site
 
 HOST = "b" * 55 + "d.onion"

@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.extract import response_from_bytes
-from crawler.items import Item, Listing, Vendor
+from onionlab.crawler.extraction.offline import response_from_bytes
+from onionlab.crawler.items import Item, Listing, Vendor
 
 URL = "http://" + "a" * 56 + ".onion/page/1"
 HARD_LIMIT = 30.0  # seconds: a hang fails the example instead of the CI run
@@ -46,7 +46,9 @@ FUZZ = settings(
 def builtin_plugins() -> list[ModuleType]:
     """The plugins registered by this package's ``onionlab`` entry points (not the lab's)."""
     names = sorted(
-        ep.value for ep in entry_points(group="onionlab") if ep.value.startswith("plugins.")
+        ep.value
+        for ep in entry_points(group="onionlab")
+        if ep.value.startswith("onionlab.plugins.")
     )
     return [import_module(name) for name in names]
 
@@ -55,7 +57,7 @@ PLUGINS = builtin_plugins()
 
 
 def test_every_builtin_plugin_is_fuzzed() -> None:
-    names = {plugin.__name__.removeprefix("plugins.") for plugin in PLUGINS}
+    names = {plugin.__name__.removeprefix("onionlab.plugins.") for plugin in PLUGINS}
     assert {"crypto_addresses", "pgp_keys", "contacts", "substances", "bazaar"} <= names
     assert len(names) >= 13
 

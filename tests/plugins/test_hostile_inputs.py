@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from crawler.items import Entity, Item, Listing
-from crawler.testing import response_from_text
-from lab.world.pgp import make_key
-from plugins import (
+from onionlab.crawler.items import Entity, Item, Listing
+from onionlab.crawler.kit.testing import response_from_text
+from onionlab.lab.world.pgp import make_key
+from onionlab.plugins import (
     bazaar,
     contacts,
     crypto_addresses,

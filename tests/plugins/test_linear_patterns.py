@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins import _markup, _text_scan, contacts, lab_gate, pgp_keys, prices, substances
+from onionlab.plugins import _markup, _text_scan, contacts, lab_gate, pgp_keys, prices, substances
 
 SAME = settings(max_examples=400, derandomize=True, database=None, deadline=None)
 
@@ -192,7 +192,7 @@ def test_captcha_letter_count(text: str) -> None:
 def test_visible_text(fragment: str) -> None:
     from lxml import etree
 
-    from crawler.testing import response_from_text
+    from onionlab.crawler.kit.testing import response_from_text
 
     original = etree.XPath(
         "//text()[not(ancestor::script or ancestor::style or ancestor::template)]",

@@ -14,8 +14,8 @@ from nacl.bindings import crypto_core_ed25519_add
 from nacl.signing import SigningKey
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.items import Entity
-from plugins import onion_addresses
+from onionlab.crawler.items import Entity
+from onionlab.plugins import onion_addresses
 from tests.support.entity_scores import score_entities
 
 # A point of order 8 on ed25519: adding it to a key gives a key with a torsion component.

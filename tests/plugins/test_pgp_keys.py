@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.items import Entity
-from lab.world.model import PgpKey
-from lab.world.pgp import armor, clearsign, make_key
-from plugins import pgp_keys
+from onionlab.crawler.items import Entity
+from onionlab.lab.world.model import PgpKey
+from onionlab.lab.world.pgp import armor, clearsign, make_key
+from onionlab.plugins import pgp_keys
 from tests.support.entity_scores import score_entities
 from tests.support.site_pages import fetch_site, host, world_and_truth
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from crawler.extraction import extract_items
-from crawler.items import Listing
-from crawler.parsing import text
-from plugins import prices
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.items import Listing
+from onionlab.crawler.kit.parsing import text
+from onionlab.plugins import prices
 from tests.plugins.test_substances import LISTING_SITES, manager_with_plugins
 from tests.support.site_pages import fetch_site, world_and_truth
 

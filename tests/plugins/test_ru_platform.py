@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from scrapy.http import TextResponse
 
-from crawler.items import Listing
-from plugins import ru_platform
+from onionlab.crawler.items import Listing
+from onionlab.plugins import ru_platform
 from tests.support.site_pages import fetch_site, host, items_on_market, score_site, world_and_truth
 
 SITE = "shop-ru"

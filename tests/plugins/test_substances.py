@@ -15,12 +15,12 @@ import pluggy
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.eval import evaluate
-from crawler.extraction import extract_items
-from crawler.items import Entity, Listing
-from crawler.plugins import load_plugins
-from crawler.rundir import RunDir, index_for
-from plugins import prices, substances
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.items import Entity, Listing
+from onionlab.crawler.pluginmanager import load_plugins
+from onionlab.crawler.runs.rundir import RunDir, index_for
+from onionlab.crawler.scoring import evaluate
+from onionlab.plugins import prices, substances
 from tests.support.site_pages import fetch_site, world_and_truth
 
 LISTING_SITES = ("market", "market-clone", "bazaar", "shop-ru", "vendor-a", "vendor-b")

@@ -2,8 +2,8 @@
 
 The lab's pages are rendered in-process and run through every installed plugin plus the
 identifier plugins (``pgp_keys``, ``contacts``), as a crawl would; the identities are scored
-with ``crawler.eval`` over pairs of vendor profiles. The over-merge rules, which the lab's
-clean data never needs, are checked on small hand-made crawls.
+with ``onionlab.crawler.scoring`` over pairs of vendor profiles. The over-merge rules, which the
+lab's clean data never needs, are checked on small hand-made crawls.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from crawler.eval import score_identities
-from crawler.extraction import extract_items, link_items
-from crawler.items import Entity, Item, Vendor, VendorIdentity
-from crawler.plugins import load_plugins
-from crawler.rundir import RunDir, index_for
-from plugins import contacts, pgp_keys, vendor_linking
+from onionlab.crawler.extraction.items import extract_items, link_items
+from onionlab.crawler.items import Entity, Item, Vendor, VendorIdentity
+from onionlab.crawler.pluginmanager import load_plugins
+from onionlab.crawler.runs.rundir import RunDir, index_for
+from onionlab.crawler.scoring import score_identities
+from onionlab.plugins import contacts, pgp_keys, vendor_linking
 from tests.support.site_pages import fetch_site, host, world_and_truth
 
 FPR_A = "A" * 40
@@ -52,7 +52,7 @@ def crawl_items(seed: int) -> tuple[Item, ...]:
 
 
 def score(items: list[Item], truth: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    """``crawler.eval``'s identity score of the identities linked from ``items``."""
+    """``onionlab.crawler.scoring``'s identity score of the identities linked from ``items``."""
     linked = link_items(_manager(), items)
     run = RunDir(tmp_path)
     with run.items.open("w") as out:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.items import Listing, Vendor
-from plugins import vendor_shops
+from onionlab.crawler.items import Listing, Vendor
+from onionlab.plugins import vendor_shops
 from tests.support.site_pages import assert_adds_nothing_on_market, score_site
 
 HOST = "a" * 55 + "d.onion"

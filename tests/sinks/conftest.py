@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic import provision
 from tests.support.known_crawl import known_items, write_run
 from tests.support.osmem import Osmem, osmem  # noqa: F401  (the fixture)
 

@@ -14,7 +14,7 @@ from statistics import mean
 import pytest
 from elasticsearch import Elasticsearch
 
-from crawler.sinks.elastic.load import load_run_dir
+from onionlab.crawler.sinks.elastic.load import load_run_dir
 from tests.support.known_crawl import latest_docs
 
 

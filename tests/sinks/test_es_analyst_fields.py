@@ -18,13 +18,18 @@ import pytest
 from elasticsearch import Elasticsearch
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Listing, Page, VendorIdentity
-from crawler.sinks.elastic.bulk import UNAVAILABLE, Action, index_actions
-from crawler.sinks.elastic.documents import RunInfo, site_names, to_es
-from crawler.sinks.elastic.history import merge
-from crawler.sinks.elastic.load import load_run_dir
-from crawler.sinks.elastic.pipeline import ElasticsearchPipeline
-from crawler.sinks.elastic.templates import SPECS, composed_mapping, field_types, index_templates
+from onionlab.crawler.items import Listing, Page, VendorIdentity
+from onionlab.crawler.sinks.elastic.bulk import UNAVAILABLE, Action, index_actions
+from onionlab.crawler.sinks.elastic.documents import RunInfo, site_names, to_es
+from onionlab.crawler.sinks.elastic.history import merge
+from onionlab.crawler.sinks.elastic.load import load_run_dir
+from onionlab.crawler.sinks.elastic.pipeline import ElasticsearchPipeline
+from onionlab.crawler.sinks.elastic.templates import (
+    SPECS,
+    composed_mapping,
+    field_types,
+    index_templates,
+)
 from tests.support.known_crawl import known_items, known_services, latest_docs, write_run
 
 ALIASES_WITH_SITE = (

@@ -7,11 +7,17 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from crawler.items import Listing
-from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, Failure, index_actions
-from crawler.sinks.elastic.documents import RunInfo, to_es
-from crawler.sinks.elastic.load import load_run_dir
-from crawler.sinks.elastic.spool import Spool
+from onionlab.crawler.items import Listing
+from onionlab.crawler.sinks.elastic.bulk import (
+    REJECTED,
+    UNAVAILABLE,
+    Action,
+    Failure,
+    index_actions,
+)
+from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
+from onionlab.crawler.sinks.elastic.load import load_run_dir
+from onionlab.crawler.sinks.elastic.spool import Spool
 from tests.support.known_crawl import latest_docs
 from tests.support.osmem import Osmem
 

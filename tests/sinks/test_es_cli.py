@@ -11,15 +11,15 @@ from click.testing import CliRunner
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.cli import cli
-from crawler.sinks.elastic import commands
-from crawler.sinks.elastic.client import (
+from onionlab.crawler.cli import cli
+from onionlab.crawler.sinks.elastic import commands
+from onionlab.crawler.sinks.elastic.client import (
     ElasticConfigError,
     make_client,
     resolve_settings,
     scrapy_flags,
 )
-from crawler.sinks.elastic.pipeline import ElasticsearchPipeline
+from onionlab.crawler.sinks.elastic.pipeline import ElasticsearchPipeline
 from tests.support.osmem import Osmem, PlainJsonNode, free_port
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from crawler.sinks.elastic import provision
-from crawler.sinks.elastic.bulk import REJECTED
-from crawler.sinks.elastic.load import load_run_dir
-from crawler.sinks.elastic.spool import Spool
+from onionlab.crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic.bulk import REJECTED
+from onionlab.crawler.sinks.elastic.load import load_run_dir
+from onionlab.crawler.sinks.elastic.spool import Spool
 from tests.support.es_crawl import PER_PHASE, SERVICE
 from tests.support.known_crawl import latest_docs
 from tests.support.osmem import Osmem

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from crawler.sinks.elastic import provision
-from crawler.sinks.elastic.client import make_client, resolve_settings
-from crawler.sinks.elastic.load import load_run_dir
+from onionlab.crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
+from onionlab.crawler.sinks.elastic.load import load_run_dir
 from tests.support.known_crawl import known_items, latest_docs, write_run
 
 pytestmark = [

@@ -9,13 +9,21 @@ import pluggy
 import pytest
 from elasticsearch import Elasticsearch
 
-from crawler import hookspecs
-from crawler.items import ENTITY_TYPES, ITEM_TYPES, Entity, Listing, Page, Vendor, VendorIdentity
-from crawler.plugins import call_each
-from crawler.sinks.elastic import provision
-from crawler.sinks.elastic.bulk import Action, index_actions
-from crawler.sinks.elastic.documents import RunInfo, to_es
-from crawler.sinks.elastic.templates import (
+from onionlab.crawler import hookspecs
+from onionlab.crawler.items import (
+    ENTITY_TYPES,
+    ITEM_TYPES,
+    Entity,
+    Listing,
+    Page,
+    Vendor,
+    VendorIdentity,
+)
+from onionlab.crawler.pluginmanager import call_each
+from onionlab.crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
+from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
+from onionlab.crawler.sinks.elastic.templates import (
     INDICES,
     SPECS,
     composed_mapping,

@@ -70,7 +70,7 @@ def main() -> None:
     sys.addaudithook(_hook)
 
     if control:
-        from crawler import addon
+        from onionlab.crawler import addon
 
         original = addon.OnionlabAddon.update_settings
 
@@ -86,7 +86,7 @@ def main() -> None:
 
         addon.OnionlabAddon.update_settings = careless  # type: ignore[method-assign]
 
-    from crawler.cli import main as onionlab
+    from onionlab.crawler.cli import main as onionlab
 
     sys.argv = ["onionlab", *rest]
     onionlab()

@@ -12,7 +12,7 @@ SEED = 7  # the end-to-end lab's seed
 def onionlab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``onionlab ARGS`` in a subprocess; returns the completed process (text output)."""
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "onionlab", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

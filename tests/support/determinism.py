@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lab.world import build_world
-from lab.world.model import Service, World
+from onionlab.lab.world import build_world
+from onionlab.lab.world.model import Service, World
 
 View = Callable[[World, Service], Any]
 

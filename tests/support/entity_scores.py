@@ -1,8 +1,8 @@
 """Score entity-extracting plugins against the lab's ground truth, occurrence by occurrence.
 
 ``score_entities(seed, modules, types)`` registers only the given plugin modules on a fresh
-plugin manager, runs :func:`crawler.extraction.extract_items` over every truth page of every
-service (rendered in-process by ``tests.support.site_pages``, no Tor) and compares the
+plugin manager, runs :func:`onionlab.crawler.extraction.items.extract_items` over every truth page
+of every service (rendered in-process by ``tests.support.site_pages``, no Tor) and compares the
 ``Entity`` items with the truth: an occurrence is a ``(type, value, page URL)``, expected
 for every page in a truth identifier's ``pages``; a decoy occurrence is accepted when a
 plugin reports a decoy's ``(type, value)`` on a page the truth shows it on.
@@ -17,9 +17,9 @@ from typing import Any
 
 import pluggy
 
-from crawler import hookspecs
-from crawler.extraction import extract_items
-from crawler.items import Entity
+from onionlab.crawler import hookspecs
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.items import Entity
 from tests.support.site_pages import fetch_site, world_and_truth
 
 Occurrence = tuple[str, str, str]  # (type, value, page URL)

@@ -20,7 +20,7 @@ from typing import Any
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-from crawler.items import Listing
+from onionlab.crawler.items import Listing
 
 HOST = "c" * 56 + ".onion"
 SERVICE = "phased-market"  # HOST's lab service name, given as the crawl's site services
@@ -68,8 +68,8 @@ def main(run_dir: str, es_url: str, control: str) -> None:
     process = CrawlerProcess(
         {
             "ITEM_PIPELINES": {
-                "crawler.pipelines.rundir.RunDirPipeline": 800,
-                "crawler.sinks.elastic.pipeline.ElasticsearchPipeline": 900,
+                "onionlab.crawler.pipelines.rundir.RunDirPipeline": 800,
+                "onionlab.crawler.sinks.elastic.pipeline.ElasticsearchPipeline": 900,
             },
             "ONIONLAB_RUN_DIR": run_dir,
             "ONIONLAB_SITE_SERVICES": {SERVICE: [HOST]},

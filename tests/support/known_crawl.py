@@ -11,8 +11,8 @@ import json
 import random
 from pathlib import Path
 
-from crawler.items import Entity, Item, Listing, Page, Vendor, VendorIdentity
-from crawler.rundir import RunDir, index_for
+from onionlab.crawler.items import Entity, Item, Listing, Page, Vendor, VendorIdentity
+from onionlab.crawler.runs.rundir import RunDir, index_for
 
 SUBSTANCES = ("Cocaine", "MDMA", "Cannabis herb", "Methamphetamine")
 CITIES = ("Moscow", "Kazan", "Almaty", "Minsk")

@@ -1,4 +1,4 @@
-"""Serve real lab sites (``python -m lab.sites.serve``) on loopback ports for crawler tests.
+"""Serve real lab sites (``onionlab.lab.sites.serve``) on loopback ports for crawler tests.
 
 ``lab_sites(tmp, profile_text, sites)`` starts the lab's site server for the named services
 of the seed-1 world and yields onion host → local port, to hand to
@@ -31,7 +31,8 @@ def lab_sites(tmp: Path, profile_text: str, sites: tuple[str, ...]) -> Iterator[
     profile.write_text(profile_text)
     listen = [arg for site in sites for arg in ("--listen", f"{site}=127.0.0.1:0")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.sites.serve", "--seed", str(SEED), "--profile", str(profile),
+        [sys.executable, "-m", "onionlab.lab.sites.serve",
+         "--seed", str(SEED), "--profile", str(profile),
          *listen, "--ready-file", str(ready), "--admin-socket", str(tmp / "a.sock")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -53,6 +54,6 @@ def crawl_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[st
     """``onionlab crawl ARGS`` in a subprocess (no ONIONLAB_* settings from the caller)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONIONLAB_")}
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", *args],
+        [sys.executable, "-m", "onionlab", "crawl", *args],
         capture_output=True, text=True, timeout=timeout, env=env,
     )  # fmt: skip

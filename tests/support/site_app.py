@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from lab.sites.registry import make_app
-from lab.world.model import Service, World
+from onionlab.lab.sites.registry import make_app
+from onionlab.lab.world.model import Service, World
 from tests.support.html_extract import parse
 
 Fetched = dict[str, tuple[int, str, str]]  # path -> (status, content type, text)

@@ -2,7 +2,7 @@
 
 For plugin tests: every truth page of one service is fetched from its aiohttp app, turned
 into a Scrapy ``HtmlResponse`` with its onion URL, passed through every plugin, and the
-items are scored with ``crawler.eval`` exactly as a crawl would be. ``site_truth`` cuts
+items are scored with ``onionlab.crawler.scoring`` exactly as a crawl would be. ``site_truth`` cuts
 the ground truth down to one service. ``items_on_market``
 and ``assert_adds_nothing_on_market`` check that a plugin stays silent on another layout.
 """
@@ -21,14 +21,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.eval import evaluate
-from crawler.extraction import extract_items
-from crawler.items import Item
-from crawler.plugins import load_plugins
-from crawler.rundir import RunDir, index_for
-from lab.sites.registry import make_app
-from lab.world import build_world
-from lab.world.truth import ground_truth
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.items import Item
+from onionlab.crawler.pluginmanager import load_plugins
+from onionlab.crawler.runs.rundir import RunDir, index_for
+from onionlab.crawler.scoring import evaluate
+from onionlab.lab.sites.registry import make_app
+from onionlab.lab.world import build_world
+from onionlab.lab.world.truth import ground_truth
 
 
 @cache

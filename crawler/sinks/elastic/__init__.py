@@ -1,5 +1,6 @@
 """The Elasticsearch sink: index design, bulk indexing with a spool, crawl events, commands.
 
-Framework core: depends on :mod:`crawler.items`, :mod:`crawler.rundir` and ``elasticsearch``,
-never on plugins or the lab. docs/elasticsearch.md describes the indices and fields.
+Framework core: depends on :mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.runs.rundir` and
+``elasticsearch``, never on plugins or the lab. docs/elasticsearch.md describes the indices and
+fields.
 """

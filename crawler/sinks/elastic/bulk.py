@@ -5,9 +5,9 @@ Wraps :func:`elasticsearch.helpers.streaming_bulk` (``raise_on_error=False``,
 the cluster cannot be reached: the actions not acknowledged are reported ``unavailable``,
 never lost. ``require_alias`` makes a missing alias an error instead of an ad-hoc index.
 Listings get their ``first_seen``/``last_seen`` merged with the stored version just before
-they are sent (:mod:`crawler.sinks.elastic.history`); a listing whose stored version cannot
+they are sent (:mod:`onionlab.crawler.sinks.elastic.history`); a listing whose stored version cannot
 be read is not sent (it is reported, so it is spooled and retried). Depends on
-``elasticsearch``, :mod:`crawler.sinks.elastic.history` and the standard library.
+``elasticsearch``, :mod:`onionlab.crawler.sinks.elastic.history` and the standard library.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from elastic_transport import TransportError
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
-from crawler.sinks.elastic.history import History
+from onionlab.crawler.sinks.elastic.history import History
 
 INDEXED, UNAVAILABLE, REJECTED = "indexed", "unavailable", "rejected"
 # Only a document's own fault is final (a mapping or parse error); everything else — the

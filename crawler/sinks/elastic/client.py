@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.config import ConfigError, read_toml
+from onionlab.crawler.config import ConfigError, read_toml
 
 if TYPE_CHECKING:  # imported by make_client: a crawl without Elasticsearch never loads it
     from elasticsearch import Elasticsearch
@@ -68,7 +68,7 @@ def _config_table(env: Mapping[str, str], cwd: Path | None) -> tuple[dict[str, A
     path = Path(env.get("ONIONLAB_CONFIG") or (cwd or Path.cwd()) / CONFIG_FILE).expanduser()
     if not path.is_file():
         return {}, ""
-    try:  # unreadable, not UTF-8, not TOML: one line (crawler.config)
+    try:  # unreadable, not UTF-8, not TOML: one line (onionlab.crawler.config)
         data = read_toml(path, "configuration file")
     except ConfigError as exc:
         raise ElasticConfigError(str(exc)) from None

@@ -1,8 +1,9 @@
 """``onionlab index``: set up the indices, load a run directory, show the cluster's state.
 
-CLI layer over :mod:`crawler.sinks.elastic.provision` and :mod:`crawler.sinks.elastic.load`;
-registered in :mod:`crawler.cli` with one ``add_command``. Settings: flags > environment >
-``onionlab.toml`` (see :mod:`crawler.sinks.elastic.client`).
+CLI layer over :mod:`onionlab.crawler.sinks.elastic.provision` and
+:mod:`onionlab.crawler.sinks.elastic.load`; registered in :mod:`onionlab.crawler.cli` with one
+``add_command``. Settings: flags > environment > ``onionlab.toml`` (see
+:mod:`onionlab.crawler.sinks.elastic.client`).
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from crawler import config
-from crawler.plugins import call_each, get_plugins
-from crawler.rundir import RunDirDamaged, WriteFailed
-from crawler.sinks.elastic import provision
-from crawler.sinks.elastic.client import (
+from onionlab.crawler import config
+from onionlab.crawler.pluginmanager import call_each, get_plugins
+from onionlab.crawler.runs.rundir import RunDirDamaged, WriteFailed
+from onionlab.crawler.sinks.elastic import provision
+from onionlab.crawler.sinks.elastic.client import (
     START_HINT,
     ElasticConfigError,
     ElasticSettings,
     make_client,
     resolve_settings,
 )
-from crawler.sinks.elastic.load import check_run_dir, load_run_dir
-from crawler.sinks.elastic.spool import SPOOL_FILE, Spool
+from onionlab.crawler.sinks.elastic.load import check_run_dir, load_run_dir
+from onionlab.crawler.sinks.elastic.spool import SPOOL_FILE, Spool
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

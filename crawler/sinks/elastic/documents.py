@@ -4,8 +4,8 @@ Adds ``@timestamp``, ``run_id``, ``site_name`` (the lab service a host belongs t
 run's ``config.json`` ``site_services``), a listing's ``first_seen``/``last_seen`` and
 ECS-style objects (``url.*``, ``http.response.*``, ``geo.*``); everything else is kept as the
 run directory has it, so the mapping in ``mappings/*.json`` is the run-dir field list plus
-these. docs/elasticsearch.md has the table. Depends on :mod:`crawler.items`,
-:mod:`crawler.sinks.elastic.geo` and the standard library.
+these. docs/elasticsearch.md has the table. Depends on :mod:`onionlab.crawler.items`,
+:mod:`onionlab.crawler.sinks.elastic.geo` and the standard library.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.items import ENTITY_TYPES
-from crawler.sinks.elastic.geo import listing_geo
+from onionlab.crawler.items import ENTITY_TYPES
+from onionlab.crawler.sinks.elastic.geo import listing_geo
 
 
 def _host_key(host: str) -> str:
@@ -114,7 +114,7 @@ def _listing(doc: dict[str, Any], run: RunInfo) -> None:
     geo = listing_geo(doc.get("extra") or {}, doc.get("ships_from"))
     if geo:
         doc["geo"] = geo
-    # Seen in this crawl; crawler.sinks.elastic.history keeps the earliest first_seen and
+    # Seen in this crawl; onionlab.crawler.sinks.elastic.history keeps the earliest first_seen and
     # the latest last_seen of a listing indexed before (its id is stable across crawls).
     doc["first_seen"] = doc["last_seen"] = doc["@timestamp"]
 

@@ -6,8 +6,8 @@ and ``site_liveness`` (one per onion host and run, from ``sites.json``), each wi
 host (``site``) and its lab service's name (``site_name``). Ids are deterministic, so
 loading a run twice updates the same documents. A plain aliased index, not a data stream:
 reloads must overwrite (data streams are append-only) and the test stand-in has no data
-streams. Depends on :mod:`crawler.items`, :mod:`crawler.sinks.elastic` siblings and the
-standard library.
+streams. Depends on :mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.sinks.elastic` siblings
+and the standard library.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.items import host_of, stable_id
-from crawler.sinks.elastic.bulk import Action
-from crawler.sinks.elastic.documents import RunInfo, iso_time, url_fields
-from crawler.sinks.elastic.templates import EVENTS_ALIAS, EVENTS_KIND
+from onionlab.crawler.items import host_of, stable_id
+from onionlab.crawler.sinks.elastic.bulk import Action
+from onionlab.crawler.sinks.elastic.documents import RunInfo, iso_time, url_fields
+from onionlab.crawler.sinks.elastic.templates import EVENTS_ALIAS, EVENTS_KIND
 
 DATASET = "onionlab.crawl"
 PAGE_FAILED, SITE_LIVENESS = "page_failed", "site_liveness"
@@ -50,7 +50,8 @@ def failure_event(run: RunInfo, url: str, kind: str, message: str, at: str | Non
 
 
 def liveness_event(run: RunInfo, host: str, record: dict[str, Any]) -> Action:
-    """The event for one host's entry of ``sites.json`` (see :mod:`crawler.liveness`)."""
+    """The event for one host's entry of ``sites.json``
+    (see :mod:`onionlab.crawler.downloadermiddlewares.liveness`)."""
     failures = {str(k): int(v) for k, v in dict(record.get("failures") or {}).items()}
     state = str(record.get("state", "down"))
     liveness: dict[str, Any] = {

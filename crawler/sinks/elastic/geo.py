@@ -25,7 +25,9 @@ class Place:
 @cache
 def _gazetteer() -> tuple[dict[str, Place], dict[str, Place]]:
     data = json.loads(
-        resources.files("crawler.sinks.elastic").joinpath("gazetteer.json").read_text("utf-8")
+        resources.files("onionlab.crawler.sinks.elastic")
+        .joinpath("gazetteer.json")
+        .read_text("utf-8")
     )
     countries: dict[str, Place] = {}
     for code, entry in data["countries"].items():

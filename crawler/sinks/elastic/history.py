@@ -1,7 +1,7 @@
 """A listing's ``first_seen``/``last_seen`` across crawls, kept by a read before each write.
 
 A listing's ``_id`` is stable across crawls, so every crawl's write replaces the document.
-Before a chunk of listings is written (:func:`crawler.sinks.elastic.bulk.index_actions`),
+Before a chunk of listings is written (:func:`onionlab.crawler.sinks.elastic.bulk.index_actions`),
 :class:`History` reads the stored versions of the same ids (one ``mget``, real time: it sees
 writes not yet refreshed) and merges each pair (:func:`merge`): ``first_seen`` is the
 earlier of the two, ``last_seen`` the later, and the content is that of the more recent
@@ -16,7 +16,7 @@ crawl and ``onionlab index load`` of another run) may both read "not there yet" 
 later write's ``first_seen`` wins; and ``mget`` needs the alias to have one index (a
 rolled-over alias gives per-document errors: those listings are not written, but kept as
 ``unavailable``, rather than lose their ``first_seen``). Depends on ``elasticsearch``, the
-:mod:`crawler.rundir` index names and the standard library.
+:mod:`onionlab.crawler.runs.rundir` index names and the standard library.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from crawler.rundir import index_for
+from onionlab.crawler.runs.rundir import index_for
 
 FIRST_SEEN, LAST_SEEN = "first_seen", "last_seen"
 TRACKED_ALIASES = frozenset({index_for("listing")})

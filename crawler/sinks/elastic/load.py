@@ -4,8 +4,9 @@ Idempotent (deterministic ids). The latest version of each item in ``items.ndjso
 over a spooled copy; spooled documents found nowhere else are sent as they are, rejected
 ones included (``load`` is the explicit retry). Whatever still fails goes back to the spool.
 :func:`check_run_dir` reads every file first, so a damaged run is one clear error
-(:class:`crawler.rundir.RunDirDamaged`: file, line) before anything is sent.
-Depends on :mod:`crawler.rundir` and the :mod:`crawler.sinks.elastic` siblings.
+(:class:`onionlab.crawler.runs.rundir.RunDirDamaged`: file, line) before anything is sent.
+Depends on :mod:`onionlab.crawler.runs.rundir` and the :mod:`onionlab.crawler.sinks.elastic`
+siblings.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs, ndjson_lines
-from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, BulkReport, index_actions
-from crawler.sinks.elastic.documents import RunInfo, to_es
-from crawler.sinks.elastic.events import failure_event, liveness_event, run_events
-from crawler.sinks.elastic.spool import Spool
+from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, bulk_pairs, ndjson_lines
+from onionlab.crawler.sinks.elastic.bulk import (
+    REJECTED,
+    UNAVAILABLE,
+    Action,
+    BulkReport,
+    index_actions,
+)
+from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
+from onionlab.crawler.sinks.elastic.events import failure_event, liveness_event, run_events
+from onionlab.crawler.sinks.elastic.spool import Spool
 
 
 @dataclass

@@ -3,11 +3,11 @@
 On when ``ES_URL``/``ONIONLAB_ES_URL`` is set (Scrapy setting, else environment, else
 ``onionlab.toml``), ``NotConfigured`` otherwise. Bulk requests run in a worker thread, one
 at a time, so the reactor never waits on the cluster; what cannot be indexed goes to the run
-directory's spool (:mod:`crawler.sinks.elastic.spool`). Documents get their ``site_name``
+directory's spool (:mod:`onionlab.crawler.sinks.elastic.spool`). Documents get their ``site_name``
 from the Scrapy setting ``ONIONLAB_SITE_SERVICES`` (lab service name → hosts), else from
 the run directory's ``config.json``. Stats: ``onionlab/es/indexed``,
 ``failed``, ``rejected``, ``spooled``, ``replayed``. Depends on Scrapy, Twisted and the
-:mod:`crawler.sinks.elastic` siblings.
+:mod:`onionlab.crawler.sinks.elastic` siblings.
 """
 
 from __future__ import annotations
@@ -25,26 +25,32 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet import defer, task, threads
 
-from crawler import notsaved
-from crawler.items import Item
-from crawler.rundir import WriteFailed, index_for
-from crawler.sinks.elastic.bulk import REJECTED, UNAVAILABLE, Action, Failure, index_actions
-from crawler.sinks.elastic.client import (
+from onionlab.crawler.items import Item
+from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.rundir import WriteFailed, index_for
+from onionlab.crawler.sinks.elastic.bulk import (
+    REJECTED,
+    UNAVAILABLE,
+    Action,
+    Failure,
+    index_actions,
+)
+from onionlab.crawler.sinks.elastic.client import (
     ElasticConfigError,
     make_client,
     resolve_settings,
     scrapy_flags,
 )
-from crawler.sinks.elastic.documents import (
+from onionlab.crawler.sinks.elastic.documents import (
     RunInfo,
     iso_time,
     read_site_services,
     site_names,
     to_es,
 )
-from crawler.sinks.elastic.events import failure_event, now
-from crawler.sinks.elastic.spool import Spool
-from crawler.spiders.onion import page_failed
+from onionlab.crawler.sinks.elastic.events import failure_event, now
+from onionlab.crawler.sinks.elastic.spool import Spool
+from onionlab.crawler.spiders.onion import page_failed
 
 logger = logging.getLogger(__name__)
 STATS = "onionlab/es"

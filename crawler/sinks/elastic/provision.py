@@ -3,7 +3,7 @@
 Idempotent: a template whose ``_meta.onionlab_hash`` matches is left alone; an alias that
 exists is kept (its write index gets any new fields). Never creates an index other than
 ``<alias>-000001`` behind a missing alias. Depends on ``elasticsearch`` and
-:mod:`crawler.sinks.elastic.templates`.
+:mod:`onionlab.crawler.sinks.elastic.templates`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from elasticsearch import (
     NotFoundError,
 )
 
-from crawler.sinks.elastic.client import START_HINT
-from crawler.sinks.elastic.templates import (
+from onionlab.crawler.sinks.elastic.client import START_HINT
+from onionlab.crawler.sinks.elastic.templates import (
     HASH_KEY,
     INDICES,
     FieldConflict,

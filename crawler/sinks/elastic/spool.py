@@ -8,8 +8,9 @@ again whenever it is sent) with one extra key in the action line, ``"spool": {"r
 cluster refused the document itself; replayed only on request, after the mapping is fixed).
 Ids are deterministic, so a replay updates instead of duplicating. Appends are whole or
 cut back (a full disk leaves no half entry); a damaged spool is
-:class:`crawler.rundir.RunDirDamaged` (file and line), never a traceback. Depends on
-:mod:`crawler.rundir`, :mod:`crawler.sinks.elastic.bulk` and the standard library.
+:class:`onionlab.crawler.runs.rundir.RunDirDamaged` (file and line), never a traceback. Depends on
+:mod:`onionlab.crawler.runs.rundir`, :mod:`onionlab.crawler.sinks.elastic.bulk` and the standard
+library.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from crawler.rundir import AppendFile, RunDirDamaged, bulk_pairs
-from crawler.sinks.elastic.bulk import (
+from onionlab.crawler.runs.rundir import AppendFile, RunDirDamaged, bulk_pairs
+from onionlab.crawler.sinks.elastic.bulk import (
     REJECTED,
     UNAVAILABLE,
     Action,

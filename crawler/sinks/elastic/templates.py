@@ -1,9 +1,9 @@
 """The onionlab index design as data: component templates, one index template per kind, aliases.
 
 Builds the bodies ``onionlab index setup`` sends (pure functions, no I/O but reading the
-JSON files in :mod:`crawler.sinks.elastic.mappings`). Plugins' ``onionlab_index_fields``
-answers are merged under ``extra`` of their kind. Depends on :mod:`crawler.items`,
-:mod:`crawler.rundir` and the standard library.
+JSON files in :mod:`onionlab.crawler.sinks.elastic.mappings`). Plugins' ``onionlab_index_fields``
+answers are merged under ``extra`` of their kind. Depends on :mod:`onionlab.crawler.items`,
+:mod:`onionlab.crawler.runs.rundir` and the standard library.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from crawler.items import ENTITY_TYPES
-from crawler.rundir import INDEX_PREFIX, index_for
+from onionlab.crawler.items import ENTITY_TYPES
+from onionlab.crawler.runs.rundir import INDEX_PREFIX, index_for
 
 TEMPLATE_PRIORITY = 200  # above Elastic's built-in templates (100); patterns don't overlap anyway
 SETTINGS_COMPONENT = f"{INDEX_PREFIX}-settings"
@@ -62,7 +62,9 @@ ALIAS_KIND: dict[str, str] = {spec.alias: spec.kind for spec in INDICES}
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("crawler.sinks.elastic.mappings").joinpath(name).read_text("utf-8")
+    text = (
+        resources.files("onionlab.crawler.sinks.elastic.mappings").joinpath(name).read_text("utf-8")
+    )
     data = json.loads(text)
     data.pop("_comment", None)
     return data

@@ -3,10 +3,10 @@
 ``make_app(world, service)`` pre-renders every page (and the signed ``/pgp.txt``,
 ``/mirrors.txt`` and ``/canary.txt``) once; the same app answers on the primary onion and
 on its mirror. ``PROTECTED_PREFIXES`` are the paths the lab's login wall guards.
-Depends on aiohttp, ``lab.world`` and ``lab.sites.signed_files``.
+Depends on aiohttp, ``onionlab.lab.world`` and ``onionlab.lab.sites.signed_files``.
 """
 
-from lab.sites.bazaar.app import make_app
-from lab.world.kinds.bazaar import PROTECTED_PREFIXES
+from onionlab.lab.sites.bazaar.app import make_app
+from onionlab.lab.world.kinds.bazaar import PROTECTED_PREFIXES
 
 __all__ = ["PROTECTED_PREFIXES", "make_app"]

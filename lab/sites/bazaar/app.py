@@ -1,16 +1,16 @@
 """aiohttp application of the bazaar: one dict lookup per request, a branded 404 otherwise.
 
-Depends on aiohttp, ``lab.world`` and ``lab.sites.bazaar.render``.
+Depends on aiohttp, ``onionlab.lab.world`` and ``onionlab.lab.sites.bazaar.render``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.bazaar.render import render_site
-from lab.sites.static import prerendered_app
-from lab.world.kinds.bazaar import PROTECTED_PREFIXES
-from lab.world.model import Service, World
+from onionlab.lab.sites.bazaar.render import render_site
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.kinds.bazaar import PROTECTED_PREFIXES
+from onionlab.lab.world.model import Service, World
 
 _HEADERS = {
     "Server": "nginx",

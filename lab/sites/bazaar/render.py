@@ -1,10 +1,10 @@
 """HTML of the bazaar: server-rendered card grid, no JavaScript, root-relative links, UTF-8.
 
 ``render_site(world, service)`` returns ``({"/path": (body, content_type)}, not_found)`` for
-every page ``lab.world.kinds.bazaar.pages`` declares, including the signed text files. The
+every page ``onionlab.lab.world.kinds.bazaar.pages`` declares, including the signed text files. The
 markup (element classes listed in each renderer) is what extractors are written against:
-keep it stable. Depends only on the standard library, ``lab.world`` and
-``lab.sites.signed_files``.
+keep it stable. Depends only on the standard library, ``onionlab.lab.world`` and
+``onionlab.lab.sites.signed_files``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from lab.sites import signed_files as sf
-from lab.world.kinds import bazaar as K
-from lab.world.model import Listing, Service, Vendor, World
+from onionlab.lab.sites import signed_files as sf
+from onionlab.lab.world.kinds import bazaar as K
+from onionlab.lab.world.model import Listing, Service, Vendor, World
 
 HTML = "text/html"
 TEXT = "text/plain"

@@ -1,19 +1,19 @@
 """The mock link directory / hidden wiki (site kind "directory").
 
-``make_app(world, service)`` pre-renders every page once (``lab.sites.directory.render``)
+``make_app(world, service)`` pre-renders every page once (``onionlab.lab.sites.directory.render``)
 and serves each request with one dict lookup; unknown paths get the directory's own 404.
 Nothing is behind a login (``PROTECTED_PREFIXES`` is empty). Depends on aiohttp and
-``lab.world``.
+``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.directory.render import render_pages
-from lab.sites.static import prerendered_app
-from lab.world.kinds.directory import PROTECTED_PREFIXES
-from lab.world.model import Service, World
+from onionlab.lab.sites.directory.render import render_pages
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.kinds.directory import PROTECTED_PREFIXES
+from onionlab.lab.world.model import Service, World
 
 __all__ = ["PROTECTED_PREFIXES", "make_app"]
 

@@ -1,19 +1,20 @@
 """HTML of the link directory: a light hidden-wiki design, no JavaScript, UTF-8.
 
 ``render_pages(world, service)`` returns ``{"/path": html_bytes}`` for every page of
-``lab.world.kinds.directory.pages`` and the branded 404 page. Which identifiers each page
-shows is fixed by ``lab.world.kinds.directory.shown``; the CSS classes are the directory's
+``onionlab.lab.world.kinds.directory.pages`` and the branded 404 page. Which identifiers each page
+shows is fixed by ``onionlab.lab.world.kinds.directory.shown``; the CSS classes are the directory's
 public face that extractors are written against.
-Depends only on the standard library, ``lab.world`` and ``lab.sites.market.render``.
+Depends only on the standard library, ``onionlab.lab.world`` and
+``onionlab.lab.sites.market.render``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from lab.sites.market.render import group_fingerprint
-from lab.world.kinds import directory as D
-from lab.world.model import Service, World
+from onionlab.lab.sites.market.render import group_fingerprint
+from onionlab.lab.world.kinds import directory as D
+from onionlab.lab.world.model import Service, World
 
 _CSS = """
 body{background:#fdfcf7;color:#222;font:15px/1.45 Georgia,"Times New Roman",serif;margin:0}

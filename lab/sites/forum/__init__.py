@@ -1,19 +1,19 @@
 """The mock Dread/RuTor-like forum (site kind "forum").
 
-``make_app(world, service)`` pre-renders every page once (``lab.sites.forum.render``) and
+``make_app(world, service)`` pre-renders every page once (``onionlab.lab.sites.forum.render``) and
 serves each request with one dict lookup; unknown paths get the forum's own 404 page.
 User profiles (``/u/…``) sit behind the lab's login wall (``PROTECTED_PREFIXES``).
-Depends on aiohttp and ``lab.world``.
+Depends on aiohttp and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.forum.render import render_pages
-from lab.sites.static import prerendered_app
-from lab.world.kinds.forum import PROTECTED_PREFIXES
-from lab.world.model import Service, World
+from onionlab.lab.sites.forum.render import render_pages
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.kinds.forum import PROTECTED_PREFIXES
+from onionlab.lab.world.model import Service, World
 
 __all__ = ["PROTECTED_PREFIXES", "make_app"]
 

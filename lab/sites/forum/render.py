@@ -1,9 +1,10 @@
 """HTML of the forum: server-rendered, no JavaScript, root-relative links, UTF-8.
 
 ``render_pages(world, service)`` returns ``{"/path?query": html_bytes}`` for every page of
-``lab.world.kinds.forum.pages`` and the branded 404 page. The CSS classes are the forum's
+``onionlab.lab.world.kinds.forum.pages`` and the branded 404 page. The CSS classes are the forum's
 public face that extractors are written against; keep them stable.
-Depends only on the standard library, ``lab.world`` and ``lab.sites.market.render``.
+Depends only on the standard library, ``onionlab.lab.world`` and
+``onionlab.lab.sites.market.render``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from lab.sites.market.render import group_fingerprint
-from lab.world.kinds import forum as F
-from lab.world.model import Service, World
+from onionlab.lab.sites.market.render import group_fingerprint
+from onionlab.lab.world.kinds import forum as F
+from onionlab.lab.world.model import Service, World
 
 _CSS = """
 body{background:#1b1b22;color:#d8d8e0;font:14px/1.5 "Trebuchet MS",Helvetica,sans-serif;margin:0}

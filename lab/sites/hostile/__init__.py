@@ -1,17 +1,17 @@
 """The hostile onion service (site kind ``hostile``): every attack a site can make on a crawler.
 
 ``make_app(world, service)`` serves the ordinary pages and every attack of
-``lab.world.kinds.hostile.ATTACKS``. ``configure(app, ...)`` (called by ``lab.sites.serve``
-before the app starts) tells it the lab's canary address — every off-site redirect, link,
-refresh and sub-resource points there or at a fake ``.invalid`` clearnet host — how long
-a slow answer may hold a connection, and after how many requests following the forged
-``mirrors.txt`` the site "goes dark": from then on its endless families (wiki, archive,
+``onionlab.lab.world.kinds.hostile.ATTACKS``. ``configure(app, ...)`` (called by
+``onionlab.lab.sites.serve`` before the app starts) tells it the lab's canary address — every
+off-site redirect, link, refresh and sub-resource points there or at a fake ``.invalid`` clearnet
+host — how long a slow answer may hold a connection, and after how many requests following the
+forged ``mirrors.txt`` the site "goes dark": from then on its endless families (wiki, archive,
 board, flood items) drop every connection without an answer, while its finite pages keep
 answering (so what a correct crawl records stays the same whatever its order).
 
 Cheap for the lab server: bombs are small blobs built once, floods are built lazily,
 slow answers are bounded in time (``hold``) and in number (``max_slow`` at once, the
-rest are cut at once). Depends on aiohttp, ``lab.world`` and ``.payloads``.
+rest are cut at once). Depends on aiohttp, ``onionlab.lab.world`` and ``.payloads``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from lab.sites.hostile import payloads as P
-from lab.sites.obstacles import PROTECTED_KEY
-from lab.world.kinds import hostile as K
-from lab.world.model import Service, World
+from onionlab.lab.sites.hostile import payloads as P
+from onionlab.lab.sites.obstacles import PROTECTED_KEY
+from onionlab.lab.world.kinds import hostile as K
+from onionlab.lab.world.model import Service, World
 
 __all__ = ["CONFIG_KEY", "HostileConfig", "configure", "make_app"]
 

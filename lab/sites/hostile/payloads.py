@@ -3,7 +3,7 @@
 Pure functions of the world (and of the canary address, for the pages that point at it);
 the big ones are built once per process (``functools.cache``) from small pieces, so the
 lab server never spends more than a fraction of a second on them. Depends on
-``lab.world`` and ``brotli`` (a dependency of Scrapy, hence always installed).
+``onionlab.lab.world`` and ``brotli`` (a dependency of Scrapy, hence always installed).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from random import Random
 
 import brotli
 
-from lab.sites.signed_files import pgp_text
-from lab.world.kinds import hostile as K
-from lab.world.model import Service
-from lab.world.pgp import clearsign
+from onionlab.lab.sites.signed_files import pgp_text
+from onionlab.lab.world.kinds import hostile as K
+from onionlab.lab.world.model import Service
+from onionlab.lab.world.pgp import clearsign
 
 _MIB = b"\0" * (1024 * 1024)
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -1,17 +1,17 @@
 """aiohttp application of the market: a dict lookup per request, a branded 404 otherwise.
 
-Depends on aiohttp, ``lab.world`` and ``lab.sites.market.render``.
+Depends on aiohttp, ``onionlab.lab.world`` and ``onionlab.lab.sites.market.render``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.market.render import render_pages
-from lab.sites.signed_files import admin_key, signed_files
-from lab.sites.static import prerendered_app
-from lab.world.kinds.market import PROTECTED_PREFIXES
-from lab.world.model import Service, World
+from onionlab.lab.sites.market.render import render_pages
+from onionlab.lab.sites.signed_files import admin_key, signed_files
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.kinds.market import PROTECTED_PREFIXES
+from onionlab.lab.world.model import Service, World
 
 _HEADERS = {"Server": "nginx", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 _TEXT = "text/plain"

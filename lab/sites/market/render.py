@@ -3,15 +3,15 @@
 ``render_pages(world, service)`` returns ``{"/path?query": html_bytes}`` for every page the
 layout declares (plus the ``?page=1`` alias of each category) and the 404 page. Field markup
 (CSS classes) is the site's public face that extractors are written against; keep it stable.
-Depends only on the standard library and ``lab.world``.
+Depends only on the standard library and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from lab.world.layout import MarketLayout
-from lab.world.model import Listing, Service, Vendor, World
+from onionlab.lab.world.layout import MarketLayout
+from onionlab.lab.world.model import Listing, Service, Vendor, World
 
 L = MarketLayout()
 

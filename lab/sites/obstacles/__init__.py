@@ -3,24 +3,24 @@
 ``protect(app, site=…, profile=…, seed=…, protected_prefixes=…)`` installs, outermost
 first: rate limit → honeypot ban check → EndGame-style queue → entry CAPTCHA → login wall
 (``protected_prefixes`` only) → link traps (injected into the site's HTML). Only the
-obstacles the :class:`~lab.profiles.LabProfile` switches on are installed; with the
+obstacles the :class:`~onionlab.lab.profiles.LabProfile` switches on are installed; with the
 ``open`` profile the app is left untouched. A site declares its protected paths with
 ``app[PROTECTED_KEY] = ("/vendor/", …)``. Server-level obstacles (exit scam, mirror
-rotation) live in :mod:`lab.sites.obstacles.listeners`. Everything works without
-JavaScript. Depends on aiohttp and ``lab.profiles``.
+rotation) live in :mod:`onionlab.lab.sites.obstacles.listeners`. Everything works without
+JavaScript. Depends on aiohttp and ``onionlab.lab.profiles``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.profiles import LabProfile
-from lab.sites.obstacles.captcha import make_captcha
-from lab.sites.obstacles.common import FRONT_KEY, Front
-from lab.sites.obstacles.login import make_login
-from lab.sites.obstacles.queue import make_queue
-from lab.sites.obstacles.ratelimit import make_rate_limit
-from lab.sites.obstacles.traps import make_traps
+from onionlab.lab.profiles import LabProfile
+from onionlab.lab.sites.obstacles.captcha import make_captcha
+from onionlab.lab.sites.obstacles.common import FRONT_KEY, Front
+from onionlab.lab.sites.obstacles.login import make_login
+from onionlab.lab.sites.obstacles.queue import make_queue
+from onionlab.lab.sites.obstacles.ratelimit import make_rate_limit
+from onionlab.lab.sites.obstacles.traps import make_traps
 
 PROTECTED_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("onionlab_protected_prefixes", tuple)
 

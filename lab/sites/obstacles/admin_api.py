@@ -5,7 +5,7 @@
 ``{"site", "up": false}``, 404 for an unknown site, 409 if it has already gone;
 ``POST /move/{site}`` (``?back=1`` to undo) → 200 ``{"site", "moved"}``, 404/409 likewise;
 ``GET /profile`` → the profile. JSON errors are ``{"error": "..."}``. The socket file is
-created 0600 and removed on exit. Depends on aiohttp, ``lab.profiles`` and ``.listeners``.
+created 0600 and removed on exit. Depends on aiohttp, ``onionlab.lab.profiles`` and ``.listeners``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lab.profiles import LabProfile
-from lab.sites.obstacles.listeners import ListenerError, SiteServer
+from onionlab.lab.profiles import LabProfile
+from onionlab.lab.sites.obstacles.listeners import ListenerError, SiteServer
 
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux; keep a margin
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.sites.obstacles.common import (
+from onionlab.lab.sites.obstacles.common import (
     ANON,
     PASS_COOKIE,
     Bounded,
@@ -31,7 +31,7 @@ from lab.sites.obstacles.common import (
     see_other,
     set_cookie,
 )
-from lab.sites.obstacles.ratelimit import too_many_requests
+from onionlab.lab.sites.obstacles.ratelimit import too_many_requests
 
 NUMBER_WORDS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

@@ -4,7 +4,7 @@ A *visitor id* (random, from ``secrets``) is issued with the queue ticket and ca
 the CAPTCHA pass and the login session, so that the rate limiter, the CAPTCHA lockout and
 the honeypot ban all see one visitor. Cookies the client could forge (queue, pass) are
 HMAC-signed with a per-process key; login sessions live in memory. Every table is bounded.
-Depends on aiohttp and ``lab.profiles``.
+Depends on aiohttp and ``onionlab.lab.profiles``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
-from lab.profiles import LabProfile
+from onionlab.lab.profiles import LabProfile
 
 QUEUE_COOKIE = "eg_queue"
 PASS_COOKIE = "eg_pass"

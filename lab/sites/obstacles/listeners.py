@@ -6,7 +6,7 @@ closes its socket *and* the connections accepted on it, so clients get "connecti
 refused", as from a vanished onion service. ``scam(site)`` closes every listener of a site
 for good; ``rotate_mirrors`` takes a site's listeners down one at a time, in turn;
 ``schedule`` runs a profile's exit-scam schedule and mirror rotation until cancelled.
-Depends on aiohttp and ``lab.profiles``.
+Depends on aiohttp and ``onionlab.lab.profiles``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from lab.profiles import LabProfile
+from onionlab.lab.profiles import LabProfile
 
-log = logging.getLogger("lab.sites.obstacles")
+log = logging.getLogger("onionlab.lab.sites.obstacles")
 
 
 class ListenerError(RuntimeError):

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.sites.obstacles.common import (
+from onionlab.lab.sites.obstacles.common import (
     ANON,
     SESSION_COOKIE,
     Front,

@@ -14,7 +14,7 @@ import math
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.sites.obstacles.common import (
+from onionlab.lab.sites.obstacles.common import (
     QUEUE_COOKIE,
     Front,
     esc,

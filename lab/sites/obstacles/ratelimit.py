@@ -11,7 +11,7 @@ import math
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.sites.obstacles.common import Bounded, Front, esc, html_response, page
+from onionlab.lab.sites.obstacles.common import Bounded, Front, esc, html_response, page
 
 
 def too_many_requests(front: Front, retry_after: float, message: str) -> web.Response:

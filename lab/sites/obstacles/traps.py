@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.sites.obstacles.common import Bounded, Front, esc, html_response, page
+from onionlab.lab.sites.obstacles.common import Bounded, Front, esc, html_response, page
 
 CALENDAR = re.compile(r"/calendar/(\d{4})/(\d{2})")
 SORTS = ("price", "date", "rating", "name")

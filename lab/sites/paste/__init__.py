@@ -3,16 +3,16 @@
 ``make_app(world, service)`` pre-renders every page once (``render.render_pages``): HTML
 pages and the ``/raw/<id>`` text views, served from a dict. Only the encrypted paste's
 page carries a script (it decrypts with the key in the URL fragment, in the browser).
-Depends on aiohttp and ``lab.world``.
+Depends on aiohttp and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.paste.render import render_pages
-from lab.sites.static import prerendered_app
-from lab.world.model import Service, World
+from onionlab.lab.sites.paste.render import render_pages
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.model import Service, World
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
 _HEADERS = {

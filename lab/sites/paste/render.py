@@ -4,15 +4,15 @@
 index pages (``tr.paste-row``), paste pages (``.paste-*`` fields, body in
 ``pre.paste-body``), ``/raw/<id>`` as ``text/plain`` and ``/about``. The encrypted paste's
 page carries only the ciphertext (``#cipherdata``, JSON) and the decrypting script; the
-index links it without its key. Depends on ``lab.world``.
+index links it without its key. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from lab.world.kinds import paste as k
-from lab.world.model import Service, World
+from onionlab.lab.world.kinds import paste as k
+from onionlab.lab.world.model import Service, World
 
 _CSS = """
 body{background:#1b1d23;color:#c8ccd4;font:14px/1.5 'DejaVu Sans Mono',Menlo,monospace;margin:0}

@@ -1,17 +1,17 @@
 """aiohttp application of the Russian-language shop platform: one dict lookup per request.
 
 Every page is rendered when the app is made; unknown paths get the branded 404 page.
-Depends on aiohttp, ``lab.world`` and ``lab.sites.ru_platform.render``.
+Depends on aiohttp, ``onionlab.lab.world`` and ``onionlab.lab.sites.ru_platform.render``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.ru_platform.render import render_pages
-from lab.sites.static import prerendered_app
-from lab.world.kinds.ru_platform import PROTECTED_PREFIXES
-from lab.world.model import Service, World
+from onionlab.lab.sites.ru_platform.render import render_pages
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.world.kinds.ru_platform import PROTECTED_PREFIXES
+from onionlab.lab.world.model import Service, World
 
 _HEADERS = {"Server": "nginx", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 

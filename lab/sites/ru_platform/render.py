@@ -1,10 +1,10 @@
 """HTML of the Russian-language shop platform: server-rendered, Russian, no JavaScript.
 
 ``render_pages(world, service)`` returns ``{"/path?query": html_bytes}`` for every page of
-``lab.world.kinds.ru_platform.pages`` (plus the ``?page=1`` alias of each shop's reviews) and
-the branded 404 page. The CSS classes are what extractors are written against; keep them
+``onionlab.lab.world.kinds.ru_platform.pages`` (plus the ``?page=1`` alias of each shop's reviews)
+and the branded 404 page. The CSS classes are what extractors are written against; keep them
 stable. Contacts are plain text (no external links): every link is root-relative.
-Depends only on the standard library and ``lab.world``.
+Depends only on the standard library and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-from lab.world.kinds.ru_platform import (
+from onionlab.lab.world.kinds.ru_platform import (
     CURRENCY_SIGN,
     LAYOUT,
     REVIEWS_PER_PAGE,
@@ -26,7 +26,7 @@ from lab.world.kinds.ru_platform import (
     fmt_amount,
     money,
 )
-from lab.world.model import Service, World
+from onionlab.lab.world.model import Service, World
 
 L = LAYOUT
 

@@ -2,17 +2,17 @@
 
 ``make_app(world, service)`` pre-renders every page once (``render.render_pages``) and
 serves them from a dict; ``POST /order`` answers with a fixed acknowledgement page. No
-JavaScript, root-relative links. Depends on aiohttp and ``lab.world``.
+JavaScript, root-relative links. Depends on aiohttp and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.static import html_response, prerendered_app
-from lab.sites.vendor_shop_a.render import render_pages
-from lab.world.kinds.vendor_shop_a import ORDER
-from lab.world.model import Service, World
+from onionlab.lab.sites.static import html_response, prerendered_app
+from onionlab.lab.sites.vendor_shop_a.render import render_pages
+from onionlab.lab.world.kinds.vendor_shop_a import ORDER
+from onionlab.lab.world.model import Service, World
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
 _HEADERS = {"Server": "nginx", "Referrer-Policy": "no-referrer"}

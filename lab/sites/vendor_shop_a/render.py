@@ -2,15 +2,15 @@
 
 ``render_pages(world, service)`` returns ``({"/path?query": html}, not_found, received)``.
 Field markup (classes ``p-*`` on products, ``fingerprint``, ``btc-address``, …) is what
-extractors are written against; keep it stable. Depends on ``lab.world``.
+extractors are written against; keep it stable. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from lab.world.kinds import vendor_shop_a as k
-from lab.world.model import Listing, Service, World
+from onionlab.lab.world.kinds import vendor_shop_a as k
+from onionlab.lab.world.model import Listing, Service, World
 
 _CSS = """
 body{background:#f4efe1;color:#222;font:15px/1.5 Georgia,'Times New Roman',serif;margin:0}

@@ -2,16 +2,16 @@
 
 ``make_app(world, service)`` pre-renders every page once (``render.render_pages``) and
 serves them from a dict. No forms, no JavaScript, root-relative links. Depends on
-aiohttp and ``lab.world``.
+aiohttp and ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from lab.sites.static import prerendered_app
-from lab.sites.vendor_shop_b.render import render_pages
-from lab.world.model import Service, World
+from onionlab.lab.sites.static import prerendered_app
+from onionlab.lab.sites.vendor_shop_b.render import render_pages
+from onionlab.lab.world.model import Service, World
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
 _HEADERS = {"Server": "openresty", "Referrer-Policy": "no-referrer"}

@@ -2,15 +2,15 @@
 
 ``render_pages(world, service)`` returns ``({"/path": html}, not_found)``. Extractors read
 fields from ``data-field`` attributes (``title``, ``substance``, ``weight``, ``price-xmr``,
-…) and items from ``data-sku``; keep them stable. Depends on ``lab.world``.
+…) and items from ``data-sku``; keep them stable. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from lab.world.kinds import vendor_shop_b as k
-from lab.world.model import Listing, Service, World
+from onionlab.lab.world.kinds import vendor_shop_b as k
+from onionlab.lab.world.model import Listing, Service, World
 
 _CSS = """
 *{box-sizing:border-box}

@@ -12,7 +12,7 @@ A kind is a module in this package exposing:
 
 The site's HTTP side (``lab/sites/<package>``) renders the same ``Service``; both build
 URLs from the kind's own path helpers, so truth and pages cannot drift apart.
-Depends on ``lab.world`` only.
+Depends on ``onionlab.lab.world`` only.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from types import ModuleType
 
 # kind -> module implementing it (imported on first use)
 KIND_MODULES: dict[str, str] = {
-    "market": "lab.world.kinds.market",
-    "bazaar": "lab.world.kinds.bazaar",
-    "ru_platform": "lab.world.kinds.ru_platform",
-    "vendor_shop_a": "lab.world.kinds.vendor_shop_a",
-    "vendor_shop_b": "lab.world.kinds.vendor_shop_b",
-    "forum": "lab.world.kinds.forum",
-    "paste": "lab.world.kinds.paste",
-    "directory": "lab.world.kinds.directory",
-    "hostile": "lab.world.kinds.hostile",
+    "market": "onionlab.lab.world.kinds.market",
+    "bazaar": "onionlab.lab.world.kinds.bazaar",
+    "ru_platform": "onionlab.lab.world.kinds.ru_platform",
+    "vendor_shop_a": "onionlab.lab.world.kinds.vendor_shop_a",
+    "vendor_shop_b": "onionlab.lab.world.kinds.vendor_shop_b",
+    "forum": "onionlab.lab.world.kinds.forum",
+    "paste": "onionlab.lab.world.kinds.paste",
+    "directory": "onionlab.lab.world.kinds.directory",
+    "hostile": "onionlab.lab.world.kinds.hostile",
 }
 
 

@@ -5,9 +5,9 @@ A card-grid market: home, paginated departments (``/c/<slug>/<n>``), items
 stores (``/store/<handle>``) showing the vendor's PGP key, BTC/XMR wallets and contacts,
 store feedback pages, a security page and a news page, plus the dark.fail-style signed
 files ``/pgp.txt``, ``/mirrors.txt`` and ``/canary.txt`` (rendered by
-``lab.sites.signed_files``). Vendors come from the shared identity pool (many also sell on
+``onionlab.lab.sites.signed_files``). Vendors come from the shared identity pool (many also sell on
 ``market``). One mirror (``spec.mirrors``) serves the same site. Deterministic: every
-choice comes from ``ctx.rng``/``ctx.secret``. Depends on ``lab.world`` only.
+choice comes from ``ctx.rng``/``ctx.secret``. Depends on ``onionlab.lab.world`` only.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lab.world import identifiers, vocab
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.data_files import load_data
-from lab.world.identities import handle_on
-from lab.world.layout import Occurrence, Page, onion_identifier
-from lab.world.model import Category, Identity, Listing, PgpKey, Service, Vendor
-from lab.world.pgp import make_key
+from onionlab.lab.world import identifiers, vocab
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.layout import Occurrence, Page, onion_identifier
+from onionlab.lab.world.model import Category, Identity, Listing, PgpKey, Service, Vendor
+from onionlab.lab.world.pgp import make_key
 
 LISTINGS_PER_SCALE = 300
 VENDORS_PER_SCALE = 25

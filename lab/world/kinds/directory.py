@@ -8,7 +8,8 @@ user-submitted, unverified "mirror" under the original's name — only ``/warnin
 as phishing; the market that exit-scammed in the forum's story and a few other dead sites
 are listed as down; a few links are mistyped onions whose checksum fails (decoys).
 Pages: ``/``, ``/c/<category>``, ``/site/<slug>``, ``/status``, ``/warnings``, ``/about``.
-URL helpers live here, shared with ``lab.sites.directory``. Depends on ``lab.world``.
+URL helpers live here, shared with ``onionlab.lab.sites.directory``. Depends on
+``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lab.world import identifiers
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Category, PgpKey, Service
-from lab.world.vocab import rates
+from onionlab.lab.world import identifiers
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Category, PgpKey, Service
+from onionlab.lab.world.vocab import rates
 
 PROTECTED_PREFIXES: tuple[str, ...] = ()
 # Services a story says are dead: listed as down (the lab lead aligns this with the
@@ -136,7 +137,8 @@ class DirectoryContent:
         return sorted(chosen, key=lambda e: (not e.verified, e.status != "up", e.name.lower()))
 
 
-# --- URL structure (shared with lab.sites.directory) ------------------------------------------
+# --- URL structure (shared with onionlab.lab.sites.directory)
+# ------------------------------------------
 
 
 def category_path(slug: str) -> str:

@@ -10,7 +10,7 @@ onion and tell an exit-scam story (``ForumContent.dead_markets``, which the link
 lists as down). Some posts carry crypto addresses, contacts in obfuscated forms
 ("t . me / name", "name [at] domain [dot] example") and checksum-failing decoys; every
 valid identifier is declared per page. URL helpers live here, shared by the site
-(``lab.sites.forum``) and the truth. Depends on ``lab.world``.
+(``onionlab.lab.sites.forum``) and the truth. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from lab.world import contacts, identifiers
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.identities import handle_on
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Identity, PgpKey, Service
-from lab.world.pgp import clearsign, make_key
-from lab.world.vocab import City, Substance, cities, rates, substances
+from onionlab.lab.world import contacts, identifiers
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Identity, PgpKey, Service
+from onionlab.lab.world.pgp import clearsign, make_key
+from onionlab.lab.world.vocab import City, Substance, cities, rates, substances
 
 THREADS_PER_PAGE = 15
 POSTS_PER_PAGE = 8
@@ -158,7 +158,8 @@ class ForumContent:
         raise KeyError(slug)
 
 
-# --- URL structure (shared with lab.sites.forum) ---------------------------------------------
+# --- URL structure (shared with onionlab.lab.sites.forum)
+# ---------------------------------------------
 
 
 def board_path(slug: str, number: int = 1) -> str:

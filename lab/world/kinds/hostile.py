@@ -6,22 +6,22 @@ every other path is an attack from :data:`ATTACKS` — decompression bombs, over
 drips, redirect games toward the lab's loopback canary and a fake clearnet host, link
 floods and endless generators, parser and regex bombs, a forged ``mirrors.txt`` naming
 another lab site (the forum), huge ``Retry-After`` values, broken charsets and hostile
-cookies. Its HTTP side is ``lab.sites.hostile``; both take paths from here.
+cookies. Its HTTP side is ``onionlab.lab.sites.hostile``; both take paths from here.
 
 Ground truth: the ordinary pages are ``pages`` like any site's; each attack is one row of
 ``truth["attacks"]`` (:func:`truth_attacks`) with the outcomes a correct crawler reports
 (``expect``, any one of them; vocabulary in docs/lab-contract.md). Depends on
-``lab.world`` only.
+``onionlab.lab.world`` only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.world.context import ServiceSpec, WorldContext, sub_rng, sub_secret
-from lab.world.layout import Occurrence, Page
-from lab.world.model import PgpKey, Service
-from lab.world.pgp import make_key
+from onionlab.lab.world.context import ServiceSpec, WorldContext, sub_rng, sub_secret
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import PgpKey, Service
+from onionlab.lab.world.pgp import make_key
 
 HOME_PATH = "/"
 LISTINGS_PATH = "/listings/"

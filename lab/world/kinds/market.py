@@ -1,10 +1,10 @@
 """Site kind ``market``: a Western multi-vendor market, and its phishing clone.
 
 Home, paginated category indexes, listing pages and vendor pages (see
-``lab.world.layout.MarketLayout``). Vendors are drawn from the shared identity pool, so the
+``onionlab.lab.world.layout.MarketLayout``). Vendors are drawn from the shared identity pool, so the
 same person keeps key and wallets across sites. A clone (``spec.clone_of``) copies the
 original's catalogue and look but has a look-alike onion, other keys and other wallets.
-Depends on ``lab.world``.
+Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lab.world.btc import p2pkh_address
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.data_files import load_data
-from lab.world.identities import handle_on
-from lab.world.layout import MarketLayout, Occurrence, Page
-from lab.world.model import Category, Identity, Listing, Service, Vendor
-from lab.world.pgp import make_key
+from onionlab.lab.world.btc import p2pkh_address
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.layout import MarketLayout, Occurrence, Page
+from onionlab.lab.world.model import Category, Identity, Listing, Service, Vendor
+from onionlab.lab.world.pgp import make_key
 
 LISTINGS_PER_SCALE = 72
 VENDORS_PER_SCALE = 11

@@ -10,7 +10,7 @@ Price-list pastes are NOT listings in the ground truth.
 One paste is end-to-end encrypted (AES-256-GCM, key from the seed): its page holds only
 ciphertext and a script that decrypts with the key in the URL fragment, which never reaches
 the server. Truth lists its page but none of the identifiers inside it. The index links it
-without the fragment; another paste quotes the full link. Depends on ``lab.world`` and
+without the fragment; another paste quotes the full link. Depends on ``onionlab.lab.world`` and
 pycryptodome.
 """
 
@@ -27,13 +27,13 @@ from typing import Any
 
 from Crypto.Cipher import AES
 
-from lab.world import contacts, identifiers
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.identities import handle_on
-from lab.world.kinds.vendor_shop_a import jabber_onions, shop_price, story_day, timestamp
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Identity, Service
-from lab.world.vocab import cities, rates, substances
+from onionlab.lab.world import contacts, identifiers
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.kinds.vendor_shop_a import jabber_onions, shop_price, story_day, timestamp
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Identity, Service
+from onionlab.lab.world.vocab import cities, rates, substances
 
 PASTES_PER_SCALE = 140
 PER_PAGE = 15

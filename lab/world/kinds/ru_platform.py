@@ -6,7 +6,7 @@ product card («товар»: фасовка, price in ₽/₸/сом with a BTC
 channel, «оператор 24/7», Jabber, sometimes Session) and its balance top-up wallets (BTC,
 USDT-TRC20, XMR, LTC); a «Работа» section carries job ads. Operators are shared identities
 (``ctx.vendors_for``). URL structure lives here (``RuLayout``), used by both the site
-(``lab.sites.ru_platform``) and the ground truth. Depends on ``lab.world``.
+(``onionlab.lab.sites.ru_platform``) and the ground truth. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lab.world import contacts, identifiers, vocab
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.identities import handle_on
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Identity, Service, Vendor
+from onionlab.lab.world import contacts, identifiers, vocab
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Identity, Service, Vendor
 
 SHOPS_PER_SCALE = 7
 PRODUCTS_PER_SCALE = 390

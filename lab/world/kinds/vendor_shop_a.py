@@ -6,7 +6,7 @@ link the handles) runs it: a price table of products, one page per product, an o
 (with a typo'd look-alike address and a fake mirror as decoys), the key, a PGP-signed mirror
 list, a signed warrant canary, contacts and an about page. Also exports the few helpers the
 other single-vendor shop (``vendor_shop_b``) shares: who runs the shop, its products.
-Depends on ``lab.world``.
+Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lab.world import identifiers
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.data_files import load_data
-from lab.world.identities import handle_on
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Category, Identity, Listing, Service, Vendor
-from lab.world.pgp import clearsign
-from lab.world.vocab import Substance, rates, substances
+from onionlab.lab.world import identifiers
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.data_files import load_data
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Category, Identity, Listing, Service, Vendor
+from onionlab.lab.world.pgp import clearsign
+from onionlab.lab.world.vocab import Substance, rates, substances
 
 PRODUCTS_PER_SCALE = 40
 REVIEWS_PER_SCALE = 24

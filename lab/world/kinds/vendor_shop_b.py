@@ -5,7 +5,8 @@ sells on the market) runs it: a paginated card catalogue, one page per item (pri
 first, then USD and BTC), a payment page with one static XMR and one static BTC address
 (the vendor's own wallets, so they cluster with the markets), Session/Telegram contacts,
 FAQ (with a typo'd XMR address as decoy), key, signed mirrors, shipping and news posts.
-Depends on ``lab.world`` (and shares a few helpers with ``lab.world.kinds.vendor_shop_a``).
+Depends on ``onionlab.lab.world`` (and shares a few helpers with
+``onionlab.lab.world.kinds.vendor_shop_a``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from lab.world import contacts, identifiers
-from lab.world.context import ServiceSpec, WorldContext
-from lab.world.identities import handle_on
-from lab.world.kinds.vendor_shop_a import (
+from onionlab.lab.world import contacts, identifiers
+from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.kinds.vendor_shop_a import (
     also_on,
     make_products,
     make_vendor,
@@ -31,8 +32,8 @@ from lab.world.kinds.vendor_shop_a import (
     story_day,
     xmr_price,
 )
-from lab.world.layout import Occurrence, Page
-from lab.world.model import Listing, Service
+from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.model import Listing, Service
 
 PER_PAGE = 12
 UPDATES_PER_SCALE = 6

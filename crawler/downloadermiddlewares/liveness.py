@@ -21,7 +21,7 @@ Mirrors: ``ONIONLAB_MIRRORS`` may seed host → official addresses (e.g. from th
 ``/mirrors.txt`` is believed only when it proves itself, because a hostile site can name
 any other site as its "mirror" and then go dark (the crawl once sent 2,906 requests under a
 hostile site's URLs to another lab site). The rules, checked by
-:class:`crawler.mirrors.SignatureChecker` (gpg):
+:class:`onionlab.crawler.mirrors.SignatureChecker` (gpg):
 
 1. **The site's key is pinned on first contact**: the key the site itself publishes at
    ``/pgp.txt`` (fetched when a mirror list needs it), or a fingerprint configured in
@@ -45,7 +45,7 @@ mirror counts as ``onionlab/dropped/mirror_unverified`` (by reason in
 When a site is declared gone but one of its official addresses answers, the site has
 **moved**: its state is ``moved``, ``moved_to`` names the mirror, and its remaining
 requests are sent to the mirror under their original URLs (``meta["onionlab_via"]``, see
-:mod:`crawler.tor.handler`), so pages keep their identity and nothing is fetched twice.
+:mod:`onionlab.crawler.tor.handler`), so pages keep their identity and nothing is fetched twice.
 Site identity is the site (its key), not the address.
 
 ``sites.json`` maps each host to ``first_seen``/``last_seen`` (UTC ISO time of its first and
@@ -97,8 +97,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import notsaved
-from crawler.mirrors import (
+from onionlab.crawler.mirrors import (
     KEY_PATH,
     MAX_SIGNED_FILE,
     MIRRORS_PATH,
@@ -108,9 +107,10 @@ from crawler.mirrors import (
     is_mirror_list,
     parse_mirror_list,
 )
-from crawler.rundir import RunDir, WriteFailed
-from crawler.tor.errors import SocksError
-from crawler.tor.handler import VIA
+from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.rundir import RunDir, WriteFailed
+from onionlab.crawler.tor.errors import SocksError
+from onionlab.crawler.tor.handler import VIA
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """The ``onionlab plugins test`` service: one plugin alone, on saved pages or on a live lab site.
 
-Saved pages go through :mod:`crawler.extract` with a plugin manager holding only that plugin.
-A live site is crawled by ``onionlab crawl`` in a child process with only that plugin's item
-hooks enabled (``ONIONLAB_LOAD_PLUGINS``; plugins without item hooks, such as the lab's
+Saved pages go through :mod:`onionlab.crawler.extraction.offline` with a plugin manager holding only
+that plugin. A live site is crawled by ``onionlab crawl`` in a child process with only that plugin's
+item hooks enabled (``ONIONLAB_LOAD_PLUGINS``; plugins without item hooks, such as the lab's
 obstacle gate, stay on so the crawl gets past queues and logins), and its run directory is
-read back. Depends on :mod:`crawler.extract`, :mod:`crawler.plugins` and :mod:`crawler.rundir`.
+read back. Depends on :mod:`onionlab.crawler.extraction.offline`,
+:mod:`onionlab.crawler.pluginmanager` and :mod:`onionlab.crawler.runs.rundir`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.extract import ExtractResult, expand_paths, extract_files, plugin_manager
-from crawler.items import Entity, Item
-from crawler.plugins import LoadedPlugins
-from crawler.rundir import RunDir
+from onionlab.crawler.extraction.offline import (
+    ExtractResult,
+    expand_paths,
+    extract_files,
+    plugin_manager,
+)
+from onionlab.crawler.items import Entity, Item
+from onionlab.crawler.pluginmanager import LoadedPlugins
+from onionlab.crawler.runs.rundir import RunDir
 
 ITEM_HOOKS = frozenset({"onionlab_extract", "onionlab_normalize_item", "onionlab_link_items"})
 """The hooks that make or change items: a plugin under test is the only one using them."""
@@ -106,7 +112,7 @@ def check_site(
     env.pop("ONIONLAB_DISABLE_PLUGINS", None)
     if plugins_dir is not None:
         env["ONIONLAB_PLUGINS_DIR"] = str(plugins_dir.resolve())
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--no-score"]
+    command = [sys.executable, "-m", "onionlab", "crawl", "--json", "--no-score"]
     command += ["--max-pages", str(pages), "--socks", socks, "--data-dir", str(data_dir), url]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if done.returncode != 0:

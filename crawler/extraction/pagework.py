@@ -1,12 +1,12 @@
 """A page's work (title, plugins' items, hidden links, links), bounded in time and memory.
 
 Every fetched HTML or text page is parsed once, by :func:`work_on_page`: its title, every
-allowed plugin's items (extracted, normalised, serialised: :mod:`crawler.extraction`), the
-number of links hidden from humans, and the visible links to follow. In a crawl this runs
-in worker processes (:class:`ExtractPool`), never on the crawl's event loop: CPython's
-regex engine cannot be interrupted, so the only bound on a slow or greedy plugin is a
-process that can be killed. The main process gets plain data back (JSON documents and URLs)
-and yields the items and requests itself.
+allowed plugin's items (extracted, normalised, serialised:
+:mod:`onionlab.crawler.extraction.items`), the number of links hidden from humans, and the visible
+links to follow. In a crawl this runs in worker processes (:class:`ExtractPool`), never on the
+crawl's event loop: CPython's regex engine cannot be interrupted, so the only bound on a slow or
+greedy plugin is a process that can be killed. The main process gets plain data back (JSON documents
+and URLs) and yields the items and requests itself.
 
 Why a pool of our own and not ``pebble``/``loky``: the pool must (1) name the plugin that
 was running when a page was cut off (a shared page the worker writes the plugin's name
@@ -16,9 +16,10 @@ them, and (4) deliver results on the event loop without helper threads contendin
 GIL on the crawl's hot path. pebble's ``ProcessPool`` gives per-task timeouts but none of
 the rest, and forks workers from a thread of a threaded process. The pool here is asyncio's
 subprocess support (Scrapy 2.19 runs on the asyncio reactor): each worker is
-``python -m crawler.pagework``, speaking length-prefixed frames on its stdin/stdout.
+``python -m onionlab.crawler.extraction.pagework``, speaking length-prefixed frames on its
+stdin/stdout.
 
-Bounds (Scrapy settings, defaults in :mod:`crawler.addon`; an environment variable of the
+Bounds (Scrapy settings, defaults in :mod:`onionlab.crawler.addon`; an environment variable of the
 same name wins, as ``onionlab crawl`` has no flag for them):
 
 - ``ONIONLAB_EXTRACT_WORKERS`` (0 = one per core, at least 2; -1 = in the crawl's own
@@ -42,12 +43,12 @@ pages keep flowing while its pages run into their time bound; the worker on such
 drops to the lowest CPU priority (nice 19), so a page spinning in a plugin takes no core
 from the crawl or the other workers, and is replaced after that page. Workers ignore SIGINT (the
 crawl handles Ctrl-C), die with the crawl (``PR_SET_PDEATHSIG`` and end of input), and
-load plugins exactly as the crawl does (:func:`crawler.plugins.load_plugins`, the same
-environment and ``sys.path``: entry points, ``ONIONLAB_PLUGINS_DIR``,
+load plugins exactly as the crawl does (:func:`onionlab.crawler.pluginmanager.load_plugins`, the
+same environment and ``sys.path``: entry points, ``ONIONLAB_PLUGINS_DIR``,
 ``ONIONLAB_LOAD_PLUGINS``, ``ONIONLAB_DISABLE_PLUGINS``); a worker that loads a different
 set is refused. Stats and log records made in a worker are merged
-into the crawl's. Depends on Scrapy, lxml, :mod:`crawler.plugins` and
-:mod:`crawler.extraction`; the worker side only on those.
+into the crawl's. Depends on Scrapy, lxml, :mod:`onionlab.crawler.pluginmanager` and
+:mod:`onionlab.crawler.extraction.items`; the worker side only on those.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.extraction import MAX_ITEMS_PER_PAGE, extract_docs
-from crawler.plugins import StatsLike, observe_calls
+from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, extract_docs
+from onionlab.crawler.pluginmanager import StatsLike, observe_calls
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def work_on_page(
     """Title, items, hidden-link count and visible links of one page, the page parsed once.
 
     ``mark(phase)`` is told what runs (``"(title)"``, ``"(links)"``; plugins are named by
-    :func:`crawler.plugins.observe_calls`).
+    :func:`onionlab.crawler.pluginmanager.observe_calls`).
     """
     mark = mark or (lambda _phase: None)
     mark("(title)")
@@ -302,7 +303,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
     def mark(name: str) -> None:
         culprit[:CULPRIT_SIZE] = name.encode()[: CULPRIT_SIZE - 1].ljust(CULPRIT_SIZE, b"\0")
 
-    from crawler.plugins import load_plugins
+    from onionlab.crawler.pluginmanager import load_plugins
 
     records = _LogRecords()
     logging.getLogger().addHandler(records)
@@ -522,7 +523,14 @@ class ExtractPool:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-P", "-m", "crawler.pagework", str(fd), str(self.memory_mb)],
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "onionlab.crawler.extraction.pagework",
+                    str(fd),
+                    str(self.memory_mb),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 pass_fds=(fd,),

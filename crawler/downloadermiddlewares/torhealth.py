@@ -1,15 +1,15 @@
 """Tor health: survive a Tor restart in the middle of a crawl (a Scrapy downloader middleware).
 
-Crawler layer, next to :mod:`crawler.tor.handler`. When a download fails because Tor's
+Crawler layer, next to :mod:`onionlab.crawler.tor.handler`. When a download fails because Tor's
 SOCKS port itself refuses or drops the connection (the handler raises
-:class:`~crawler.tor.errors.SocksTransientError` with no reply code), Tor is treated as
+:class:`~onionlab.crawler.tor.errors.SocksTransientError` with no reply code), Tor is treated as
 down for the whole crawl, not for one site:
 
 1. one log line says so ("Tor's SOCKS port 127.0.0.1:N stopped answering — waiting up to
    180 s for it to come back"); every new request waits in :meth:`TorHealth.process_request`
    and every request that failed that way waits in :meth:`TorHealth.process_exception`;
 2. the SOCKS port is probed every ``TOR_PROBE_INTERVAL`` seconds with the "Tor is not an
-   HTTP Proxy" check of :mod:`crawler.tor.check` (in a thread: it is blocking);
+   HTTP Proxy" check of :mod:`onionlab.crawler.tor.check` (in a thread: it is blocking);
 3. when Tor answers again, held requests go on and the failed ones are sent again
    (``dont_filter=True``): no page is lost. After ``TOR_OUTAGE_MAX_SECONDS`` without an
    answer, they fail with :class:`TorUnreachable` and the spider's errback records them;
@@ -17,9 +17,9 @@ down for the whole crawl, not for one site:
 
 Order 575: exceptions travel from high orders to low ones, so it must sit above Scrapy's
 ``RetryMiddleware`` (550; ``SocksTransientError`` is a ``ConnectError`` it would burn its
-``RETRY_TIMES`` on in milliseconds) and above :mod:`crawler.liveness` (570), which would
-otherwise count a Tor outage against every site and declare healthy sites gone. A failure
-it handles (re-sent or :class:`TorUnreachable`) never reaches the lower middlewares.
+``RETRY_TIMES`` on in milliseconds) and above :mod:`onionlab.crawler.downloadermiddlewares.liveness`
+(570), which would otherwise count a Tor outage against every site and declare healthy sites gone. A
+failure it handles (re-sent or :class:`TorUnreachable`) never reaches the lower middlewares.
 
 It also asks Tor for new circuits (``NEWNYM``) after ``TOR_NEWNYM_AFTER`` transient onion
 failures in a row (F0/F2/F3/F7) for one host, when ``TOR_CONTROL`` (``"127.0.0.1:PORT"``)
@@ -31,7 +31,7 @@ Stats (``onionlab/tor/*``): ``outages``, ``outage_seconds``, ``longest_outage_se
 ``newnym_rate_limited``, ``newnym_errors``. Settings: ``TOR_HEALTH_ENABLED`` (True),
 ``TOR_SOCKS``, ``TOR_OUTAGE_MAX_SECONDS`` (180), ``TOR_PROBE_INTERVAL`` (1.0),
 ``TOR_OUTAGE_MAX_RESCHEDULES`` (5 per request), ``TOR_NEWNYM_AFTER`` (3),
-``TOR_CONTROL``, ``TOR_CONTROL_COOKIE``. Depends on Scrapy, Twisted, :mod:`crawler.tor`.
+``TOR_CONTROL``, ``TOR_CONTROL_COOKIE``. Depends on Scrapy, Twisted, :mod:`onionlab.crawler.tor`.
 """
 
 from __future__ import annotations
@@ -50,20 +50,20 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
-from crawler.tor.check import TorUnavailable, check_socks_is_tor
-from crawler.tor.errors import SocksTransientError
-from crawler.tor.handler import parse_socks_address
+from onionlab.crawler.tor.check import TorUnavailable, check_socks_is_tor
+from onionlab.crawler.tor.errors import SocksTransientError
+from onionlab.crawler.tor.handler import parse_socks_address
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from crawler.tor.manager import NewnymResult, TorController
+    from onionlab.crawler.tor.manager import NewnymResult, TorController
 
 logger = logging.getLogger(__name__)
 
-# Tor's onion-service failures that a fresh circuit may cure (see crawler.tor.errors).
+# Tor's onion-service failures that a fresh circuit may cure (see onionlab.crawler.tor.errors).
 ONION_TRANSIENT_CODES = frozenset({0xF0, 0xF2, 0xF3, 0xF7})
 RESCHEDULES = "onionlab_tor_reschedules"  # meta: times this request was re-sent after an outage
 PROBE_TIMEOUT = 3.0  # seconds for one "is it Tor?" probe
@@ -332,7 +332,7 @@ class TorHealth:
 
     def _newnym(self) -> NewnymResult:
         """Blocking (runs in a thread): attach to the control port once, then NEWNYM."""
-        from crawler.tor.manager import TorController
+        from onionlab.crawler.tor.manager import TorController
 
         assert self.control is not None
         with self._controller_lock:

@@ -11,7 +11,7 @@ Substance entities are scored on listing pages against the listing's canonical s
 Vendor identities are scored over pairs of vendor profiles linked to the same person.
 Every kind is also broken down per site, so a site without an extractor shows up as such.
 A document lacking a field the scoring reads (or of the wrong type) is
-:class:`crawler.rundir.RunDirDamaged` naming its line, never a traceback.
+:class:`onionlab.crawler.runs.rundir.RunDirDamaged` naming its line, never a traceback.
 Depends on the run directory and the truth format.
 """
 
@@ -21,7 +21,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.rundir import RunDir, RunDirDamaged, bulk_pairs
+from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, bulk_pairs
 
 # The fields scoring reads from each kind of document, with the types they must have.
 _SCORED_DOC_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {

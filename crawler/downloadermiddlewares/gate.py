@@ -23,7 +23,7 @@ pages met), ``onionlab/gate/retries``, ``onionlab/gate/held``, ``onionlab/gate/e
 page, so gate plugins never parse it in the crawl's own process (a hostile site's
 megabytes of markup would cost the crawl hundreds of MB and seconds of its event loop);
 counted as ``onionlab/gate/not_checked_large``. Extraction parses it in a bounded worker.
-Depends on Scrapy, :mod:`crawler.plugins` and :mod:`crawler.credentials`.
+Depends on Scrapy, :mod:`onionlab.crawler.pluginmanager` and :mod:`onionlab.crawler.credentials`.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from crawler.credentials import CredentialsError, CredentialStore, load_credentials
-from crawler.plugins import get_plugins
-from crawler.siteprofiles import from_settings
+from onionlab.crawler.credentials import CredentialsError, CredentialStore, load_credentials
+from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.sitepolicy import from_settings
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

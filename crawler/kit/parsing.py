@@ -1,6 +1,6 @@
 """Small helpers for plugin authors: the text of a page element, numbers and fingerprints.
 
-Part of the public plugin API (like ``crawler.hookimpl`` and ``crawler.items``). They work
+Part of the public plugin API (like ``crawler.hookimpl`` and ``onionlab.crawler.items``). They work
 on a Scrapy response or any parsel selector. Every page a crawl fetches goes through every
 plugin, so the CSS queries are translated and compiled once and asked of the parsed tree
 directly: the answers are those of ``response.css(...)``, without a selector per node and

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import pluggy
 
-from crawler import hookspecs
+from onionlab.crawler import hookspecs
 
 ENTRY_POINT_GROUP = "onionlab"
 logger = logging.getLogger(__name__)
@@ -150,7 +150,8 @@ _observer: Callable[[str], None] | None = None
 def observe_calls(observer: Callable[[str], None] | None) -> None:
     """Have ``observer(plugin_name)`` called just before every plugin call :func:`call_each`
     makes (``None`` to stop): an extraction worker records there which plugin is running, so
-    the crawl can name the plugin when it cuts a page off (:mod:`crawler.pagework`)."""
+    the crawl can name the plugin when it cuts a page off
+    (:mod:`onionlab.crawler.extraction.pagework`)."""
     global _observer
     _observer = observer
 
@@ -170,7 +171,7 @@ def call_each(
     """Call every implementation of ``hook_name``, isolating failures.
 
     ``only``, when given, says which plugins (by name) may answer; the others are skipped
-    (a site's crawl profile, see :mod:`crawler.siteprofiles`).
+    (a site's crawl profile, see :mod:`onionlab.crawler.sitepolicy`).
 
     Yields ``(plugin_name, result)`` for each plugin that returned normally. A plugin that
     raises is logged with its name and counted as ``plugins/<name>/errors``; the rest still
@@ -178,7 +179,7 @@ def call_each(
     results is caught too: that is also a malformed result (``onionlab/dropped/
     malformed_result``), as its results so far are dropped. A ``MemoryError`` is counted and
     raised again: the page, not the plugin, is then over its bound (see
-    :mod:`crawler.pagework`).
+    :mod:`onionlab.crawler.extraction.pagework`).
     """
     trace = os.environ.get("ONIONLAB_TRACE_PLUGINS", "") not in ("", "0")
     caller = getattr(pm.hook, hook_name)

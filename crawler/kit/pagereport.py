@@ -1,7 +1,7 @@
 """Renders what plugins found on pages (``onionlab extract``, ``plugins test``) as rich tables.
 
-The CLI's view layer for :mod:`crawler.extract` and :mod:`crawler.plugin_check` results.
-Depends on rich and the item types.
+The CLI's view layer for :mod:`onionlab.crawler.extraction.offline` and
+:mod:`onionlab.crawler.kit.check` results. Depends on rich and the item types.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.extract import ExtractResult, PageResult, PluginError
-from crawler.items import Entity, Item, Listing, Vendor, VendorIdentity
-from crawler.plugin_check import SiteCheck, count_items
+from onionlab.crawler.extraction.offline import ExtractResult, PageResult, PluginError
+from onionlab.crawler.items import Entity, Item, Listing, Vendor, VendorIdentity
+from onionlab.crawler.kit.check import SiteCheck, count_items
 
 
 def describe(item: Item) -> tuple[str, str]:

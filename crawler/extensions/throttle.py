@@ -3,9 +3,9 @@
 Scrapy's AutoThrottle adapts each site's download delay to its latency (delay ≈ latency /
 ``AUTOTHROTTLE_TARGET_CONCURRENCY``). Through Tor a page costs tens to hundreds of
 milliseconds of circuit latency, so the add-on starts at a short delay (0.1 s, not
-Scrapy's 5 s) and aims at a high concurrency per site (32, see ``crawler.addon``): it slows
+Scrapy's 5 s) and aims at a high concurrency per site (32, see ``onionlab.crawler.addon``): it slows
 a site down only when its answers really get slow. This subclass adds one rule:
-a site's profile delay (:mod:`crawler.siteprofiles`, Scrapy's ``DOWNLOAD_SLOTS``) is a
+a site's profile delay (:mod:`onionlab.crawler.sitepolicy`, Scrapy's ``DOWNLOAD_SLOTS``) is a
 floor AutoThrottle never goes under, so an instructor's "be gentle with this site" holds.
 """
 

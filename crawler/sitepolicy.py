@@ -23,14 +23,14 @@ table per site. A key is an onion host, or the name of a service of the running 
 A site table overrides the defaults key by key; anything it leaves out comes from
 ``[defaults]``, and anything that leaves out comes from the built-in defaults above (with
 ``concurrency`` from the crawl's own setting, and ``max_pages`` from the crawl's per-site
-budget ``ONIONLAB_SITE_MAX_PAGES``, 10,000: see :mod:`crawler.sitelimits`). ``[defaults]``
-``concurrency`` and ``delay`` apply to every site, those without a table of their own too
-(:meth:`SiteProfiles.crawl_settings`: Scrapy's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and
-``DOWNLOAD_DELAY``, as ``DOWNLOAD_SLOTS`` has no wildcard). Mistakes (an unknown key, a
-plugin that is not installed, a bad regex, a site the lab does not know, a number that is
-not finite or out of range, e.g. ``delay = inf``, which would stall the site for ever) are
-reported with the file and the key, before the crawl starts. Depends on the standard
-library and :mod:`crawler.config`.
+budget ``ONIONLAB_SITE_MAX_PAGES``, 10,000: see
+:mod:`onionlab.crawler.spidermiddlewares.sitelimits`). ``[defaults]`` ``concurrency`` and ``delay``
+apply to every site, those without a table of their own too (:meth:`SiteProfiles.crawl_settings`:
+Scrapy's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY``, as ``DOWNLOAD_SLOTS`` has no
+wildcard). Mistakes (an unknown key, a plugin that is not installed, a bad regex, a site the lab
+does not know, a number that is not finite or out of range, e.g. ``delay = inf``, which would stall
+the site for ever) are reported with the file and the key, before the crawl starts. Depends on the
+standard library and :mod:`onionlab.crawler.config`.
 """
 
 from __future__ import annotations
@@ -43,11 +43,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crawler.config import ConfigError, read_toml
+from onionlab.crawler.config import ConfigError, read_toml
 
 ALL = "*"
 KEYS = ("plugins", "gate", "depth", "max_pages", "concurrency", "delay", "allow", "deny")
-DEFAULT_SITE_MAX_PAGES = 10_000  # the crawl's per-site budget (crawler.sitelimits)
+DEFAULT_SITE_MAX_PAGES = (
+    10_000  # the crawl's per-site budget (onionlab.crawler.spidermiddlewares.sitelimits)
+)
 MAX_DELAY = 600.0  # seconds: a longer pause per request is a mistake, not politeness
 MAX_CONCURRENCY = 1024  # requests in flight per site: more is a typo (Tor: 16 is plenty)
 LIMITS: dict[str, float] = {

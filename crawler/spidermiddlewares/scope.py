@@ -35,7 +35,8 @@ Rules (settings in brackets extend or tune them):
   unique letters-only paths (``/qzkf/wbxe``) makes a new family per URL and is not caught
   here: no URL shape separates it from a real site's slugs (the lab's forum has 171
   ``/t/<slug>`` threads, a real market thousands of ``/listing/<slug>`` pages), so it is
-  bounded by the per-site page budget of :mod:`crawler.sitelimits` instead.
+  bounded by the per-site page budget of :mod:`onionlab.crawler.spidermiddlewares.sitelimits`
+  instead.
 
 Drops are counted twice: in detail (``onionlab/scope/<reason>``) and under the crawl's
 common reasons ``onionlab/dropped/trap`` (over a family budget) and
@@ -474,6 +475,6 @@ class OffsiteRefreshMiddleware(_OffsiteRedirectBase):
 
 
 def _page_failed() -> object:
-    from crawler.spiders.onion import page_failed
+    from onionlab.crawler.spiders.onion import page_failed
 
     return page_failed

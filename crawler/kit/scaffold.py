@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from crawler import hookimpl
-from crawler.items import Listing
-from crawler.parsing import number, text
+from onionlab import hookimpl
+from onionlab.items import Listing
+from onionlab.parsing import number, text
 from scrapy.http import TextResponse
 
 
@@ -62,8 +62,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.items import Listing
-from crawler.testing import (
+from onionlab.items import Listing
+from onionlab.testing import (
     extract,
     load_plugin_file,
     response_from_file,

@@ -2,7 +2,7 @@
 
 Part of the public plugin API, for plugin authors' tests::
 
-    from crawler.testing import extract, load_plugin_file, response_from_file
+    from onionlab.testing import extract, load_plugin_file, response_from_file
 
     plugin = load_plugin_file("my_market.py")        # imported as onionlab imports it
     page = response_from_file("pages/sample.html", url="http://<56 chars>.onion/item/1")
@@ -12,14 +12,15 @@ Part of the public plugin API, for plugin authors' tests::
   page or for inline HTML/text;
 - :func:`plugin_manager`: a plugin manager with onionlab's hooks and only the given plugins;
 - :func:`extract`: the items plugins make of one page, through the crawler's own
-  :func:`crawler.extraction.extract_items`; it raises :class:`PluginFailed` when a plugin
-  raised (a crawl would log and skip it: a test should fail);
+  :func:`onionlab.crawler.extraction.items.extract_items`; it raises :class:`PluginFailed` when a
+  plugin raised (a crawl would log and skip it: a test should fail);
 - :func:`load_plugin_file`: import a plugin file the way ``--plugins-dir`` does.
 
-Fixtures (when this module is loaded as a pytest plugin: ``-p crawler.testing``, or
-``pytest_plugins = ["crawler.testing"]`` in a root ``conftest.py``): ``onionlab_page`` and
+Fixtures (when this module is loaded as a pytest plugin: ``-p onionlab.testing``, or
+``pytest_plugins = ["onionlab.testing"]`` in a root ``conftest.py``): ``onionlab_page`` and
 ``onionlab_extract``, factories that resolve relative paths against the test file's
-directory. Depends on :mod:`crawler.extract`, :mod:`crawler.extraction`, pluggy and Scrapy.
+directory. Depends on :mod:`onionlab.crawler.extraction.offline`,
+:mod:`onionlab.crawler.extraction.items`, pluggy and Scrapy.
 """
 
 from __future__ import annotations
@@ -33,15 +34,15 @@ import pluggy
 import pytest
 from scrapy.http import TextResponse
 
-from crawler.extract import (
+from onionlab.crawler.extraction.items import extract_items
+from onionlab.crawler.extraction.offline import (
     capture_plugin_errors,
     plugin_manager,
     response_from_bytes,
     response_from_file,
 )
-from crawler.extraction import extract_items
-from crawler.items import Item
-from crawler.plugins import _import_file
+from onionlab.crawler.items import Item
+from onionlab.crawler.pluginmanager import _import_file
 
 __all__ = [
     "PluginFailed",

@@ -1,8 +1,8 @@
 """Runs the plugins over pages and over a whole run: extract, normalise, then link.
 
-The one place that drives the item hooks of :mod:`crawler.hookspecs`, shared by the spider,
-the end of a crawl and ``onionlab extract``. Depends on :mod:`crawler.plugins` and
-:mod:`crawler.items`.
+The one place that drives the item hooks of :mod:`onionlab.crawler.hookspecs`, shared by the spider,
+the end of a crawl and ``onionlab extract``. Depends on :mod:`onionlab.crawler.pluginmanager` and
+:mod:`onionlab.crawler.items`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any
 import pluggy
 from scrapy.http import TextResponse
 
-from crawler.items import ITEM_TYPES, Item
-from crawler.plugins import MALFORMED, StatsLike, call_each
-from crawler.rundir import AppendFile, RunDir, encode_lines, index_for
+from onionlab.crawler.items import ITEM_TYPES, Item
+from onionlab.crawler.pluginmanager import MALFORMED, StatsLike, call_each
+from onionlab.crawler.runs.rundir import AppendFile, RunDir, encode_lines, index_for
 
 LINKED_KINDS = ("listing", "vendor", "identifier")
 """The item kinds :func:`link_items` hands to ``onionlab_link_items``."""
 logger = logging.getLogger(__name__)
-plugins_logger = logging.getLogger("crawler.plugins")
+plugins_logger = logging.getLogger("onionlab.crawler.pluginmanager")
 
 
 MAX_ITEMS_PER_PAGE = 2_000
@@ -37,8 +37,8 @@ def _count(stats: StatsLike | None, *keys: str) -> None:
 
 
 def _failed(name: str, hook: str, what: str) -> None:
-    # The wording and logger of crawler.plugins.call_each: `onionlab plugins test` and
-    # crawler.testing report these like a plugin that raised.
+    # The wording and logger of onionlab.crawler.pluginmanager.call_each: `onionlab plugins test`
+    # and onionlab.crawler.kit.testing report these like a plugin that raised.
     plugins_logger.error("plugin %r failed in %s: %s", name, hook, what)
 
 
@@ -170,7 +170,7 @@ def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = No
     linked = link_items(pm, items, stats)
     # Serialise everything first, then append it in one write: a document that is not
     # JSON data is counted and left out, and a failed write (disk full) leaves nothing
-    # half-written (crawler.rundir.AppendFile) and raises WriteFailed.
+    # half-written (onionlab.crawler.runs.rundir.AppendFile) and raises WriteFailed.
     text: list[bytes] = []
     kinds: list[str] = []
     for item in linked:

@@ -1,10 +1,10 @@
 """Applies each site's profile limits to the requests a spider yields (crawler layer).
 
-A spider middleware placed after :class:`crawler.scope.ScopeMiddleware` (so it sees
-canonical URLs) and after Scrapy's ``DepthMiddleware`` has set ``meta["depth"]``. Per site
-(see :mod:`crawler.siteprofiles`): ``allow``/``deny`` regexes on path and query, ``depth``
-(link depth from the start page) and ``max_pages`` (distinct URLs requested). Every request
-it drops is counted under ``onionlab/site_limits/<reason>`` in Scrapy's stats, overall and
+A spider middleware placed after :class:`onionlab.crawler.spidermiddlewares.scope.ScopeMiddleware`
+(so it sees canonical URLs) and after Scrapy's ``DepthMiddleware`` has set ``meta["depth"]``. Per
+site (see :mod:`onionlab.crawler.sitepolicy`): ``allow``/``deny`` regexes on path and query,
+``depth`` (link depth from the start page) and ``max_pages`` (distinct URLs requested). Every
+request it drops is counted under ``onionlab/site_limits/<reason>`` in Scrapy's stats, overall and
 per site (``onionlab/site_limits/<reason>/<host>``), and under the crawl's common drop
 reasons ``onionlab/dropped/<reason>`` (``site_budget``, ``depth``, ``site_deny``,
 ``site_not_allowed``), never silently. Per-site concurrency and delay are Scrapy's own
@@ -13,11 +13,11 @@ reasons ``onionlab/dropped/<reason>`` (``site_budget``, ``depth``, ``site_deny``
 **Every site has a page budget by default**: ``ONIONLAB_SITE_MAX_PAGES`` (10,000; a
 profile's ``max_pages`` overrides it per site or in ``[defaults]``, 0 = none). Without one,
 a site that generates unique pages (letters-only paths escape the trap budget of
-:mod:`crawler.scope`) takes the whole global page cap (``CLOSESPIDER_PAGECOUNT``, 50,000)
-and no other site is fetched. Why 10,000: 20 times the lab's largest site (500 pages) and
-above most real markets' listing counts, so no real site is cut short, while one generator
-costs at most a fifth of the global cap: four others always get their share. A site that
-needs more is given its own ``max_pages``. The hosts over budget are listed in the stats
+:mod:`onionlab.crawler.spidermiddlewares.scope`) takes the whole global page cap
+(``CLOSESPIDER_PAGECOUNT``, 50,000) and no other site is fetched. Why 10,000: 20 times the lab's
+largest site (500 pages) and above most real markets' listing counts, so no real site is cut short,
+while one generator costs at most a fifth of the global cap: four others always get their share. A
+site that needs more is given its own ``max_pages``. The hosts over budget are listed in the stats
 (``onionlab/site_limits/max_pages/<host>``) and the summary (``sites.over_budget``).
 
 :class:`CrawlCapReport` (an extension) says what the global caps left undone: when the page
@@ -38,7 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.siteprofiles import DEFAULT_SITE_MAX_PAGES, SiteProfiles, from_settings
+from onionlab.crawler.sitepolicy import DEFAULT_SITE_MAX_PAGES, SiteProfiles, from_settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """The ``onionlab extract`` service: saved pages → Scrapy responses → every plugin's items.
 
 Reads HTML or plain-text files (a directory means every file inside it), runs them through
-:func:`crawler.extraction.extract_items` and, over all files at once,
-:func:`crawler.extraction.link_items`, and reports per file what was found and which plugin
-raised. Depends on :mod:`crawler.extraction`, :mod:`crawler.items` and Scrapy; no I/O but
-reading the given files.
+:func:`onionlab.crawler.extraction.items.extract_items` and, over all files at once,
+:func:`onionlab.crawler.extraction.items.link_items`, and reports per file what was found and which
+plugin raised. Depends on :mod:`onionlab.crawler.extraction.items`, :mod:`onionlab.crawler.items`
+and Scrapy; no I/O but reading the given files.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 import pluggy
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler import hookspecs, plugins
-from crawler.extraction import extract_items, link_items
-from crawler.items import Entity, Item, Listing, Vendor
+from onionlab.crawler import hookspecs, pluginmanager
+from onionlab.crawler.extraction.items import extract_items, link_items
+from onionlab.crawler.items import Entity, Item, Listing, Vendor
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".asc", ".md"})
@@ -105,7 +105,7 @@ class PluginError:
 
 
 class _PluginErrorHandler(logging.Handler):
-    """Collects the failures :func:`crawler.plugins.call_each` logs (and keeps them quiet)."""
+    """Collects the failures :func:`~onionlab.crawler.pluginmanager.call_each` logs, quietly."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -123,7 +123,7 @@ class _PluginErrorHandler(logging.Handler):
 @contextmanager
 def capture_plugin_errors() -> Iterator[list[PluginError]]:
     """Within the block, collect every plugin failure instead of logging it to stderr."""
-    logger = logging.getLogger(plugins.__name__)
+    logger = logging.getLogger(pluginmanager.__name__)
     handler = _PluginErrorHandler()
     propagate = logger.propagate
     logger.addHandler(handler)

@@ -37,7 +37,7 @@ def index_for(kind: str) -> str:
 
 class RunDirDamaged(Exception):
     """A run-directory file that cannot be read: one line naming the file, the line and what
-    to do (the CLI exits 7, ``crawler.exitcodes.DAMAGED``)."""
+    to do (the CLI exits 7, ``onionlab.crawler.exitcodes.DAMAGED``)."""
 
     def __init__(self, path: Path, problem: str, line: int | None = None, hint: str = "") -> None:
         where = f"{path}:{line}" if line else str(path)

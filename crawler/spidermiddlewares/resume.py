@@ -29,16 +29,17 @@ ledger, ``items.ndjson`` and ``errors.ndjson`` are cut off first.
 Run directories are passed around, so the ledger is untrusted input: nothing in it is code
 (no pickle: an old ledger holding pickled requests is refused, never unpickled), and every
 event and request is validated on load (types, http/https only, sizes). Anything else is
-:class:`crawler.rundir.RunDirDamaged`: one line naming the file and line (exit 7).
+:class:`onionlab.crawler.runs.rundir.RunDirDamaged`: one line naming the file and line (exit 7).
 
-Results that cannot be written (disk full): see :mod:`crawler.notsaved`. From the first
-failed write on, no ``done``/``failed`` event is written, so every page whose items were not
+Results that cannot be written (disk full): see :mod:`onionlab.crawler.runs.notsaved`. From the
+first failed write on, no ``done``/``failed`` event is written, so every page whose items were not
 all written is fetched again on resume.
 
 fsync: off by default. A flushed write is in the kernel's page cache and survives the death
 of the process (``kill -9``, a crash, OOM), which is what resuming is for; fsync would only
 add power-loss safety at the cost of a disk sync per request. ``ONIONLAB_RESUME_FSYNC=True``
-turns it on. Depends on Scrapy, :mod:`crawler.rundir` and :mod:`crawler.notsaved`.
+turns it on. Depends on Scrapy, :mod:`onionlab.crawler.runs.rundir` and
+:mod:`onionlab.crawler.runs.notsaved`.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from crawler import notsaved
-from crawler.items import Page
-from crawler.rundir import (
+from onionlab.crawler.items import Page
+from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.rundir import (
     AppendFile,
     RunDir,
     RunDirDamaged,
@@ -505,7 +506,7 @@ def mark_unfinished(run_dir: Path) -> None:
 
 class Ledger:
     """The append-only ledger file: one JSON line per event, written whole (see
-    :class:`crawler.rundir.AppendFile`), fsynced if asked."""
+    :class:`onionlab.crawler.runs.rundir.AppendFile`), fsynced if asked."""
 
     def __init__(self, path: Path, fsync: bool = False) -> None:
         self.path = path
@@ -577,8 +578,8 @@ class ResumeMiddleware:
 
     # -- writing the ledger ------------------------------------------------------------
     def _append(self, event: dict[str, Any]) -> bool:
-        """Write one event; on a failed write, stop the crawl (crawler.notsaved) and write
-        nothing more. True if it was written."""
+        """Write one event; on a failed write, stop the crawl (see
+        :mod:`~onionlab.crawler.runs.notsaved`) and write nothing more. True if it was written."""
         if self.broken:
             notsaved.count(self.stats, "ledger")
             return False

@@ -1,0 +1,1 @@
+"""Scrapy downloader middlewares of the crawler core: obstacle gate, politeness, liveness, Tor."""

@@ -1,0 +1,1 @@
+"""Scrapy extensions of the crawler core: live progress, AutoThrottle tuned for Tor."""

@@ -1,0 +1,1 @@
+"""The plugin author's kit: parsing helpers, the testing kit, the plugin scaffold and checker."""

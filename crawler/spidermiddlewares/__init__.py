@@ -1,0 +1,1 @@
+"""Scrapy spider middlewares of the crawler core: scope, per-site limits, the resume ledger."""

@@ -24,7 +24,7 @@ def main() -> None:
         )
 
     addon.OnionlabAddon.update_settings = without_tor  # type: ignore[method-assign]
-    from onionlab.crawler.cli import main as onionlab
+    from onionlab.crawler.commands import main as onionlab
 
     sys.argv = ["onionlab", "crawl", *sys.argv[1:]]
     onionlab()

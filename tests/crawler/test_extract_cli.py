@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from onionlab.crawler.cli import cli
+from onionlab.crawler.commands import cli
 from tests.support.site_pages import fetch_site, host
 
 ADDRESS_PLUGIN = """

@@ -206,7 +206,7 @@ def test_a_host_that_never_answers_is_down(scam: dict[str, Any]) -> None:
 def test_summary_row_names_the_gone_site(
     scam: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from onionlab.crawler.cli import render_summary
+    from onionlab.crawler.commands.summary import render_summary
 
     render_summary(scam["summary"])
     printed = capsys.readouterr().err

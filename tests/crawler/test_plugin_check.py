@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from onionlab.crawler.cli import cli
+from onionlab.crawler.commands import cli
 from onionlab.crawler.kit.check import plugins_for_site_check
 from onionlab.crawler.pluginmanager import load_plugins
 from tests.support.site_pages import fetch_site

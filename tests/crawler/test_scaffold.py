@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from onionlab.crawler.cli import cli
+from onionlab.crawler.commands import cli
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner, Result
 
-from onionlab.crawler.cli import cli
+from onionlab.crawler.commands import cli
 from onionlab.crawler.kibana.bundle import build
 
 AVAILABLE = {"status": {"overall": {"level": "available"}}}

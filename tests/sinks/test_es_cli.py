@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from onionlab.crawler.cli import cli
-from onionlab.crawler.sinks.elastic import commands
+from onionlab.crawler.commands import cli
+from onionlab.crawler.commands import index as commands
 from onionlab.crawler.sinks.elastic.client import (
     ElasticConfigError,
     make_client,

@@ -86,7 +86,7 @@ def main() -> None:
 
         addon.OnionlabAddon.update_settings = careless  # type: ignore[method-assign]
 
-    from onionlab.crawler.cli import main as onionlab
+    from onionlab.crawler.commands import main as onionlab
 
     sys.argv = ["onionlab", *rest]
     onionlab()

@@ -1,29 +1,26 @@
 """``onionlab kibana``: bundle the saved objects, wait for Kibana, import them.
 
 CLI layer over :mod:`onionlab.crawler.kibana.bundle` and :mod:`onionlab.crawler.kibana.client`;
-registered in :mod:`onionlab.crawler.cli` with one ``add_command``. Settings: flags, else
-environment. The CA certificate is ``ONIONLAB_CA_CERT``, the one ``onionlab index`` reads too; the
-deprecated ``ONIONLAB_ES_CA_CERT`` is read after it, with a warning.
+loaded by :mod:`onionlab.crawler.commands` only when ``kibana`` runs or is listed. Settings:
+flags, else environment. The CA certificate is ``ONIONLAB_CA_CERT``, the one ``onionlab index``
+reads too; the deprecated ``ONIONLAB_ES_CA_CERT`` is read after it, with a warning.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
-from rich.text import Text
 
+from onionlab.crawler import exitcodes
+from onionlab.crawler.commands.errors import CommandError, err, print_warning
+from onionlab.crawler.commands.options import json_option, print_json
 from onionlab.crawler.kibana.bundle import BundleError, build
 from onionlab.crawler.kibana.client import KibanaClient, KibanaError, KibanaNotReady
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
-
-EXIT_NOT_READY = 5
+EXIT_NOT_READY = exitcodes.SERVICE
 EXIT_CODES = f"""\b
 Exit codes:
   0  every object imported (or the bundle was written)
@@ -38,16 +35,9 @@ DEPRECATED_CA_CERT_ENV = "ONIONLAB_ES_CA_CERT"  # read after CA_CERT_ENV, with a
 DEFAULT_OBJECTS = Path(__file__).resolve().parents[2] / "kibana" / "objects"
 
 
-class KibanaCommandError(click.ClickException):
-    """A failure shown as ``error:`` lines, with its exit code."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file: Any = None) -> None:
-        for line in self.format_message().splitlines():
-            err.print(Text.assemble(("error: ", "bold red"), line))
+def _error(message: str, exit_code: int = exitcodes.FAILED) -> CommandError:
+    """A failure shown as ``error:`` lines (one per line of ``message``)."""
+    return CommandError(message, exit_code, each_line=True)
 
 
 objects_option = click.option(
@@ -66,15 +56,11 @@ def _deprecated_ca_cert() -> Path | None:
     value = os.environ.get(DEPRECATED_CA_CERT_ENV, "")
     if not value:
         return None
-    err.print(
-        Text.assemble(
-            ("warning: ", "yellow"), f"{DEPRECATED_CA_CERT_ENV} is deprecated: set {CA_CERT_ENV}"
-        )
-    )
+    print_warning(f"{DEPRECATED_CA_CERT_ENV} is deprecated: set {CA_CERT_ENV}")
     path = Path(value).expanduser()
     if not path.is_file():
         message = f"CA certificate not found: {value} (from ${DEPRECATED_CA_CERT_ENV})"
-        raise KibanaCommandError(message, 2)
+        raise _error(message, 2)
     return path
 
 
@@ -82,7 +68,7 @@ def _bundle(objects_dir: Path) -> bytes:
     try:
         return build(objects_dir)
     except BundleError as exc:
-        raise KibanaCommandError("\n".join(["invalid saved objects:", *exc.problems])) from exc
+        raise _error("\n".join(["invalid saved objects:", *exc.problems])) from exc
 
 
 @click.group(epilog=EXIT_CODES)
@@ -159,7 +145,7 @@ def bundle(objects_dir: Path, out: Path) -> None:
     show_default=True,
     help="Seconds between two status checks while waiting.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the import result as JSON.")
+@json_option(help="Print the import result as JSON.")
 def setup(
     objects_dir: Path,
     url: str,
@@ -183,7 +169,7 @@ def setup(
             url, user=user, password=password, ca_cert=ca_cert, space=space or None
         )
     except ValueError as exc:
-        raise KibanaCommandError(str(exc), 2) from exc
+        raise _error(str(exc), 2) from exc
     try:
         waited = client.wait_until_ready(
             max_wait, interval=interval, report=lambda line: err.print(line, markup=False)
@@ -192,20 +178,20 @@ def setup(
             err.print(f"Kibana at {url} is available after {waited:.0f} s", markup=False)
         result = client.import_objects(data, overwrite=True)
     except KibanaNotReady as exc:
-        raise KibanaCommandError(str(exc), EXIT_NOT_READY) from exc
+        raise _error(str(exc), EXIT_NOT_READY) from exc
     except KibanaError as exc:
-        raise KibanaCommandError(str(exc)) from exc
+        raise _error(str(exc)) from exc
     if as_json:
         summary = {
             "success": result.success,
             "successCount": result.success_count,
             "errors": result.errors,
         }
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        print_json(summary)
     total = len(data.splitlines())
     if not result.success or result.errors:
         lines = result.error_lines() or ["Kibana reported success: false without errors"]
-        raise KibanaCommandError(
+        raise _error(
             "\n".join([f"imported {result.success_count} of {total} saved objects", *lines])
         )
     err.print(

@@ -1,25 +1,24 @@
 """``onionlab index``: set up the indices, load a run directory, show the cluster's state.
 
 CLI layer over :mod:`onionlab.crawler.sinks.elastic.provision` and
-:mod:`onionlab.crawler.sinks.elastic.load`; registered in :mod:`onionlab.crawler.cli` with one
-``add_command``. Settings: flags > environment > ``onionlab.toml`` (see
-:mod:`onionlab.crawler.sinks.elastic.client`).
+:mod:`onionlab.crawler.sinks.elastic.load`; loaded by :mod:`onionlab.crawler.commands` only
+when ``index`` runs or is listed (the Elasticsearch client is 17 MB). Settings: flags >
+environment > ``onionlab.toml`` (see :mod:`onionlab.crawler.sinks.elastic.client`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from elasticsearch import Elasticsearch
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from onionlab.crawler import config
+from onionlab.crawler import config, exitcodes
+from onionlab.crawler.commands.errors import err, fail, print_error, print_warning
+from onionlab.crawler.commands.options import data_dir_option, json_option, print_json
 from onionlab.crawler.pluginmanager import call_each, get_plugins
 from onionlab.crawler.runs.rundir import RunDirDamaged, WriteFailed
 from onionlab.crawler.sinks.elastic import provision
@@ -33,9 +32,8 @@ from onionlab.crawler.sinks.elastic.client import (
 from onionlab.crawler.sinks.elastic.load import check_run_dir, load_run_dir
 from onionlab.crawler.sinks.elastic.spool import SPOOL_FILE, Spool
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DAMAGED = 1, 2, 5, 7
+EXIT_FAILED, EXIT_USAGE = exitcodes.FAILED, exitcodes.USAGE
+EXIT_UNAVAILABLE, EXIT_DAMAGED = exitcodes.SERVICE, exitcodes.DAMAGED
 EXIT_CODES = f"""\b
 Exit codes:
   0  success
@@ -44,21 +42,6 @@ Exit codes:
   {EXIT_UNAVAILABLE}  Elasticsearch is not reachable or refused the credentials
   {EXIT_DAMAGED}  the run directory is damaged (a truncated or garbage file: the message names it)
 """
-
-
-class IndexCommandError(click.ClickException):
-    """A failure shown as one ``error:`` line, with its exit code."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file: Any = None) -> None:
-        err.print(Text.assemble(("error: ", "bold red"), self.format_message()))
-
-
-def _fail(message: str, exit_code: int = EXIT_FAILED) -> NoReturn:
-    raise IndexCommandError(message, exit_code)
 
 
 def es_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +57,7 @@ def es_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 type=click.Path(dir_okay=False),
                 help="CA certificate of an https cluster [env: ONIONLAB_CA_CERT].",
             ),
-            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+            json_option(),
         )
     ):
         command = option(command)
@@ -85,11 +68,11 @@ def _settings(es_url: str | None, es_user: str | None, es_ca_cert: str | None) -
     try:
         settings = resolve_settings({"url": es_url, "user": es_user, "ca_cert": es_ca_cert})
     except ElasticConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
     for warning in settings.warnings:
-        err.print(Text.assemble(("warning: ", "yellow"), warning))
+        print_warning(warning)
     if not settings.configured:
-        _fail(f"no Elasticsearch URL: pass --es-url or set ONIONLAB_ES_URL ({START_HINT})", 2)
+        fail(f"no Elasticsearch URL: pass --es-url or set ONIONLAB_ES_URL ({START_HINT})", 2)
     return settings
 
 
@@ -98,19 +81,15 @@ def _connect(settings: ElasticSettings) -> Elasticsearch:
     try:
         provision.check_reachable(client, settings.url)
     except provision.ElasticUnavailable as exc:
-        _fail(str(exc), EXIT_UNAVAILABLE)
+        fail(str(exc), EXIT_UNAVAILABLE)
     return client
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def _setup(client: Elasticsearch, as_json: bool) -> provision.SetupReport:
     contributions = list(call_each(get_plugins().manager, "onionlab_index_fields"))
     report = provision.setup(client, contributions)
     for conflict in report.conflicts:
-        err.print(Text.assemble(("warning: ", "yellow"), str(conflict)))
+        print_warning(str(conflict))
     if not as_json:
         changed = report.changed()
         for step in changed:
@@ -120,9 +99,7 @@ def _setup(client: Elasticsearch, as_json: bool) -> provision.SetupReport:
         err.print(f"setup: {len(changed)} created or updated, {unchanged} unchanged")
     for step in report.steps:
         if step.action == provision.FAILED:
-            err.print(
-                Text.assemble(("error: ", "bold red"), f"{step.what} {step.name}: {step.detail}")
-            )
+            print_error(f"{step.what} {step.name}: {step.detail}")
     return report
 
 
@@ -151,7 +128,7 @@ def setup(es_url: str | None, es_user: str | None, es_ca_cert: str | None, as_js
     client = _connect(_settings(es_url, es_user, es_ca_cert))
     report = _setup(client, as_json)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "ok": report.ok,
                 "steps": [step.as_dict() for step in report.steps],
@@ -187,25 +164,25 @@ def load(
     with the reason; fix the cause and run load again.
     """
     if not (run_dir / "items.ndjson").exists() and not (run_dir / SPOOL_FILE).exists():
-        _fail(f"{run_dir} is not a crawl run directory (no items.ndjson)", EXIT_USAGE)
+        fail(f"{run_dir} is not a crawl run directory (no items.ndjson)", EXIT_USAGE)
     try:  # a damaged run is one clear line (file, line), before anything is sent
         check_run_dir(run_dir)
     except RunDirDamaged as exc:
-        _fail(str(exc), EXIT_DAMAGED)
+        fail(str(exc), EXIT_DAMAGED)
     client = _connect(_settings(es_url, es_user, es_ca_cert))
     if run_setup and not _setup(client, as_json=True).ok:
-        _fail("index setup failed: see the errors above (onionlab index setup)")
+        fail("index setup failed: see the errors above (onionlab index setup)")
     if not as_json:
         err.print(f"loading {run_dir} …")
     try:
         report = load_run_dir(client, run_dir)
     except RunDirDamaged as exc:
-        _fail(str(exc), EXIT_DAMAGED)
+        fail(str(exc), EXIT_DAMAGED)
     except WriteFailed as exc:  # the spool of what was not indexed (disk full)
-        _fail(f"{exc}: free space, then load again (onionlab index load {run_dir})")
+        fail(f"{exc}: free space, then load again (onionlab index load {run_dir})")
     summary = report.as_dict()
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
         table = Table(title=f"loaded {run_dir.name}", title_justify="left")
         for column in ("alias", "read", "indexed"):
@@ -222,18 +199,15 @@ def load(
             err.print(f"  {error}", markup=False)
     if summary["rejected"] or summary["unavailable"]:
         spool = run_dir / SPOOL_FILE
-        _fail(
+        fail(
             f"not every document was indexed: the rest is in {spool}; fix the cause and load again"
         )
 
 
 @index.command(epilog=EXIT_CODES)
 @click.argument("run_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where crawl runs live, for spool sizes [default: ./onionlab-data or $ONIONLAB_DATA].",
+@data_dir_option(
+    help="Where crawl runs live, for spool sizes [default: ./onionlab-data or $ONIONLAB_DATA]."
 )
 @es_options
 def status(
@@ -264,7 +238,7 @@ def status(
     except provision.ElasticUnavailable as exc:
         result.update(reachable=False, error=str(exc))
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         if result["reachable"]:
             err.print(f"Elasticsearch {result['version']} at {settings.url}: reachable")
@@ -281,4 +255,4 @@ def status(
         if not spools:
             err.print("no spooled documents")
     if not result["reachable"]:
-        _fail(result["error"], EXIT_UNAVAILABLE)
+        fail(result["error"], EXIT_UNAVAILABLE)

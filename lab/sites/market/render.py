@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from onionlab.lab.world.layout import MarketLayout
+from onionlab.lab.world.kinds.market.paths import MarketLayout
 from onionlab.lab.world.model import Listing, Service, Vendor, World
 
 L = MarketLayout()

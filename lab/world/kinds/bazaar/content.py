@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from onionlab.lab.world.model import Listing, PgpKey, Service
+from onionlab.lab.world.records import page_count
 
 LISTINGS_PER_SCALE = 300
 VENDORS_PER_SCALE = 25
@@ -124,7 +125,7 @@ def dept_listings(service: Service, slug: str) -> list[Listing]:
 
 
 def dept_page_count(service: Service, slug: str) -> int:
-    return max(1, -(-len(dept_listings(service, slug)) // service.per_page))
+    return page_count(len(dept_listings(service, slug)), service.per_page)
 
 
 def store_listings(service: Service, handle: str) -> list[Listing]:

@@ -22,6 +22,7 @@ from onionlab.lab.world.kinds.bazaar.paths import (
 )
 from onionlab.lab.world.layout import Occurrence, Page, onion_identifier
 from onionlab.lab.world.model import Service
+from onionlab.lab.world.records import listing_base, vendor_record
 
 
 def pages(service: Service) -> list[Page]:
@@ -70,22 +71,13 @@ def decoys(service: Service) -> list[Occurrence]:
 
 def truth_listings(service: Service) -> list[dict[str, Any]]:
     content = content_of(service)
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
     out = []
     for lst in service.listings:
         item = content.item(lst.listing_id)
         first = item.tiers[0]
         out.append(
             {
-                "site": service.name,
-                "listing_id": lst.listing_id,
-                "url": base + item_path(lst.listing_id),
-                "title": lst.title,
-                "vendor": lst.vendor,
-                "category": names[lst.category],
-                "substance": lst.substance,
-                "weight_g": lst.weight_g,
+                **listing_base(service, lst, item_path(lst.listing_id)),
                 "unit": item.unit,
                 "quantity": first.amount,
                 "price_usd": first.price_usd,
@@ -113,18 +105,12 @@ def truth_listings(service: Service) -> list[dict[str, Any]]:
 
 def truth_vendors(service: Service) -> list[dict[str, Any]]:
     content = content_of(service)
-    base = f"http://{service.onion.lower()}"
     out = []
     for ven in service.vendors:
         store = content.store(ven.handle)
         out.append(
             {
-                "site": service.name,
-                "handle": ven.handle,
-                "identity": ven.identity,
-                "url": base + store_path(ven.handle),
-                "pgp_fingerprint": ven.pgp.fingerprint,
-                "btc": sorted(ven.btc),
+                **vendor_record(service, ven, store_path(ven.handle)),
                 "xmr": sorted(store.xmr),
                 "contacts": [{"type": t, "value": v} for t, v in store.contacts],
                 "country": ven.country,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from onionlab.lab.world.model import PgpKey, Service
+from onionlab.lab.world.records import page_count
 
 THREADS_PER_PAGE = 15
 POSTS_PER_PAGE = 8
@@ -146,11 +147,11 @@ def board_threads(content: ForumContent, slug: str) -> list[Thread]:
 
 def board_page_count(content: ForumContent, slug: str) -> int:
     n = len(board_threads(content, slug))
-    return max(1, -(-n // content.threads_per_page))
+    return page_count(n, content.threads_per_page)
 
 
 def thread_page_count(content: ForumContent, thread: Thread) -> int:
-    return max(1, -(-len(thread.posts) // content.posts_per_page))
+    return page_count(len(thread.posts), content.posts_per_page)
 
 
 def post_page(content: ForumContent, number: int) -> int:

@@ -11,10 +11,11 @@ from onionlab.lab.world.kinds.paste.content import PasteBin
 from onionlab.lab.world.kinds.paste.paths import ABOUT, index_path, paste_path, raw_path
 from onionlab.lab.world.layout import Occurrence, Page
 from onionlab.lab.world.model import Service
+from onionlab.lab.world.records import page_count
 
 
 def index_pages(service: Service) -> int:
-    return max(1, -(-len(service.content.pastes) // service.per_page))
+    return page_count(len(service.content.pastes), service.per_page)
 
 
 def pages(service: Service) -> list[Page]:

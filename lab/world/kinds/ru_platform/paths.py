@@ -10,6 +10,7 @@ from __future__ import annotations
 from onionlab.lab.world.kinds.ru_platform.content import REVIEWS_PER_PAGE, Platform, Product, Shop
 from onionlab.lab.world.layout import Page
 from onionlab.lab.world.model import Service
+from onionlab.lab.world.records import page_count
 
 PROTECTED_PREFIXES: tuple[str, ...] = ("/tovar/", "/rabota")
 
@@ -52,7 +53,7 @@ class RuLayout:
 
     @staticmethod
     def review_page_count(shop: Shop) -> int:
-        return max(1, -(-len(shop.reviews) // REVIEWS_PER_PAGE))
+        return page_count(len(shop.reviews), REVIEWS_PER_PAGE)
 
     @staticmethod
     def shop_products(

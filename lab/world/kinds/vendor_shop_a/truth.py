@@ -26,11 +26,12 @@ from onionlab.lab.world.kinds.vendor_shop_a.paths import (
 )
 from onionlab.lab.world.layout import Occurrence, Page
 from onionlab.lab.world.model import Service
+from onionlab.lab.world.records import listing_record, page_count, vendor_record
 
 
 def review_pages(service: Service) -> int:
     shop: ShopA = service.content
-    return max(1, -(-len(shop.reviews) // REVIEWS_PER_PAGE))
+    return page_count(len(shop.reviews), REVIEWS_PER_PAGE)
 
 
 def pages(service: Service) -> list[Page]:
@@ -83,38 +84,13 @@ def decoys(service: Service) -> list[Occurrence]:
 
 
 def truth_listings(service: Service) -> list[dict[str, Any]]:
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
-    return [
-        {
-            "site": service.name,
-            "listing_id": x.listing_id,
-            "url": base + product_path(x.listing_id),
-            "title": x.title,
-            "vendor": x.vendor,
-            "category": names[x.category],
-            "substance": x.substance,
-            "weight_g": x.weight_g,
-            "price_usd": x.price_usd,
-            "price_btc": x.price_btc,
-            "ships_from": x.ships_from,
-        }
-        for x in service.listings
-    ]
+    return [listing_record(service, x, product_path(x.listing_id)) for x in service.listings]
 
 
 def truth_vendors(service: Service) -> list[dict[str, Any]]:
     shop: ShopA = service.content
-    vendor = service.vendors[0]
-    record: dict[str, Any] = {
-        "site": service.name,
-        "handle": vendor.handle,
-        "identity": vendor.identity,
-        "url": f"http://{service.onion.lower()}{ABOUT}",
-        "pgp_fingerprint": vendor.pgp.fingerprint,
-        "btc": sorted(vendor.btc),
-        "email": [shop.email],
-    }
+    record = vendor_record(service, service.vendors[0], ABOUT)
+    record["email"] = [shop.email]
     if shop.jabber:
         record["jabber"] = [shop.jabber]
     return [record]

@@ -23,10 +23,11 @@ from onionlab.lab.world.kinds.vendor_shop_b.paths import (
 )
 from onionlab.lab.world.layout import Occurrence, Page
 from onionlab.lab.world.model import Service
+from onionlab.lab.world.records import listing_record, page_count, vendor_record
 
 
 def catalog_pages(service: Service) -> int:
-    return max(1, -(-len(service.listings) // PER_PAGE))
+    return page_count(len(service.listings), PER_PAGE)
 
 
 def pages(service: Service) -> list[Page]:
@@ -82,22 +83,10 @@ def decoys(service: Service) -> list[Occurrence]:
 
 def truth_listings(service: Service) -> list[dict[str, Any]]:
     shop: ShopB = service.content
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
     return [
         {
-            "site": service.name,
-            "listing_id": x.listing_id,
-            "url": base + item_path(x.listing_id),
-            "title": x.title,
-            "vendor": x.vendor,
-            "category": names[x.category],
-            "substance": x.substance,
-            "weight_g": x.weight_g,
-            "price_usd": x.price_usd,
-            "price_btc": x.price_btc,
+            **listing_record(service, x, item_path(x.listing_id)),
             "price_xmr": shop.price_xmr(x.listing_id),
-            "ships_from": x.ships_from,
         }
         for x in service.listings
     ]
@@ -105,15 +94,10 @@ def truth_listings(service: Service) -> list[dict[str, Any]]:
 
 def truth_vendors(service: Service) -> list[dict[str, Any]]:
     shop: ShopB = service.content
-    vendor = service.vendors[0]
     telegram = sorted({shop.bot, *([shop.telegram] if shop.telegram else [])})
     return [
         {
-            "site": service.name,
-            "handle": vendor.handle,
-            "identity": vendor.identity,
-            "url": f"http://{service.onion.lower()}{CONTACT}",
-            "pgp_fingerprint": vendor.pgp.fingerprint,
+            **vendor_record(service, service.vendors[0], CONTACT),
             "btc": [shop.btc],
             "xmr": [shop.xmr],
             "session": [shop.session],

@@ -27,21 +27,8 @@ from onionlab.lab.world.kinds.vendor_shop_a.helpers import (
     timestamp,
     xmr_price,
 )
-from onionlab.lab.world.kinds.vendor_shop_a.paths import (
-    ABOUT,
-    CANARY,
-    CONTACT,
-    FAQ,
-    HOME,
-    MIRRORS,
-    ORDER,
-    PGP,
-    PRICES,
-    SHIPPING,
-    category_path,
-    product_path,
-    reviews_path,
-)
+from onionlab.lab.world.kinds.vendor_shop_a.paths import *  # noqa: F403  (the URL scheme, whole)
+from onionlab.lab.world.kinds.vendor_shop_a.paths import __all__ as _paths_all
 from onionlab.lab.world.kinds.vendor_shop_a.truth import (
     decoys,
     occurrences,
@@ -52,21 +39,11 @@ from onionlab.lab.world.kinds.vendor_shop_a.truth import (
 )
 
 __all__ = [
-    "ABOUT",
-    "CANARY",
-    "CONTACT",
-    "FAQ",
-    "HOME",
-    "MIRRORS",
-    "ORDER",
-    "PGP",
-    "PRICES",
+    *_paths_all,
     "REVIEWS_PER_PAGE",
-    "SHIPPING",
     "ShopA",
     "also_on",
     "build",
-    "category_path",
     "decoys",
     "jabber_onions",
     "make_products",
@@ -74,9 +51,7 @@ __all__ = [
     "occurrences",
     "pages",
     "pick_identity",
-    "product_path",
     "review_pages",
-    "reviews_path",
     "shop_price",
     "signed_mirrors",
     "standby_onions",

@@ -28,3 +28,20 @@ def product_path(listing_id: str) -> str:
 
 def reviews_path(number: int = 1) -> str:
     return "/reviews" if number == 1 else f"/reviews?page={number}"
+
+
+__all__ = [
+    "ABOUT",
+    "CANARY",
+    "CONTACT",
+    "FAQ",
+    "HOME",
+    "MIRRORS",
+    "ORDER",
+    "PGP",
+    "PRICES",
+    "SHIPPING",
+    "category_path",
+    "product_path",
+    "reviews_path",
+]

@@ -14,19 +14,8 @@ Depends on ``onionlab.lab.world`` (and shares a few helpers with
 
 from onionlab.lab.world.kinds.vendor_shop_b.build import build
 from onionlab.lab.world.kinds.vendor_shop_b.content import PER_PAGE, ShopB, Update
-from onionlab.lab.world.kinds.vendor_shop_b.paths import (
-    CONTACT,
-    FAQ,
-    HOME,
-    MIRRORS,
-    PAY,
-    PGP,
-    SHIPPING,
-    UPDATES,
-    catalog_path,
-    item_path,
-    update_path,
-)
+from onionlab.lab.world.kinds.vendor_shop_b.paths import *  # noqa: F403  (the URL scheme, whole)
+from onionlab.lab.world.kinds.vendor_shop_b.paths import __all__ as _paths_all
 from onionlab.lab.world.kinds.vendor_shop_b.truth import (
     catalog_pages,
     decoys,
@@ -37,25 +26,15 @@ from onionlab.lab.world.kinds.vendor_shop_b.truth import (
 )
 
 __all__ = [
-    "CONTACT",
-    "FAQ",
-    "HOME",
-    "MIRRORS",
-    "PAY",
+    *_paths_all,
     "PER_PAGE",
-    "PGP",
-    "SHIPPING",
-    "UPDATES",
     "ShopB",
     "Update",
     "build",
     "catalog_pages",
-    "catalog_path",
     "decoys",
-    "item_path",
     "occurrences",
     "pages",
     "truth_listings",
     "truth_vendors",
-    "update_path",
 ]

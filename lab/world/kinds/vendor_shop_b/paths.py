@@ -26,3 +26,18 @@ def item_path(sku: str) -> str:
 
 def update_path(number: int) -> str:
     return f"/updates/{number}"
+
+
+__all__ = [
+    "CONTACT",
+    "FAQ",
+    "HOME",
+    "MIRRORS",
+    "PAY",
+    "PGP",
+    "SHIPPING",
+    "UPDATES",
+    "catalog_path",
+    "item_path",
+    "update_path",
+]

@@ -1,7 +1,8 @@
 """Which aiohttp application serves which kind of site.
 
 ``SITE_PACKAGES`` maps a service *kind* (``Service.kind``) to the package whose
-``make_app(world, service) -> web.Application`` serves it (imported on first use). Keying
+``make_app(world, service) -> web.Application`` serves it (imported on first use): the
+package named after the kind, ``onionlab.lab.sites.<kind>``, so a new kind needs no entry. Keying
 by kind lets two services of one kind (a market and its phishing clone) share the code.
 Depends on ``onionlab.lab.world`` and the site packages.
 """
@@ -14,20 +15,15 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from onionlab.lab.world.kinds import KIND_MODULES
 from onionlab.lab.world.model import Service, World
 
 AppFactory = Callable[[World, Service], web.Application]
 
 SITE_PACKAGES: dict[str, str] = {
-    "market": "onionlab.lab.sites.market",
-    "bazaar": "onionlab.lab.sites.bazaar",
-    "ru_platform": "onionlab.lab.sites.ru_platform",
-    "vendor_shop_a": "onionlab.lab.sites.vendor_shop_a",
-    "vendor_shop_b": "onionlab.lab.sites.vendor_shop_b",
-    "forum": "onionlab.lab.sites.forum",
-    "paste": "onionlab.lab.sites.paste",
-    "directory": "onionlab.lab.sites.directory",
-    "hostile": "onionlab.lab.sites.hostile",
+    kind: f"onionlab.lab.sites.{kind}"
+    for kind in KIND_MODULES
+    if importlib.util.find_spec(f"onionlab.lab.sites.{kind}") is not None
 }
 SITES = SITE_PACKAGES  # kinds with a site implementation
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from html import escape
 
 from onionlab.lab.sites import signed_files as sf
+from onionlab.lab.sites.pagination import Pager
 from onionlab.lab.world.kinds import bazaar as K
 from onionlab.lab.world.model import Listing, Service, Vendor, World
 
@@ -62,6 +63,14 @@ _CHAIN_LABELS = {"btc": "Bitcoin", "xmr": "Monero"}
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
+
+
+_PAGER = Pager(
+    prev='<a class="pg-prev" rel="prev" href="{href}">&lsaquo; Previous</a>',
+    current='<b class="pg pg-on">{n}</b>',
+    link='<a class="pg" href="{href}">{n}</a>',
+    next='<a class="pg-next" rel="next" href="{href}">Next &rsaquo;</a>',
+)
 
 
 class _Renderer:
@@ -176,23 +185,7 @@ class _Renderer:
         per = self.svc.per_page
         chunk = listings[(number - 1) * per : number * per]
         name = self.cat_names[slug]
-        nav = []
-        if number > 1:
-            nav.append(
-                f'<a class="pg-prev" rel="prev" href="{K.dept_path(slug, number - 1)}">'
-                "&lsaquo; Previous</a>"
-            )
-        for n in range(1, total + 1):
-            nav.append(
-                f'<b class="pg pg-on">{n}</b>'
-                if n == number
-                else f'<a class="pg" href="{K.dept_path(slug, n)}">{n}</a>'
-            )
-        if number < total:
-            nav.append(
-                f'<a class="pg-next" rel="next" href="{K.dept_path(slug, number + 1)}">'
-                "Next &rsaquo;</a>"
-            )
+        nav = _PAGER.links(total, number, lambda n: K.dept_path(slug, n))
         main = (
             f'<h1 class="bz-dept-title">{_e(name)}</h1>'
             f'<p class="bz-count">{len(listings)} items &middot; page {number} of {total}</p>'

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from html import escape
 
 from onionlab.lab.sites.market.render import group_fingerprint
+from onionlab.lab.sites.pagination import Pager
 from onionlab.lab.world.kinds import forum as F
 from onionlab.lab.world.model import Service, World
 
@@ -110,6 +111,14 @@ def _tag(code: str, lang: str) -> str:
     return f'<span class="tag tag-{code.lower()}" data-tag="{code}">{_e(label)}</span> '
 
 
+_PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">&laquo;</a>',
+    current='<span class="page-num current">{n}</span>',
+    link='<a class="page-num" href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">&raquo;</a>',
+)
+
+
 class _Renderer:
     def __init__(self, world: World, service: Service) -> None:
         self.svc = service
@@ -160,16 +169,7 @@ class _Renderer:
     def pager(self, total: int, number: int, path_of: Callable[[int], str]) -> str:
         if total <= 1:
             return ""
-        nav = []
-        if number > 1:
-            nav.append(f'<a class="prev" rel="prev" href="{path_of(number - 1)}">&laquo;</a>')
-        for n in range(1, total + 1):
-            if n == number:
-                nav.append(f'<span class="page-num current">{n}</span>')
-            else:
-                nav.append(f'<a class="page-num" href="{path_of(n)}">{n}</a>')
-        if number < total:
-            nav.append(f'<a class="next" rel="next" href="{path_of(number + 1)}">&raquo;</a>')
+        nav = _PAGER.links(total, number, path_of)
         return f'<div class="pagination">{"".join(nav)}</div>'
 
     def board_rows(self, boards: list[F.Board]) -> str:

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from html import escape
 
-from onionlab.lab.world.layout import MarketLayout
+from onionlab.lab.sites.pagination import Pager
+from onionlab.lab.world.kinds.market.paths import MarketLayout
 from onionlab.lab.world.model import Listing, Service, Vendor, World
 
 L = MarketLayout()
+# The market's pagination markup (the forum's is the same but for its arrows).
+PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">&laquo; Prev</a>',
+    current='<span class="page-num current">{n}</span>',
+    link='<a class="page-num" href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">Next &raquo;</a>',
+)
 
 _CSS = """
 body{background:#14161a;color:#d6d6d6;font:14px/1.45 Verdana,Arial,sans-serif;margin:0}
@@ -134,22 +142,7 @@ class _Renderer:
         per = self.svc.per_page
         chunk = listings[(number - 1) * per : number * per]
         name = self.cat_names[slug]
-        nav = []
-        if number > 1:
-            nav.append(
-                f'<a class="prev" rel="prev" href="{L.category_path(slug, number - 1)}">'
-                "&laquo; Prev</a>"
-            )
-        for n in range(1, pages + 1):
-            if n == number:
-                nav.append(f'<span class="page-num current">{n}</span>')
-            else:
-                nav.append(f'<a class="page-num" href="{L.category_path(slug, n)}">{n}</a>')
-        if number < pages:
-            nav.append(
-                f'<a class="next" rel="next" href="{L.category_path(slug, number + 1)}">'
-                "Next &raquo;</a>"
-            )
+        nav = PAGER.links(pages, number, lambda n: L.category_path(slug, n))
         first = (number - 1) * per + 1 if chunk else 0
         body = (
             f'<div class="crumbs"><a href="/">Home</a> &rsaquo; {_e(name)}</div>'

@@ -1,6 +1,7 @@
 """Site kinds: how each kind of onion service is generated and what its ground truth is.
 
-A kind is a module in this package exposing:
+A kind is a package in this package (``kinds/<kind>/``; its name is the kind, so
+``KIND_MODULES`` needs no entry) exposing:
 
 - ``build(ctx: WorldContext, spec: ServiceSpec) -> Service`` — the site's content, drawn
   from the shared context (identities, rates) with the site's own seeded RNGs;
@@ -10,28 +11,25 @@ A kind is a module in this package exposing:
 - ``truth_listings(service) -> list[dict]`` and ``truth_vendors(service) -> list[dict]``;
 - optionally ``truth_attacks(service) -> list[dict]`` (a hostile site's attacks).
 
-The site's HTTP side (``lab/sites/<package>``) renders the same ``Service``; both build
-URLs from the kind's own path helpers, so truth and pages cannot drift apart.
+The site's HTTP side (``lab/sites/<kind>/``) renders the same ``Service``; both build
+URLs from the kind's own ``paths`` module, so truth and pages cannot drift apart.
 Depends on ``onionlab.lab.world`` only.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
-# kind -> module implementing it (imported on first use)
-KIND_MODULES: dict[str, str] = {
-    "market": "onionlab.lab.world.kinds.market",
-    "bazaar": "onionlab.lab.world.kinds.bazaar",
-    "ru_platform": "onionlab.lab.world.kinds.ru_platform",
-    "vendor_shop_a": "onionlab.lab.world.kinds.vendor_shop_a",
-    "vendor_shop_b": "onionlab.lab.world.kinds.vendor_shop_b",
-    "forum": "onionlab.lab.world.kinds.forum",
-    "paste": "onionlab.lab.world.kinds.paste",
-    "directory": "onionlab.lab.world.kinds.directory",
-    "hostile": "onionlab.lab.world.kinds.hostile",
-}
+
+def _kind_packages() -> tuple[str, ...]:
+    """Every kind: each sub-package of this package is one (its name is the kind)."""
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg))
+
+
+# kind -> module implementing it (imported on first use), derived from the package names
+KIND_MODULES: dict[str, str] = {kind: f"{__name__}.{kind}" for kind in _kind_packages()}
 
 
 def kind_module(kind: str) -> ModuleType:

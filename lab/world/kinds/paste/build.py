@@ -1,17 +1,6 @@
-"""Site kind ``paste``: an anonymous paste site, with one PrivateBin-style encrypted paste.
+"""Builds the paste site: pastes of every kind, one of them end-to-end encrypted.
 
-Index pages (newest first) → paste pages ``/p/<id>`` (title, author, created/expiry as fixed
-strings, syntax, body) and their ``/raw/<id>`` text views. Bodies are what gets pasted in
-the wild: English and Russian price lists, vendors' PGP keys, mirror lists (the onions of
-the services built so far, the phishing clone among them, plus bad-checksum decoys),
-contact lists, wallet lists (valid addresses and checksum-failing decoys) and chatter.
-Price-list pastes are NOT listings in the ground truth.
-
-One paste is end-to-end encrypted (AES-256-GCM, key from the seed): its page holds only
-ciphertext and a script that decrypts with the key in the URL fragment, which never reaches
-the server. Truth lists its page but none of the identifiers inside it. The index links it
-without the fragment; another paste quotes the full link. Depends on ``onionlab.lab.world`` and
-pycryptodome.
+Depends on ``onionlab.lab.world``, ``vendor_shop_a``'s helpers and pycryptodome.
 """
 
 from __future__ import annotations
@@ -20,7 +9,6 @@ import base64
 import json
 import random
 import string
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -29,93 +17,25 @@ from Crypto.Cipher import AES
 
 from onionlab.lab.world import contacts, identifiers
 from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.data_files import load_words
 from onionlab.lab.world.identities import handle_on
+from onionlab.lab.world.kinds.paste.content import (
+    MIN_PASTES,
+    PASTES_PER_SCALE,
+    PER_PAGE,
+    Paste,
+    PasteBin,
+)
+from onionlab.lab.world.kinds.paste.paths import paste_path
 from onionlab.lab.world.kinds.vendor_shop_a import jabber_onions, shop_price, story_day, timestamp
-from onionlab.lab.world.layout import Occurrence, Page
 from onionlab.lab.world.model import Identity, Service
 from onionlab.lab.world.vocab import cities, rates, substances
 
-PASTES_PER_SCALE = 140
-PER_PAGE = 15
-MIN_PASTES = 12
-
-HOME = "/"
-ABOUT = "/about"
-
-
-def index_path(number: int = 1) -> str:
-    return "/" if number == 1 else f"/archive/{number}"
-
-
-def paste_path(paste_id: str) -> str:
-    return f"/p/{paste_id}"
-
-
-def raw_path(paste_id: str) -> str:
-    return f"/raw/{paste_id}"
-
-
-@dataclass(frozen=True)
-class Paste:
-    """One paste. ``found``/``decoys`` are the ``(type, value)`` identifiers in ``body``."""
-
-    paste_id: str
-    title: str
-    author: str
-    created: str  # "2026-09-14 13:22:07 UTC"
-    expires: str  # "Never" or a time like ``created``
-    syntax: str
-    kind: str  # prices_en, prices_ru, pgp, mirrors, contacts, crypto, chatter, link, encrypted
-    body: str  # "" for the encrypted paste
-    views: int
-    found: tuple[tuple[str, str], ...] = ()
-    decoys: tuple[tuple[str, str], ...] = ()
-    cipher: str = ""  # the encrypted paste's JSON envelope (v, adata, iv, ct)
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.cipher)
-
-
-@dataclass(frozen=True)
-class PasteBin:
-    pastes: tuple[Paste, ...]  # newest first
-    encrypted_id: str
-    fragment: str  # the key (base64url) that only the full link carries
-    link_id: str  # the paste quoting the full link
-
-    def paste(self, paste_id: str) -> Paste:
-        for p in self.pastes:
-            if p.paste_id == paste_id:
-                return p
-        raise KeyError(paste_id)
-
-
 _KINDS = ("prices_en", "prices_ru", "pgp", "mirrors", "contacts", "crypto", "chatter")
 _WEIGHTS = (15, 12, 12, 10, 12, 14, 25)
-_CHATTER = (
-    "anyone know if the old market is coming back? mirrors dead since tuesday",
-    "reminder: never finalize early, no matter what the vendor says",
-    "my package has been stuck for 9 days, is that normal for domestic?",
-    "tails + tor browser on safest, nothing else. stop using your phone",
-    "the forum is slow again, probably another ddos",
-    "test paste please ignore",
-    "if you have to ask whether a vendor is legit, check the forum scam section first",
-    "lost my notes, reposting my reading list: opsec basics, pgp for beginners, tails docs",
-    "who else got the phishing link in their inbox today? check the fingerprint, people",
-    "reagent test kits are cheap, use them",
-    "exit scam soon? withdrawals slow since the weekend",
-    "new here. how do I import a pgp key in kleopatra?",
-)
-_TITLES = {
-    "prices_en": ("price list {date}", "{handle} menu", "updated prices", "{handle} - prices"),
-    "prices_ru": ("прайс {date}", "актуальный прайс", "прайс-лист {city}", "наличие и цены"),
-    "pgp": ("{handle} pgp key", "new key for {handle}", "my public key", "pgp"),
-    "mirrors": ("working mirrors {date}", "onion links (verified)", "mirror list", "links"),
-    "contacts": ("contacts", "verified contacts list", "how to reach us", "vendor contacts"),
-    "crypto": ("payment addresses", "{handle} wallets", "donations", "addresses DO NOT USE"),
-    "chatter": ("untitled", "question", "rant", "notes", "read this", "psa"),
-}
+_WORDS = load_words("onionlab.lab.world.kinds.paste")
+_CHATTER = _WORDS["chatter"]
+_TITLES = _WORDS["titles"]
 _EXPIRY = ((None, 5), (timedelta(days=7), 2), (timedelta(days=30), 2), (timedelta(days=365), 1))
 
 
@@ -379,47 +299,3 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
         mirrors=ctx.mirrors(spec),
         content=PasteBin(tuple(pastes), enc_id, fragment, link_id),
     )
-
-
-# --- ground truth ----------------------------------------------------------------------------
-
-
-def index_pages(service: Service) -> int:
-    return max(1, -(-len(service.content.pastes) // service.per_page))
-
-
-def pages(service: Service) -> list[Page]:
-    bin_: PasteBin = service.content
-    found = [Page(index_path(n), "index", "", n) for n in range(1, index_pages(service) + 1)]
-    for p in bin_.pastes:
-        found.append(Page(paste_path(p.paste_id), "paste", p.paste_id))
-        if not p.encrypted:
-            found.append(Page(raw_path(p.paste_id), "raw", p.paste_id))
-    found.append(Page(ABOUT, "about"))
-    return found
-
-
-def _per_page(service: Service, attr: str) -> list[Occurrence]:
-    out = []
-    for p in service.content.pastes:
-        for kind, value in getattr(p, attr):
-            out.append(Occurrence(kind, value, paste_path(p.paste_id)))
-            out.append(Occurrence(kind, value, raw_path(p.paste_id)))
-    return out
-
-
-def occurrences(service: Service) -> list[Occurrence]:
-    own = Occurrence("onion", service.onion.removesuffix(".onion"), ABOUT)
-    return [own, *_per_page(service, "found")]
-
-
-def decoys(service: Service) -> list[Occurrence]:
-    return _per_page(service, "decoys")
-
-
-def truth_listings(service: Service) -> list[dict[str, Any]]:
-    return []  # price-list pastes are not listings
-
-
-def truth_vendors(service: Service) -> list[dict[str, Any]]:
-    return []

@@ -1,10 +1,7 @@
-"""Site kind ``market``: a Western multi-vendor market, and its phishing clone.
+"""Builds the market and its phishing clone: vendors from the shared pool, listings, prices.
 
-Home, paginated category indexes, listing pages and vendor pages (see
-``onionlab.lab.world.layout.MarketLayout``). Vendors are drawn from the shared identity pool, so the
-same person keeps key and wallets across sites. A clone (``spec.clone_of``) copies the
-original's catalogue and look but has a look-alike onion, other keys and other wallets.
-Depends on ``onionlab.lab.world``.
+A clone (``spec.clone_of``) copies the original's catalogue and look but has a look-alike
+onion, other keys and other wallets. Depends on ``onionlab.lab.world``.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from onionlab.lab.world.btc import p2pkh_address
 from onionlab.lab.world.context import ServiceSpec, WorldContext
 from onionlab.lab.world.data_files import load_data
 from onionlab.lab.world.identities import handle_on
-from onionlab.lab.world.layout import MarketLayout, Occurrence, Page
 from onionlab.lab.world.model import Category, Identity, Listing, Service, Vendor
 from onionlab.lab.world.pgp import make_key
 
@@ -30,8 +26,6 @@ FEATURED = 6
 _CENT = Decimal("0.01")
 _SATOSHI = Decimal("0.00000001")
 _EPOCH_2024_06 = 1717200000  # 2024-06-01T00:00:00Z
-LAYOUT = MarketLayout()
-PROTECTED_PREFIXES: tuple[str, ...] = ("/vendor/", "/listing/")  # behind the login wall
 
 
 def _date(ts: int) -> str:
@@ -220,51 +214,3 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
     if spec.clone_of:
         return _build_clone(ctx, spec)
     return replace(_build_market(ctx, spec.name), mirrors=ctx.mirrors(spec))
-
-
-def pages(service: Service) -> list[Page]:
-    return LAYOUT.pages(service)
-
-
-def occurrences(service: Service) -> list[Occurrence]:
-    return LAYOUT.occurrences(service)
-
-
-def decoys(service: Service) -> list[Occurrence]:
-    return []
-
-
-def truth_listings(service: Service) -> list[dict[str, Any]]:
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
-    return [
-        {
-            "site": service.name,
-            "listing_id": lst.listing_id,
-            "url": base + LAYOUT.listing_path(lst.listing_id),
-            "title": lst.title,
-            "vendor": lst.vendor,
-            "category": names[lst.category],
-            "substance": lst.substance,
-            "weight_g": lst.weight_g,
-            "price_usd": lst.price_usd,
-            "price_btc": lst.price_btc,
-            "ships_from": lst.ships_from,
-        }
-        for lst in service.listings
-    ]
-
-
-def truth_vendors(service: Service) -> list[dict[str, Any]]:
-    base = f"http://{service.onion.lower()}"
-    return [
-        {
-            "site": service.name,
-            "handle": v.handle,
-            "identity": v.identity,
-            "url": base + LAYOUT.vendor_path(v.handle),
-            "pgp_fingerprint": v.pgp.fingerprint,
-            "btc": sorted(v.btc),
-        }
-        for v in service.vendors
-    ]

@@ -1,20 +1,12 @@
-"""Site kind ``bazaar``: a second Western multi-vendor market with its own brand and URLs.
+"""Builds the bazaar: brand, stores from the shared identity pool, items, reviews, news.
 
-A card-grid market: home, paginated departments (``/c/<slug>/<n>``), items
-(``/item/<id>``) with quantity tiers priced in USD and EUR with BTC and XMR equivalents,
-stores (``/store/<handle>``) showing the vendor's PGP key, BTC/XMR wallets and contacts,
-store feedback pages, a security page and a news page, plus the dark.fail-style signed
-files ``/pgp.txt``, ``/mirrors.txt`` and ``/canary.txt`` (rendered by
-``onionlab.lab.sites.signed_files``). Vendors come from the shared identity pool (many also sell on
-``market``). One mirror (``spec.mirrors``) serves the same site. Deterministic: every
-choice comes from ``ctx.rng``/``ctx.secret``. Depends on ``onionlab.lab.world`` only.
+Depends on ``onionlab.lab.world`` and the bazaar's content, paths and words.
 """
 
 from __future__ import annotations
 
 import random
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,165 +15,29 @@ from onionlab.lab.world import identifiers, vocab
 from onionlab.lab.world.context import ServiceSpec, WorldContext
 from onionlab.lab.world.data_files import load_data
 from onionlab.lab.world.identities import handle_on
-from onionlab.lab.world.layout import Occurrence, Page, onion_identifier
-from onionlab.lab.world.model import Category, Identity, Listing, PgpKey, Service, Vendor
+from onionlab.lab.world.kinds.bazaar.content import (
+    CENT,
+    CONTACT_TYPES,
+    FEATURED,
+    LISTINGS_PER_SCALE,
+    MAX_TIERS,
+    PER_PAGE,
+    PICONERO_SHOWN,
+    SATOSHI,
+    VENDORS_PER_SCALE,
+    BazaarContent,
+    Item,
+    NewsPost,
+    Review,
+    Store,
+    Tier,
+)
+from onionlab.lab.world.kinds.bazaar.words import LEGACY_MARKETS, REVIEWS, SHIPPING
+from onionlab.lab.world.model import Category, Identity, Listing, Service, Vendor
 from onionlab.lab.world.pgp import make_key
 
-LISTINGS_PER_SCALE = 300
-VENDORS_PER_SCALE = 25
-PER_PAGE = 15  # cards per department page
-FEATURED = 12
-MAX_TIERS = 4
-SHOWN_WALLETS = ("btc", "xmr")
-CONTACT_TYPES = ("telegram", "jabber", "session", "email")
-
-_CENT = Decimal("0.01")
-_SATOSHI = Decimal("0.00000001")
-_PICONERO_SHOWN = Decimal("0.000001")
-
-HOME_PATH = "/"
-SECURITY_PATH = "/info/security"
-NEWS_PATH = "/news"
-PGP_TXT = "/pgp.txt"
-MIRRORS_TXT = "/mirrors.txt"
-CANARY_TXT = "/canary.txt"
-TEXT_PATHS = (PGP_TXT, MIRRORS_TXT, CANARY_TXT)
-PROTECTED_PREFIXES = ("/item/", "/store/")
-_ONION_HOST = re.compile(r"(?<![a-z2-7])([a-z2-7]{56})\.onion")
-
-
-# --- URL scheme (shared by the site and the ground truth) ------------------------------------
-
-
-def item_path(listing_id: str) -> str:
-    return f"/item/{listing_id}"
-
-
-def store_path(handle: str) -> str:
-    return f"/store/{handle}"
-
-
-def reviews_path(handle: str) -> str:
-    return f"/store/{handle}/reviews"
-
-
-def dept_path(slug: str, number: int = 1) -> str:
-    return f"/c/{slug}/{number}"
-
-
-# --- kind-specific content -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tier:
-    """One quantity tier of an item; ``amount`` is grams or units (see ``Item.unit``)."""
-
-    amount: str
-    price_usd: str
-    price_eur: str
-    price_btc: str
-    price_xmr: str
-
-
-@dataclass(frozen=True)
-class Item:
-    """What the bazaar shows about a listing beyond ``Listing``."""
-
-    listing_id: str
-    unit: str  # "g" or "pcs"
-    tiers: tuple[Tier, ...]
-    stock: int
-    views: int
-    escrow: str  # "Escrow" or "FE"
-    shipping: tuple[tuple[str, str], ...]  # (option, extra USD)
-
-
-@dataclass(frozen=True)
-class Review:
-    buyer: str  # masked, e.g. "k***7"
-    stars: int
-    text: str
-    posted: str
-    listing_id: str
-
-
-@dataclass(frozen=True)
-class Store:
-    """What the bazaar shows about a vendor beyond ``Vendor``."""
-
-    handle: str
-    level: int
-    bond_usd: str
-    last_seen: str
-    positive: int
-    neutral: int
-    negative: int
-    disputes: int
-    xmr: tuple[str, ...]
-    contacts: tuple[tuple[str, str], ...]  # (type, value) in display order
-    old_wallets: tuple[tuple[str, str], ...]  # (chain, checksum-failing decoy)
-    elsewhere: tuple[tuple[str, str, int], ...]  # (market, rating %, sales)
-    reviews: tuple[Review, ...]
-
-
-@dataclass(frozen=True)
-class NewsPost:
-    posted: str
-    title: str
-    body: str
-
-
-@dataclass(frozen=True)
-class BazaarContent:
-    rates_date: str
-    usd_per: tuple[tuple[str, str], ...]  # (currency, USD per unit): EUR, BTC, XMR
-    items: tuple[Item, ...]
-    stores: tuple[Store, ...]
-    admin_key: PgpKey
-    news: tuple[NewsPost, ...]
-    phishing_decoy: str  # a mistyped (checksum-failing) onion quoted in the news
-
-    def item(self, listing_id: str) -> Item:
-        for item in self.items:
-            if item.listing_id == listing_id:
-                return item
-        raise KeyError(listing_id)
-
-    def store(self, handle: str) -> Store:
-        for store in self.stores:
-            if store.handle == handle:
-                return store
-        raise KeyError(handle)
-
-    def rate(self, currency: str) -> Decimal:
-        return Decimal(dict(self.usd_per)[currency])
-
-
-# --- generation ------------------------------------------------------------------------------
-
-_SHIPPING = (
-    ("Standard letter", ("0.00", "3.00", "5.00")),
-    ("Tracked parcel", ("12.00", "15.00", "20.00")),
-    ("Express tracked", ("25.00", "30.00", "35.00")),
-    ("Stealth+ (double vacuum, decoy item)", ("8.00", "10.00")),
-)
-_REVIEWS = (
-    "Arrived in {days} days, perfect stealth. Will order again.",
-    "Quality as described, weight spot on. A+ vendor.",
-    "Took a while but vendor kept me updated. Product is good.",
-    "Best {what} I have had from this market, fast shipping.",
-    "Slightly under weight but vendor made it right with a reship.",
-    "Great comms, PGP encrypted everything. Recommended.",
-    "Stealth could be better, product is fire though.",
-    "Second order, consistent quality. 5/5.",
-    "Never arrived, vendor refused reship. Avoid.",
-    "OK product, shipping slow ({days} days).",
-    "Exactly what was promised. Thanks!",
-    "Reagent tested: legit {what}. Will be back.",
-)
-_LEGACY_MARKETS = ("AlphaBay", "Dream", "Empire", "White House", "Versus")
-_ESCROW_FE = "FE"
-_ESCROW = "Escrow"
+ESCROW_FE = "FE"
+ESCROW = "Escrow"
 
 
 def _date(ts: int) -> str:
@@ -223,9 +79,9 @@ def _price_tiers(
     for amount in amounts:
         raw = usd_per_unit * amount ** Decimal("0.82") * factor
         usd = max(Decimal(4), raw.quantize(Decimal(1), ROUND_HALF_UP))
-        eur = (usd / per["EUR"]).quantize(_CENT, ROUND_HALF_UP)
-        btc = (usd / per["BTC"]).quantize(_SATOSHI, ROUND_HALF_UP)
-        xmr = (usd / per["XMR"]).quantize(_PICONERO_SHOWN, ROUND_HALF_UP)
+        eur = (usd / per["EUR"]).quantize(CENT, ROUND_HALF_UP)
+        btc = (usd / per["BTC"]).quantize(SATOSHI, ROUND_HALF_UP)
+        xmr = (usd / per["XMR"]).quantize(PICONERO_SHOWN, ROUND_HALF_UP)
         tiers.append(Tier(_amount(amount), f"{usd:.2f}", f"{eur:.2f}", f"{btc:.8f}", f"{xmr:.6f}"))
     return tuple(tiers)
 
@@ -256,7 +112,7 @@ def _elsewhere(
             if ven.identity == person.id:
                 found.append((svc.title, ven.rating, ven.sales))
     if rng.random() < 0.4:
-        legacy = rng.choice(_LEGACY_MARKETS)
+        legacy = rng.choice(LEGACY_MARKETS)
         found.append(
             (legacy, f"{Decimal(rng.randrange(950, 1001)) / 10:.1f}", rng.randrange(40, 3000))
         )
@@ -412,7 +268,7 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
         )
         shipping = tuple(
             (option, rng.choice(prices))
-            for option, prices in sorted(rng.sample(_SHIPPING, rng.randrange(1, 4)))
+            for option, prices in sorted(rng.sample(SHIPPING, rng.randrange(1, 4)))
         )
         items.append(
             Item(
@@ -421,7 +277,7 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
                 tiers=tiers,
                 stock=rng.randrange(0, 400),
                 views=rng.randrange(20, 9000),
-                escrow=_ESCROW_FE if stores[handle].level >= 5 and rng.random() < 0.3 else _ESCROW,
+                escrow=ESCROW_FE if stores[handle].level >= 5 and rng.random() < 0.3 else ESCROW,
                 shipping=shipping,
             )
         )
@@ -436,7 +292,7 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
         for _ in range(rng.randrange(4, 13)):
             lst = rng.choice(mine)
             stars = rng.choices((5, 4, 3, 2, 1), (70, 15, 7, 4, 4))[0]
-            text = rng.choice(_REVIEWS).format(days=rng.randrange(2, 15), what=lst.substance)
+            text = rng.choice(REVIEWS).format(days=rng.randrange(2, 15), what=lst.substance)
             when = _date(rng.randrange(_ts(lst.posted), max(_ts(lst.posted) + 86400, _ts(story))))
             reviews.append(Review(_mask(rng), stars, text, when, lst.listing_id))
         reviews.sort(key=lambda r: (r.posted, r.listing_id, r.buyer), reverse=True)
@@ -504,137 +360,3 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
         mirrors=ctx.mirrors(spec),
         content=content,
     )
-
-
-# --- layout and truth ------------------------------------------------------------------------
-
-
-def content_of(service: Service) -> BazaarContent:
-    assert isinstance(service.content, BazaarContent), service.name
-    return service.content
-
-
-def dept_listings(service: Service, slug: str) -> list[Listing]:
-    """A department's listings in the order the site shows them (most sold first)."""
-    chosen = [lst for lst in service.listings if lst.category == slug]
-    return sorted(chosen, key=lambda lst: (-lst.sold, lst.listing_id))
-
-
-def dept_page_count(service: Service, slug: str) -> int:
-    return max(1, -(-len(dept_listings(service, slug)) // service.per_page))
-
-
-def store_listings(service: Service, handle: str) -> list[Listing]:
-    chosen = [lst for lst in service.listings if lst.vendor == handle]
-    return sorted(chosen, key=lambda lst: (lst.posted, lst.listing_id), reverse=True)
-
-
-def pages(service: Service) -> list[Page]:
-    out = [Page(HOME_PATH, "home")]
-    for cat in service.categories:
-        for n in range(1, dept_page_count(service, cat.slug) + 1):
-            out.append(Page(dept_path(cat.slug, n), "category", cat.slug, n))
-    out += [Page(item_path(lst.listing_id), "listing", lst.listing_id) for lst in service.listings]
-    for ven in service.vendors:
-        out.append(Page(store_path(ven.handle), "vendor", ven.handle))
-        out.append(Page(reviews_path(ven.handle), "reviews", ven.handle))
-    out += [Page(SECURITY_PATH, "security"), Page(NEWS_PATH, "news")]
-    out += [Page(path, "text", path.strip("/")) for path in TEXT_PATHS]
-    return out
-
-
-def occurrences(service: Service) -> list[Occurrence]:
-    content = content_of(service)
-    onions = [onion_identifier(service), *(m.removesuffix(".onion") for m in service.mirrors)]
-    found = []
-    for path in (HOME_PATH, SECURITY_PATH, MIRRORS_TXT):
-        found += [Occurrence("onion", onion, path) for onion in onions]
-    for path in (SECURITY_PATH, PGP_TXT):
-        found.append(Occurrence("pgp_fingerprint", content.admin_key.fingerprint, path))
-    for ven in service.vendors:
-        path = store_path(ven.handle)
-        store = content.store(ven.handle)
-        found.append(Occurrence("pgp_fingerprint", ven.pgp.fingerprint, path))
-        found += [Occurrence("btc", addr, path) for addr in ven.btc]
-        found += [Occurrence("xmr", addr, path) for addr in store.xmr]
-        found += [Occurrence(kind, value, path) for kind, value in store.contacts]
-        # A Jabber server may itself be an onion service: its address is shown too.
-        hosts = {m for _, value in store.contacts for m in _ONION_HOST.findall(value)}
-        found += [Occurrence("onion", host, path) for host in sorted(hosts)]
-    return found
-
-
-def decoys(service: Service) -> list[Occurrence]:
-    content = content_of(service)
-    found = [Occurrence("onion", content.phishing_decoy, NEWS_PATH)]
-    for store in content.stores:
-        path = store_path(store.handle)
-        found += [Occurrence(chain, value, path) for chain, value in store.old_wallets]
-    return found
-
-
-def truth_listings(service: Service) -> list[dict[str, Any]]:
-    content = content_of(service)
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
-    out = []
-    for lst in service.listings:
-        item = content.item(lst.listing_id)
-        first = item.tiers[0]
-        out.append(
-            {
-                "site": service.name,
-                "listing_id": lst.listing_id,
-                "url": base + item_path(lst.listing_id),
-                "title": lst.title,
-                "vendor": lst.vendor,
-                "category": names[lst.category],
-                "substance": lst.substance,
-                "weight_g": lst.weight_g,
-                "unit": item.unit,
-                "quantity": first.amount,
-                "price_usd": first.price_usd,
-                "price_eur": first.price_eur,
-                "price_btc": first.price_btc,
-                "price_xmr": first.price_xmr,
-                "ships_from": lst.ships_from,
-                "ships_to": lst.ships_to,
-                "escrow": item.escrow,
-                "posted": lst.posted,
-                "tiers": [
-                    {
-                        "quantity": t.amount,
-                        "price_usd": t.price_usd,
-                        "price_eur": t.price_eur,
-                        "price_btc": t.price_btc,
-                        "price_xmr": t.price_xmr,
-                    }
-                    for t in item.tiers
-                ],
-            }
-        )
-    return out
-
-
-def truth_vendors(service: Service) -> list[dict[str, Any]]:
-    content = content_of(service)
-    base = f"http://{service.onion.lower()}"
-    out = []
-    for ven in service.vendors:
-        store = content.store(ven.handle)
-        out.append(
-            {
-                "site": service.name,
-                "handle": ven.handle,
-                "identity": ven.identity,
-                "url": base + store_path(ven.handle),
-                "pgp_fingerprint": ven.pgp.fingerprint,
-                "btc": sorted(ven.btc),
-                "xmr": sorted(store.xmr),
-                "contacts": [{"type": t, "value": v} for t, v in store.contacts],
-                "country": ven.country,
-                "rating": ven.rating,
-                "sales": ven.sales,
-            }
-        )
-    return out

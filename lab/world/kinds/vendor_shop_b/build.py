@@ -1,12 +1,6 @@
-"""Site kind ``vendor_shop_b``: a minimalist single-vendor "store" with product cards.
+"""Builds the card store: one vendor, SKUs, XMR prices, FAQ, signed mirrors, news updates.
 
-A different person from ``vendor_shop_a`` (preferably one with a Monero wallet who also
-sells on the market) runs it: a paginated card catalogue, one page per item (prices in XMR
-first, then USD and BTC), a payment page with one static XMR and one static BTC address
-(the vendor's own wallets, so they cluster with the markets), Session/Telegram contacts,
-FAQ (with a typo'd XMR address as decoy), key, signed mirrors, shipping and news posts.
-Depends on ``onionlab.lab.world`` (and shares a few helpers with
-``onionlab.lab.world.kinds.vendor_shop_a``).
+Depends on ``onionlab.lab.world``, the store's modules and ``vendor_shop_a``'s helpers.
 """
 
 from __future__ import annotations
@@ -14,13 +8,13 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from onionlab.lab.world import contacts, identifiers
 from onionlab.lab.world.context import ServiceSpec, WorldContext
+from onionlab.lab.world.data_files import load_words
 from onionlab.lab.world.identities import handle_on
 from onionlab.lab.world.kinds.vendor_shop_a import (
     also_on,
@@ -32,75 +26,16 @@ from onionlab.lab.world.kinds.vendor_shop_a import (
     story_day,
     xmr_price,
 )
-from onionlab.lab.world.layout import Occurrence, Page
+from onionlab.lab.world.kinds.vendor_shop_b.content import (
+    PER_PAGE,
+    UPDATES_PER_SCALE,
+    ShopB,
+    Update,
+)
 from onionlab.lab.world.model import Listing, Service
 
-PER_PAGE = 12
-UPDATES_PER_SCALE = 6
-
-HOME = "/"
-FAQ = "/faq"
-CONTACT = "/contact"
-PAY = "/pay"
-PGP = "/pgp"
-MIRRORS = "/mirrors"
-SHIPPING = "/shipping"
-UPDATES = "/updates"
-
-
-def catalog_path(number: int = 1) -> str:
-    return "/catalog" if number == 1 else f"/catalog/{number}"
-
-
-def item_path(sku: str) -> str:
-    return f"/item/{sku}"
-
-
-def update_path(number: int) -> str:
-    return f"/updates/{number}"
-
-
-@dataclass(frozen=True)
-class Update:
-    """A news post: number (its URL), date, title, text and the onions the text names."""
-
-    number: int
-    date: str
-    title: str
-    text: str
-    onions: tuple[str, ...] = ()
-    skus: tuple[str, ...] = ()  # items the post links to
-
-
-@dataclass(frozen=True)
-class ShopB:
-    """Everything of ``vendor_shop_b`` that is not a ``Listing`` or the ``Vendor``."""
-
-    identity: str
-    handle: str
-    email: str  # the key's user ID e-mail
-    xmr: str  # static payment addresses
-    btc: str
-    session: str
-    telegram: str  # the operator's Telegram ("" if none)
-    bot: str  # the shop's order bot on Telegram
-    decoy_xmr: str
-    since: str
-    faq: tuple[tuple[str, str], ...]
-    standby: tuple[str, ...]
-    mirrors_signed: str
-    xmr_prices: tuple[tuple[str, str], ...]  # (sku, price in XMR)
-    updates: tuple[Update, ...]  # newest first
-
-    def price_xmr(self, sku: str) -> str:
-        return dict(self.xmr_prices)[sku]
-
-
-_DESCRIPTIONS = (
-    "{name}, {form}. Tested, weighed, sealed.",
-    "{name} ({form}). Small batches, always fresh.",
-    "Our {name}. {form}, no cuts, no fillers.",
-)
+_WORDS = load_words("onionlab.lab.world.kinds.vendor_shop_b")
+_DESCRIPTIONS = _WORDS["descriptions"]
 
 
 def _sku_maker(rng: random.Random) -> Callable[[int], str]:
@@ -226,104 +161,3 @@ def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
         mirrors=ctx.mirrors(spec),
         content=shop,
     )
-
-
-# --- ground truth ----------------------------------------------------------------------------
-
-
-def catalog_pages(service: Service) -> int:
-    return max(1, -(-len(service.listings) // PER_PAGE))
-
-
-def pages(service: Service) -> list[Page]:
-    shop: ShopB = service.content
-    found = [Page(HOME, "home")]
-    found += [Page(catalog_path(n), "catalog", "", n) for n in range(1, catalog_pages(service) + 1)]
-    found += [Page(item_path(x.listing_id), "listing", x.listing_id) for x in service.listings]
-    found += [
-        Page(FAQ, "faq"),
-        Page(CONTACT, "vendor", service.vendors[0].handle),
-        Page(PAY, "pay"),
-        Page(PGP, "pgp"),
-        Page(MIRRORS, "mirrors"),
-        Page(SHIPPING, "shipping"),
-        Page(UPDATES, "updates"),
-    ]
-    found += [Page(update_path(u.number), "update", str(u.number)) for u in shop.updates]
-    return found
-
-
-def occurrences(service: Service) -> list[Occurrence]:
-    shop: ShopB = service.content
-    fpr = service.vendors[0].pgp.fingerprint
-    onion = service.onion.removesuffix(".onion")
-    found = [
-        Occurrence("onion", onion, HOME),
-        Occurrence("xmr", shop.xmr, PAY),
-        Occurrence("btc", shop.btc, PAY),
-        Occurrence("session", shop.session, CONTACT),
-        Occurrence("telegram", shop.bot, CONTACT),
-        Occurrence("pgp_fingerprint", fpr, CONTACT),
-        Occurrence("xmr", shop.xmr, CONTACT),
-        Occurrence("btc", shop.btc, CONTACT),
-        Occurrence("telegram", shop.bot, FAQ),
-        Occurrence("pgp_fingerprint", fpr, PGP),
-        Occurrence("email", shop.email, PGP),
-        Occurrence("onion", onion, MIRRORS),
-        *(Occurrence("onion", m.removesuffix(".onion"), MIRRORS) for m in service.mirrors),
-        *(Occurrence("onion", host, MIRRORS) for host in shop.standby),
-        Occurrence("pgp_fingerprint", fpr, MIRRORS),
-    ]
-    if shop.telegram:
-        found.append(Occurrence("telegram", shop.telegram, CONTACT))
-    for update in shop.updates:
-        found += [Occurrence("onion", host, update_path(update.number)) for host in update.onions]
-    return found
-
-
-def decoys(service: Service) -> list[Occurrence]:
-    shop: ShopB = service.content
-    return [Occurrence("xmr", shop.decoy_xmr, FAQ)]
-
-
-def truth_listings(service: Service) -> list[dict[str, Any]]:
-    shop: ShopB = service.content
-    names = {c.slug: c.name for c in service.categories}
-    base = f"http://{service.onion.lower()}"
-    return [
-        {
-            "site": service.name,
-            "listing_id": x.listing_id,
-            "url": base + item_path(x.listing_id),
-            "title": x.title,
-            "vendor": x.vendor,
-            "category": names[x.category],
-            "substance": x.substance,
-            "weight_g": x.weight_g,
-            "price_usd": x.price_usd,
-            "price_btc": x.price_btc,
-            "price_xmr": shop.price_xmr(x.listing_id),
-            "ships_from": x.ships_from,
-        }
-        for x in service.listings
-    ]
-
-
-def truth_vendors(service: Service) -> list[dict[str, Any]]:
-    shop: ShopB = service.content
-    vendor = service.vendors[0]
-    telegram = sorted({shop.bot, *([shop.telegram] if shop.telegram else [])})
-    return [
-        {
-            "site": service.name,
-            "handle": vendor.handle,
-            "identity": vendor.identity,
-            "url": f"http://{service.onion.lower()}{CONTACT}",
-            "pgp_fingerprint": vendor.pgp.fingerprint,
-            "btc": [shop.btc],
-            "xmr": [shop.xmr],
-            "session": [shop.session],
-            "telegram": telegram,
-            "email": [shop.email],
-        }
-    ]

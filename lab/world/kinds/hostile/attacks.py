@@ -1,37 +1,19 @@
-"""Site kind ``hostile``: a malicious onion service that attacks the crawlers visiting it.
+"""The hostile site's attacks (``ATTACKS``): where each is served and what a crawler reports.
 
-Off unless the lab profile switches it on (``hostile = true``; the ``hostile`` profile).
-A few ordinary pages (home, two listing pages, about) make it look like a small market;
-every other path is an attack from :data:`ATTACKS` — decompression bombs, oversized bodies,
-drips, redirect games toward the lab's loopback canary and a fake clearnet host, link
-floods and endless generators, parser and regex bombs, a forged ``mirrors.txt`` naming
-another lab site (the forum), huge ``Retry-After`` values, broken charsets and hostile
-cookies. Its HTTP side is ``onionlab.lab.sites.hostile``; both take paths from here.
-
-Ground truth: the ordinary pages are ``pages`` like any site's; each attack is one row of
-``truth["attacks"]`` (:func:`truth_attacks`) with the outcomes a correct crawler reports
-(``expect``, any one of them; vocabulary in docs/lab-contract.md). Depends on
-``onionlab.lab.world`` only.
+Sizes above the crawler's limits and the outcome vocabulary of docs/lab-contract.md.
+Depends on the standard library only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onionlab.lab.world.context import ServiceSpec, WorldContext, sub_rng, sub_secret
-from onionlab.lab.world.layout import Occurrence, Page
-from onionlab.lab.world.model import PgpKey, Service
-from onionlab.lab.world.pgp import make_key
-
-HOME_PATH = "/"
-LISTINGS_PATH = "/listings/"
-LISTINGS_2_PATH = "/listings/2"
-ABOUT_PATH = "/about"
-PGP_TXT = "/pgp.txt"
-MIRRORS_TXT = "/mirrors.txt"
-ORDINARY = (HOME_PATH, LISTINGS_PATH, LISTINGS_2_PATH, ABOUT_PATH)
-MIRROR_TARGET = "forum"  # the lab site the forged mirrors.txt names as "our mirror"
-FAKE_CLEARNET = "cdn.abyss-market.invalid"  # never resolves (RFC 6761 .invalid)
+from onionlab.lab.world.kinds.hostile.paths import (
+    FAKE_CLEARNET,
+    MIRROR_TARGET,
+    MIRRORS_TXT,
+    PGP_TXT,
+)
 
 # Sizes, above the crawler's limits (crawler/addon.py: DOWNLOAD_MAXSIZE = 8 MiB) and any
 # reasonable crawler's (16 MiB).
@@ -286,133 +268,3 @@ ATTACKS: tuple[Attack, ...] = (
     ),
 )
 ATTACK_PATHS = frozenset(a.path for a in ATTACKS)
-
-
-@dataclass(frozen=True)
-class HostileContent:
-    """What the hostile site needs beyond its ``Service``: keys and the forged mirror."""
-
-    admin_key: PgpKey  # published at /pgp.txt
-    forger_key: PgpKey  # signs the forged mirrors.txt (same uid, another key)
-    mirror_target: str  # "<56>.onion" of the lab site named as the mirror
-    items: tuple[tuple[str, str, str], ...]  # (title, price, description) of its listings
-    seed_word: str  # the first word of the letters-only generator
-
-
-_TITLES = ("Abyss Market", "Abyss — Market & Links", "Abyss Underground")
-_ITEMS = (
-    "Premium account bundle",
-    "Fresh fullz (EU)",
-    "Escrow-protected gift cards",
-    "VPN lifetime key",
-    "Private carding guide",
-    "Crypto tumbler access",
-    "Hacked streaming logins",
-    "Burner SIM pack",
-    "Fake ID template kit",
-    "Exploit kit rental",
-)
-
-
-def secrets_for(seed: int, name: str) -> tuple[bytes, bytes]:
-    """``(admin secret, forger secret)`` of the hostile site's two keys."""
-    return sub_secret(seed, name, "admin-pgp"), sub_secret(seed, name, "forger-pgp")
-
-
-def build(ctx: WorldContext, spec: ServiceSpec) -> Service:
-    """The hostile site: its title, keys, forged mirror and a few ordinary listings."""
-    rng = ctx.rng(spec.name, "identity")
-    title = rng.choice(_TITLES)
-    admin_secret, forger_secret = secrets_for(ctx.seed, spec.name)
-    created = rng.randrange(1_600_000_000, 1_700_000_000)
-    uid = f"{title} Admin"
-    admin = make_key(admin_secret, uid, created=created)
-    forger = make_key(forger_secret, uid, created=created + 86_400)
-    target = ctx.built.get(MIRROR_TARGET)
-    items_rng = ctx.rng(spec.name, "items")
-    items = tuple(
-        (name, f"{items_rng.randrange(15, 400)}.00", f"{name}. Instant delivery, no questions.")
-        for name in items_rng.sample(_ITEMS, 8)
-    )
-    wiki_rng = ctx.rng(spec.name, "wiki")
-    letters = "".join(wiki_rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
-    return Service(
-        name=spec.name,
-        kind=spec.kind,
-        title=title,
-        onion=ctx.onion(spec.name),
-        tagline="Links, leaks and deals. No logs, no KYC.",
-        content=HostileContent(
-            admin_key=admin,
-            forger_key=forger,
-            mirror_target=target.onion if target is not None else "",
-            items=items,
-            seed_word=letters,
-        ),
-    )
-
-
-def content_of(service: Service) -> HostileContent:
-    content = service.content
-    if not isinstance(content, HostileContent):
-        raise TypeError(f"{service.name} is not a hostile site")
-    return content
-
-
-def pages(service: Service) -> list[Page]:
-    """The ordinary HTML pages a complete crawl records (the attacks are not pages)."""
-    return [
-        Page(HOME_PATH, "home"),
-        Page(LISTINGS_PATH, "category", number=1),
-        Page(LISTINGS_2_PATH, "category", number=2),
-        Page(ABOUT_PATH, "about"),
-    ]
-
-
-def occurrences(service: Service) -> list[Occurrence]:
-    """Identifiers the site really shows: its onion, its key, and the forged mirror's onion."""
-    content = content_of(service)
-    own = service.onion.removesuffix(".onion")
-    found = [Occurrence("onion", own, HOME_PATH), Occurrence("onion", own, MIRRORS_TXT)]
-    if content.mirror_target:
-        found.append(Occurrence("onion", content.mirror_target.removesuffix(".onion"), MIRRORS_TXT))
-    found += [
-        Occurrence("pgp_fingerprint", content.admin_key.fingerprint, PGP_TXT),
-        Occurrence("pgp_fingerprint", content.admin_key.fingerprint, ABOUT_PATH),
-    ]
-    return found
-
-
-def decoys(service: Service) -> list[Occurrence]:
-    return []
-
-
-def truth_listings(service: Service) -> list[dict[str, object]]:
-    return []
-
-
-def truth_vendors(service: Service) -> list[dict[str, object]]:
-    return []
-
-
-def truth_attacks(service: Service) -> list[dict[str, object]]:
-    """One row per attack: site, path, url, attack, category, expect, what."""
-    base = f"http://{service.onion.lower()}"
-    return [
-        {
-            "site": service.name,
-            "path": a.path,
-            "url": base + a.path,
-            "attack": a.attack,
-            "category": a.category,
-            "expect": list(a.expect),
-            "what": a.what,
-        }
-        for a in ATTACKS
-    ]
-
-
-def wiki_word(seed: int, parent: str, n: int) -> str:
-    """The ``n``-th child word of letters-only generator page ``parent`` (deterministic)."""
-    rng = sub_rng(seed, "hostile-wiki", parent, str(n))
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randrange(5, 11)))

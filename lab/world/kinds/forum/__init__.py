@@ -1,0 +1,89 @@
+"""Site kind ``forum``: a Dread/RuTor-like discussion forum (English boards and a Russian one).
+
+Home → boards (``/d/<slug>``; the Russian board ``/d/ru`` lists per-city sections
+``/d/ru/<city>``) → paginated thread lists → threads (``/t/<id>``, paginated posts) → user
+profiles (``/u/<handle>``, behind the lab's login wall). Vendors are shared identities
+(preferably ones selling on the lab's markets) with their own PGP keys: their official
+threads open with a real PGP-clearsigned announcement, and the admin signs the forum's
+announcements, its ``/pgp`` notice and a phishing PSA. Scam reports name the phishing clone's
+onion and tell an exit-scam story (``ForumContent.dead_markets``, which the link directory
+lists as down). Some posts carry crypto addresses, contacts in obfuscated forms
+("t . me / name", "name [at] domain [dot] example") and checksum-failing decoys; every
+valid identifier is declared per page.
+
+Modules: ``paths`` (the URL scheme, shared by the site ``onionlab.lab.sites.forum`` and the
+truth), ``content`` (the model and its queries), ``words`` (``data/words.json``),
+``builder`` (users, adding threads), ``official``, ``scams`` and ``boards`` (the thread
+families), ``build`` and ``truth``. This package re-exports what the site and the world use.
+Depends on ``onionlab.lab.world``.
+"""
+
+from onionlab.lab.world.kinds.forum.build import build
+from onionlab.lab.world.kinds.forum.content import (
+    MARKET_KINDS,
+    Board,
+    DeadMarket,
+    ForumContent,
+    Post,
+    Quote,
+    Thread,
+    User,
+    board_page_count,
+    board_threads,
+    content_of,
+    expand,
+    fmt_time,
+    iso_time,
+    post_page,
+    thread_page_count,
+    user_posts,
+    user_posts_from,
+)
+from onionlab.lab.world.kinds.forum.paths import (
+    PGP_PATH,
+    PROTECTED_PREFIXES,
+    board_path,
+    thread_path,
+    user_path,
+)
+from onionlab.lab.world.kinds.forum.truth import (
+    decoys,
+    occurrences,
+    pages,
+    truth_listings,
+    truth_vendors,
+)
+from onionlab.lab.world.kinds.forum.words import TAGS
+
+__all__ = [
+    "MARKET_KINDS",
+    "PGP_PATH",
+    "PROTECTED_PREFIXES",
+    "TAGS",
+    "Board",
+    "DeadMarket",
+    "ForumContent",
+    "Post",
+    "Quote",
+    "Thread",
+    "User",
+    "board_page_count",
+    "board_path",
+    "board_threads",
+    "build",
+    "content_of",
+    "decoys",
+    "expand",
+    "fmt_time",
+    "iso_time",
+    "occurrences",
+    "pages",
+    "post_page",
+    "thread_page_count",
+    "thread_path",
+    "truth_listings",
+    "truth_vendors",
+    "user_path",
+    "user_posts",
+    "user_posts_from",
+]

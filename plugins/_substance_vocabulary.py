@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -227,12 +228,19 @@ class Vocabulary:
                 reading.tags.append(m.surface)
         ambiguous = [m for m in mentions if m.term.kind == AMBIGUOUS]
         groups = self.groups_of(category)
+        # What settles an ambiguous word, read once for all of them (a hostile title repeats
+        # one word thousands of times: each settled against every other was cubic).
+        settling = _first_at_two_spans(ambiguous, lambda m: m.term.substances)
+        cues = _first_at_two_spans(
+            (m for m in mentions if m.term.kind in (CUE, SLANG)),
+            lambda m: (m.surface, m.term.substances),
+        )
         for m in ambiguous:
             options = set(m.term.substances)
             if options & reading.substances.keys():
                 continue  # «Соль α-PVP»: the explicit name already says which
             if product:
-                options, why = self._settle(m, options, mentions, ambiguous, groups)
+                options, why = self._settle(m, options, settling, cues, groups)
                 if len(options) == 1:
                     (canonical,) = options
                     reading.substances.setdefault(canonical, m)
@@ -245,18 +253,24 @@ class Vocabulary:
         self,
         mention: Mention,
         options: set[str],
-        mentions: list[Mention],
-        ambiguous: list[Mention],
+        settling: list[Mention],
+        cues: list[Mention],
         groups: set[str],
     ) -> tuple[set[str], str]:
-        """Narrow an ambiguous word's candidates by the other words, then the category."""
+        """Narrow an ambiguous word's candidates by the other words, then the category.
+
+        ``settling`` and ``cues`` are the text's ambiguous words and cues (and slang) as
+        :func:`_first_at_two_spans` keeps them; a word at ``mention``'s own place is no other.
+        """
         why = []
-        others = [m for m in mentions if (m.start, m.end) != (mention.start, mention.end)]
-        for other in (m for m in ambiguous if m in others):
+        here = (mention.start, mention.end)
+        for other in settling:
+            if (other.start, other.end) == here:
+                continue
             if 1 <= len(options & set(other.term.substances)) < len(options):
                 options &= set(other.term.substances)
                 why.append(repr(other.surface))
-        cues = [m for m in others if m.term.kind in (CUE, SLANG)]
+        cues = [m for m in cues if (m.start, m.end) != here]
         support = {s for m in cues for s in m.term.substances}
         if 1 <= len(options & support) < len(options):
             options &= support
@@ -268,6 +282,25 @@ class Vocabulary:
                 options = in_groups
                 why.append("category")
         return options, " and ".join(why) or "nothing"
+
+
+def _first_at_two_spans(
+    mentions: Iterable[Mention], key: Callable[[Mention], Any]
+) -> list[Mention]:
+    """``mentions`` (in text order) cut to what :meth:`Vocabulary._settle` can tell apart.
+
+    For each key, only its mentions at the first two places are kept: settling reads the
+    first mention of each key that is not at the ambiguous word's own place (a later one
+    could not narrow the candidates further, nor add a cue's word), so one such stays.
+    """
+    places: dict[Any, list[tuple[int, int]]] = {}
+    kept = []
+    for m in mentions:
+        seen = places.setdefault(key(m), [])
+        if len(seen) < 2 and (m.start, m.end) not in seen:
+            seen.append((m.start, m.end))
+            kept.append(m)
+    return kept
 
 
 @cache

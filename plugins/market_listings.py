@@ -1,6 +1,6 @@
 """Extracts listings and vendor profiles from the lab's Western-style market layout.
 
-An instructor's plugin like any other: it uses only ``crawler.hookimpl`` and the item types,
+An instructor's plugin like any other: it uses only the public plugin API (and ``_layout``),
 and is registered through the ``onionlab`` entry-point group in ``pyproject.toml``.
 It answers only for pages that have this layout (``div.listing`` / ``div.vendor-profile``).
 """
@@ -15,8 +15,18 @@ from scrapy.http import TextResponse
 from onionlab import hookimpl
 from onionlab.items import Item, Listing, Vendor
 from onionlab.parsing import fingerprint as _fingerprint
-from onionlab.parsing import number as _number
 from onionlab.parsing import text as _text
+from onionlab.plugins._layout import layout_listing
+
+_LISTING_FIELDS = {  # where each listing field stands in ``div.listing``
+    "vendor": "td.vendor a",
+    "category": "td.category",
+    "substance": "td.substance",
+    "weight_g": "td.weight",
+    "price_usd": "td.price .usd",
+    "price_btc": "td.price .btc",
+    "ships_from": "td.ships-from",
+}
 
 
 def _listing(response: TextResponse, site: str) -> Listing | None:
@@ -24,18 +34,12 @@ def _listing(response: TextResponse, site: str) -> Listing | None:
     title = _text(response, "div.listing h1.listing-title")
     if not listing_id or not title:
         return None
-    return Listing(
+    return layout_listing(
         site=site,
         listing_id=listing_id,
         url=response.url,
         title=title,
-        vendor=_text(response, "div.listing td.vendor a") or None,
-        category=_text(response, "div.listing td.category") or None,
-        substance=_text(response, "div.listing td.substance") or None,
-        weight_g=_number(_text(response, "div.listing td.weight")),
-        price_usd=_number(_text(response, "div.listing td.price .usd")),
-        price_btc=_number(_text(response, "div.listing td.price .btc")),
-        ships_from=_text(response, "div.listing td.ships-from") or None,
+        field=lambda name: _text(response, f"div.listing {_LISTING_FIELDS[name]}"),
     )
 
 

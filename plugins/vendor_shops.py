@@ -1,6 +1,6 @@
 """Extracts products and the vendor from the lab's two single-vendor shop layouts.
 
-An instructor's plugin like any other: it uses only ``crawler.hookimpl`` and the item types,
+An instructor's plugin like any other: it uses only the public plugin API (and ``_layout``),
 and is registered through the ``onionlab`` entry-point group in ``pyproject.toml``.
 The two shops are different designs, recognised separately:
 
@@ -30,6 +30,7 @@ from onionlab.parsing import has
 from onionlab.parsing import number as _number
 from onionlab.parsing import text as _text
 from onionlab.parsing import texts as _texts
+from onionlab.plugins._layout import layout_listing
 
 
 def _extra(**fields: Any) -> dict[str, Any]:
@@ -46,24 +47,29 @@ _SHOP_B_HANDLE = 'main h1[data-field="handle"]'
 # --- price-list shop (vendor_shop_a) ---------------------------------------------------------
 
 
+_SHOP_A_FIELDS = {  # where each listing field stands on a product page
+    "vendor": "td.p-vendor",
+    "category": "td.p-category",
+    "substance": "td.p-substance",
+    "weight_g": "td.p-weight",
+    "price_usd": ".p-usd",
+    "price_btc": ".p-btc",
+    "ships_from": "td.p-ships-from",
+}
+
+
 def _shop_a_product(response: TextResponse, site: str) -> Listing | None:
     page = response.css("div.product-page")
     listing_id = _text(page, "table.p-info td.p-code")
     title = _text(page, "h2.p-title")
     if not listing_id or not title:
         return None
-    return Listing(
+    return layout_listing(
         site=site,
         listing_id=listing_id,
         url=response.url,
         title=title,
-        vendor=_text(page, "td.p-vendor") or None,
-        category=_text(page, "td.p-category") or None,
-        substance=_text(page, "td.p-substance") or None,
-        weight_g=_number(_text(page, "td.p-weight")),
-        price_usd=_number(_text(page, ".p-usd")),
-        price_btc=_number(_text(page, ".p-btc")),
-        ships_from=_text(page, "td.p-ships-from") or None,
+        field=lambda name: _text(page, _SHOP_A_FIELDS[name]),
         extra=_extra(
             ships_to=_text(page, "td.p-ships-to"),
             description=_text(page, "p.p-desc"),
@@ -107,24 +113,23 @@ def _field(nodes: Selector | SelectorList[Selector] | TextResponse, name: str) -
     return _text(nodes, f'[data-field="{name}"]')
 
 
+# The data-field of each listing field on an item page, where it is not the field's own name.
+_SHOP_B_FIELDS = {"weight_g": "weight", "price_usd": "price-usd", "price_btc": "price-btc",
+                  "ships_from": "ships-from"}  # fmt: skip
+
+
 def _shop_b_item(response: TextResponse, site: str) -> Listing | None:
     item = response.css("article.item[data-sku]")
     listing_id = (item.attrib.get("data-sku") or "").strip()
     title = _field(item, "title")
     if not listing_id or not title:
         return None
-    return Listing(
+    return layout_listing(
         site=site,
         listing_id=listing_id,
         url=response.url,
         title=title,
-        vendor=_field(item, "vendor") or None,
-        category=_field(item, "category") or None,
-        substance=_field(item, "substance") or None,
-        weight_g=_number(_field(item, "weight")),
-        price_usd=_number(_field(item, "price-usd")),
-        price_btc=_number(_field(item, "price-btc")),
-        ships_from=_field(item, "ships-from") or None,
+        field=lambda name: _field(item, _SHOP_B_FIELDS.get(name, name)),
         extra=_extra(
             price_xmr=_number(_field(item, "price-xmr")),
             ships_to=_field(item, "ships-to"),

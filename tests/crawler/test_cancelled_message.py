@@ -8,24 +8,13 @@ no words. Crawls a local site through the recording SOCKS server.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.support.crawls import crawl, serving
 from tests.support.socks5 import FakeTorSocks
 
 SITE = "m" * 55 + "d.onion"
-CRAWL = """
-import json, sys
-from pathlib import Path
-from onionlab.crawler.runner import CrawlConfig, run_crawl
-args = json.loads(sys.argv[1])
-config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, extra_settings=args["settings"])
-print(json.dumps(run_crawl(config)))
-"""
 
 
 class _Big(BaseHTTPRequestHandler):
@@ -46,24 +35,9 @@ class _Big(BaseHTTPRequestHandler):
 def test_a_body_past_the_size_limit_is_an_error_that_says_why(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Big)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with FakeTorSocks(routes={SITE: server.server_address[1]}) as socks:
-            args = {
-                "urls": [f"http://{SITE}/"],
-                "socks": f"127.0.0.1:{socks.port}",
-                "run": str(tmp_path),
-                "settings": {"DOWNLOAD_MAXSIZE": 256 * 1024, "DOWNLOAD_WARNSIZE": 0},
-            }
-            result = subprocess.run(
-                [sys.executable, "-c", CRAWL, json.dumps(args)],
-                capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, result.stderr[-3000:]
+    with serving(server), FakeTorSocks(routes={SITE: server.server_address[1]}) as socks:
+        settings = {"DOWNLOAD_MAXSIZE": 256 * 1024, "DOWNLOAD_WARNSIZE": 0}
+        crawl([f"http://{SITE}/"], socks.port, tmp_path, settings=settings)
     errors = [json.loads(line) for line in (tmp_path / "errors.ndjson").read_text().splitlines()]
     big = [e for e in errors if e["url"].endswith("/big")]
     assert len(big) == 1, errors

@@ -5,8 +5,6 @@ recording SOCKS server; the summary's ``dropped`` says what was left out and why
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.crawls import crawl
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -21,26 +20,6 @@ SITE = "s" * 55 + "d.onion"
 OTHER = "o" * 55 + "d.onion"  # another onion, not in the crawl
 BIG = "g" * 55 + "d.onion"
 SMALL = "l" * 55 + "d.onion"
-CRAWL = """
-import json, sys
-from pathlib import Path
-from onionlab.crawler.runner import CrawlConfig, run_crawl
-args = json.loads(sys.argv[1])
-config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, max_pages=args.get("max_pages", 50_000),
-                     extra_settings=args.get("settings", {}))
-print(json.dumps(run_crawl(config)))
-"""
-
-
-def crawl(urls: list[str], socks: int, run: Path, **kwargs: Any) -> dict[str, Any]:
-    args = {"urls": urls, "socks": f"127.0.0.1:{socks}", "run": str(run), **kwargs}
-    result = subprocess.run(
-        [sys.executable, "-c", CRAWL, json.dumps(args)], capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # --- off-site redirects ---------------------------------------------------------------------

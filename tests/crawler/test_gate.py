@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ from onionlab.crawler.credentials import CredentialsError, load_credentials
 from onionlab.crawler.runs.rundir import RunDir
 from onionlab.crawler.scoring import evaluate
 from onionlab.plugins.lab_gate import parse_number, solve_captcha
+from tests.support.lab_sites import SEED, lab_sites
 from tests.support.site_pages import world_and_truth
 from tests.support.socks5 import FakeTorSocks
 
-SEED = 1
 SITES = ("market", "vendor-a")
 PROFILE = """
 base = "default"
@@ -38,33 +37,6 @@ trap_logout = false
 trap_honeypot = false
 """
 LAB_ACCOUNT = ("trainee", "trainee-lab-pass")
-
-
-@contextmanager
-def lab_sites(tmp: Path, profile_text: str, sites: tuple[str, ...]) -> Iterator[dict[str, int]]:
-    """The real lab site server for ``sites``; yields onion → local port."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    profile, ready = tmp / "profile.toml", tmp / "ready.json"
-    profile.write_text(profile_text)
-    listen = [arg for site in sites for arg in ("--listen", f"{site}=127.0.0.1:0")]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onionlab.lab.sites.serve",
-         "--seed", str(SEED), "--profile", str(profile),
-         *listen, "--ready-file", str(ready), "--admin-socket", str(tmp / "a.sock")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "lab sites did not start in 30 s"
-            time.sleep(0.05)
-        listening = json.loads(ready.read_text())["sites"]
-        world, _ = world_and_truth(SEED)
-        yield {world.service(site).onion: int(listening[site].rpartition(":")[2]) for site in sites}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def crawl(

@@ -73,32 +73,42 @@ def test_with_host_keeps_path_query_and_port() -> None:
     assert with_host(f"http://{MAIN}:8080/a?b=1", MIRROR) == f"http://{MIRROR}:8080/a?b=1"
 
 
+def crawl_in_subprocess(
+    start: str, routes: dict[str, int], errors: VanishingErrors, run_dir: Path
+) -> tuple[dict[str, Any], list[Any]]:
+    """Crawl ``http://START/`` in a fresh interpreter through a recording SOCKS server that
+    routes ``routes`` and fails as ``errors`` says; the crawl's summary and the SOCKS records."""
+    with FakeTorSocks(routes=routes) as socks:
+        socks.config.errors = errors
+        script = textwrap.dedent(
+            f"""
+            import json
+            from pathlib import Path
+            from onionlab.crawler.runner import CrawlConfig, run_crawl
+            config = CrawlConfig(start_urls=["http://{start}/"], per_site_concurrency=2,
+                                 socks="127.0.0.1:{socks.port}", progress=False,
+                                 run_dir=Path({str(run_dir)!r}))
+            print(json.dumps(run_crawl(config)))
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        )
+        records = socks.records
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1]), records
+
+
 @pytest.fixture(scope="module")
 def moved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run_dir = tmp_path_factory.mktemp("moved")
     with LinkedSite(pages=PAGES, mirrors_txt=SIGNED, files=SITE_FILES) as site:
         errors = VanishingErrors({}, host=MAIN, after=MAIN_ANSWERS)
-        with FakeTorSocks(routes={MAIN: site.port, MIRROR: site.port}) as socks:
-            socks.config.errors = errors
-            script = textwrap.dedent(
-                f"""
-                import json
-                from pathlib import Path
-                from onionlab.crawler.runner import CrawlConfig, run_crawl
-                config = CrawlConfig(start_urls=["http://{MAIN}/"], per_site_concurrency=2,
-                                     socks="127.0.0.1:{socks.port}", progress=False,
-                                     run_dir=Path({str(run_dir)!r}))
-                print(json.dumps(run_crawl(config)))
-                """
-            )
-            result = subprocess.run(
-                [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
-            )
-            records = socks.records
-    assert result.returncode == 0, result.stderr[-3000:]
+        routes = {MAIN: site.port, MIRROR: site.port}
+        summary, records = crawl_in_subprocess(MAIN, routes, errors, run_dir)
     run = RunDir(run_dir)
     return {
-        "summary": json.loads(result.stdout.strip().splitlines()[-1]),
+        "summary": summary,
         "sites": json.loads((run_dir / "sites.json").read_text()),
         "pages": [d["url"] for d in run.documents("page") if d["status"] == 200],
         "stats": json.loads(run.stats.read_text()),
@@ -170,27 +180,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ) as victim,
     ):
         errors = VanishingErrors({}, host=HOSTILE, after=MAIN_ANSWERS)
-        with FakeTorSocks(routes={HOSTILE: site.port, VICTIM: victim.port}) as socks:
-            socks.config.errors = errors
-            script = textwrap.dedent(
-                f"""
-                import json
-                from pathlib import Path
-                from onionlab.crawler.runner import CrawlConfig, run_crawl
-                config = CrawlConfig(start_urls=["http://{HOSTILE}/"], per_site_concurrency=2,
-                                     socks="127.0.0.1:{socks.port}", progress=False,
-                                     run_dir=Path({str(run_dir)!r}))
-                print(json.dumps(run_crawl(config)))
-                """
-            )
-            result = subprocess.run(
-                [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
-            )
-            records = socks.records
+        routes = {HOSTILE: site.port, VICTIM: victim.port}
+        summary, records = crawl_in_subprocess(HOSTILE, routes, errors, run_dir)
         victim_paths = [path for path, _ in victim.requests]
-    assert result.returncode == 0, result.stderr[-3000:]
     return {
-        "summary": json.loads(result.stdout.strip().splitlines()[-1]),
+        "summary": summary,
         "sites": json.loads((run_dir / "sites.json").read_text()),
         "connects": [r.host for r in records],
         "victim_paths": victim_paths,

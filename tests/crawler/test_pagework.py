@@ -147,6 +147,27 @@ def _plugins(tmp: Path, **files: str) -> str:
     return str(folder)
 
 
+def crawl_beside_a_fine_site(
+    tmp: Path, env: dict[str, str], odd: tuple[str, str, int], fine_pages: int, timeout: float
+) -> tuple[dict[str, Any], LinkedSite]:
+    """Crawl the site ``odd`` (its name, onion and page count) and FINE side by side, with ``env``.
+
+    :return: the crawl (see :func:`crawl`) with the paths each site was asked for, under the
+        odd site's name and ``"fine"``; and the fine site.
+    """
+    name, onion, pages = odd
+    with (
+        LinkedSite(pages=pages) as site,
+        LinkedSite(pages=fine_pages) as fine,
+        FakeTorSocks(routes={onion: site.port, FINE: fine.port}) as socks,
+    ):
+        routes = {"_socks": socks.port, onion: site.port, FINE: fine.port}
+        result = crawl(tmp, routes, env, timeout=timeout)
+        result[name] = [path for path, _ in site.requests]
+        result["fine"] = [path for path, _ in fine.requests]
+    return result, fine
+
+
 @pytest.fixture(scope="module")
 def slow_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("slow")
@@ -155,18 +176,10 @@ def slow_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "ONIONLAB_EXTRACT_TIMEOUT": "2",
         "SLEEPY_PRIORITY": str(tmp / "priority.txt"),
     }
-    with (
-        LinkedSite(pages=3) as slow,
-        LinkedSite(pages=40) as fine,
-        FakeTorSocks(routes={SLOW: slow.port, FINE: fine.port}) as socks,
-    ):
-        routes = {"_socks": socks.port, SLOW: slow.port, FINE: fine.port}
-        # Without a bound: 60 s per page of the slow site, one after the other.
-        result = crawl(tmp, routes, env, timeout=100)
-        result["slow"] = [path for path, _ in slow.requests]
-        result["fine"] = [path for path, _ in fine.requests]
-        result["fine_times"] = fine.times
-        result["priorities"] = (tmp / "priority.txt").read_text().split()
+    # Without a bound: 60 s per page of the slow site, one after the other.
+    result, fine = crawl_beside_a_fine_site(tmp, env, ("slow", SLOW, 3), fine_pages=40, timeout=100)
+    result["fine_times"] = fine.times
+    result["priorities"] = (tmp / "priority.txt").read_text().split()
     return result
 
 
@@ -210,15 +223,7 @@ def odd_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "ONIONLAB_LOAD_PLUGINS": "hog,odd",
         "ONIONLAB_MAX_ITEMS_PER_PAGE": "10",
     }
-    with (
-        LinkedSite(pages=3) as hog,
-        LinkedSite(pages=12) as fine,
-        FakeTorSocks(routes={HOG: hog.port, FINE: fine.port}) as socks,
-    ):
-        routes = {"_socks": socks.port, HOG: hog.port, FINE: fine.port}
-        result = crawl(tmp, routes, env, timeout=120)
-        result["hog"] = [path for path, _ in hog.requests]
-        result["fine"] = [path for path, _ in fine.requests]
+    result, _ = crawl_beside_a_fine_site(tmp, env, ("hog", HOG, 3), fine_pages=12, timeout=120)
     return result
 
 

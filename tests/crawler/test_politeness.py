@@ -4,11 +4,7 @@ the lab market behind a tight rate limit, and a site that never stops answering 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,8 +14,8 @@ import pytest
 
 from onionlab.crawler.downloadermiddlewares.politeness import parse_retry_after
 from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.scoring import evaluate
-from tests.support.site_pages import world_and_truth
+from tests.support.crawls import crawl, serving
+from tests.support.lab_sites import crawl_site, lab_sites
 from tests.support.socks5 import FakeTorSocks
 
 MARKET = "uuqy7gqxosefwgvdzft7nuffrpwfymp2cay6krbdvxw6544yb33ocdyd.onion"
@@ -56,40 +52,8 @@ def test_unusable_retry_after(value: bytes | None) -> None:
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("ratelimit")
-    profile, ready = tmp / "profile.toml", tmp / "ready.json"
-    profile.write_text(RATE_LIMITED)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", "1", "--profile", str(profile),
-         "--listen", "market=127.0.0.1:0", "--ready-file", str(ready),
-         "--admin-socket", str(tmp / "a.sock")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "lab site did not start"
-            time.sleep(0.1)
-        port = int(json.loads(ready.read_text())["sites"]["market"].rsplit(":", 1)[1])
-        with FakeTorSocks(routes={MARKET: port}) as socks:
-            result = subprocess.run(
-                [sys.executable, "-m", "onionlab", "crawl", "--socks",
-                 f"127.0.0.1:{socks.port}", "--data-dir", str(tmp / "data"), "--json",
-                 "--no-score", "--max-seconds", "50", f"http://{MARKET}/"],
-                capture_output=True, text=True, timeout=90, env=dict(os.environ),
-            )  # fmt: skip
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout)
-    run = RunDir(Path(summary["run_dir"]))
-    _, truth = world_and_truth(1)
-    pages = [u for u in truth["pages"] if u.startswith(f"http://{MARKET}/")]
-    return {
-        "summary": summary,
-        "stats": json.loads(run.stats.read_text()),
-        "eval": evaluate(run, {**truth, "pages": pages}),
-    }
+    with lab_sites(tmp, RATE_LIMITED, ("market",)) as routes:
+        return crawl_site(MARKET, routes[MARKET], tmp)
 
 
 def test_rate_limited_crawl_still_fetches_every_page(limited: dict) -> None:
@@ -147,43 +111,16 @@ class _BusyServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Busy)
         self.paths: list[str] = []
-
-
-CRAWL_WITH_SETTINGS = """
-import json, sys
-from pathlib import Path
-from onionlab.crawler.runner import CrawlConfig, run_crawl
-args = json.loads(sys.argv[1])
-config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, extra_settings=args["settings"])
-print(json.dumps(run_crawl(config)))
-"""
+        self.port = self.server_address[1]
 
 
 @pytest.fixture(scope="module")
 def busy(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("busy")
     (tmp / "run").mkdir()
-    server = _BusyServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with FakeTorSocks(routes={BUSY: server.server_address[1]}) as socks:
-            args = {
-                "urls": [f"http://{BUSY}/"],
-                "socks": f"127.0.0.1:{socks.port}",
-                "run": str(tmp / "run"),
-                "settings": {"POLITENESS_MAX_RETRIES": 2},
-            }
-            result = subprocess.run(
-                [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
-                capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
-            )  # fmt: skip
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    with serving(_BusyServer()) as server, FakeTorSocks(routes={BUSY: server.port}) as socks:
+        settings = {"POLITENESS_MAX_RETRIES": 2}
+        summary = crawl([f"http://{BUSY}/"], socks.port, tmp / "run", settings=settings)
     return {"summary": summary, "paths": list(server.paths), "run": RunDir(tmp / "run")}
 
 
@@ -206,28 +143,11 @@ def test_a_huge_retry_after_is_capped_for_the_whole_request(tmp_path: Path) -> N
     """``Retry-After: 99999999`` on every answer: the request waits at most
     ONIONLAB_RETRY_AFTER_MAX in all (not the cap per retry), is recorded as an error, and
     the capped wait is counted as dropped/retry_after_capped."""
-    server = _BusyServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with FakeTorSocks(routes={BUSY: server.server_address[1]}) as socks:
-            args = {
-                "urls": [f"http://{BUSY}/forever"],
-                "socks": f"127.0.0.1:{socks.port}",
-                "run": str(tmp_path),
-                "settings": {"ONIONLAB_RETRY_AFTER_MAX": 1.5, "POLITENESS_MAX_RETRIES": 6},
-            }
-            started = time.monotonic()
-            result = subprocess.run(
-                [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
-                capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
-            )  # fmt: skip
-            took = time.monotonic() - started
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    with serving(_BusyServer()) as server, FakeTorSocks(routes={BUSY: server.port}) as socks:
+        settings = {"ONIONLAB_RETRY_AFTER_MAX": 1.5, "POLITENESS_MAX_RETRIES": 6}
+        started = time.monotonic()
+        summary = crawl([f"http://{BUSY}/forever"], socks.port, tmp_path, settings=settings)
+        took = time.monotonic() - started
     assert summary["errors_by_kind"] == {"http_429": 1}
     assert summary["dropped"]["retry_after_capped"] >= 1
     stats = json.loads(RunDir(tmp_path).stats.read_text())

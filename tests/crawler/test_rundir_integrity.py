@@ -19,6 +19,7 @@ import pickle
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from onionlab.crawler.runner import CrawlConfig
 from onionlab.crawler.runs.rundir import RunDir
 from onionlab.crawler.spidermiddlewares.resume import read_ledger
 from onionlab.crawler.spiders.onion import OnionSpider
+from tests.support import crawls
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -334,15 +336,6 @@ EVAL_DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", EVAL_DAMAGE, ids=list(EVAL_DAMAGE))
-def test_eval_of_a_damaged_run_is_one_clear_error(tmp_path: Path, damage: str) -> None:
-    corrupt, where = EVAL_DAMAGE[damage]
-    run = _make_run(tmp_path / "run")
-    corrupt(run)
-    result = _cli("eval", str(run), "--truth", str(_truth(tmp_path)))
-    _assert_one_clear_error(result, where)
-
-
 def test_eval_of_a_directory_that_is_not_a_run_exits_7(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = _cli("eval", str(tmp_path / "empty"), "--truth", str(_truth(tmp_path)))
@@ -379,16 +372,6 @@ LOAD_DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", LOAD_DAMAGE, ids=list(LOAD_DAMAGE))
-def test_index_load_of_a_damaged_run_is_one_clear_error(tmp_path: Path, damage: str) -> None:
-    corrupt, where = LOAD_DAMAGE[damage]
-    run = _make_run(tmp_path / "run")
-    corrupt(run)
-    # No cluster is needed: the run is read before anything is sent.
-    result = _cli("index", "load", str(run), "--es-url", "http://127.0.0.1:9")
-    _assert_one_clear_error(result, where)
-
-
 def _ledger_garbage(run: Path) -> None:
     lines = (run / "resume.ndjson").read_text().splitlines(keepends=True)
     lines.insert(2, '{"ev": "queued", "fp": \n')
@@ -421,12 +404,28 @@ RESUME_DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", RESUME_DAMAGE, ids=list(RESUME_DAMAGE))
-def test_resume_of_a_damaged_run_is_one_clear_error(tmp_path: Path, damage: str) -> None:
-    corrupt, where = RESUME_DAMAGE[damage]
+# Each command reading a run, with the damage it must report as one clear error.
+COMMANDS: dict[str, Callable[[Path, Path], tuple[str, ...]]] = {
+    "eval": lambda run, tmp: ("eval", str(run), "--truth", str(_truth(tmp))),
+    # No cluster is needed: the run is read before anything is sent.
+    "index load": lambda run, _: ("index", "load", str(run), "--es-url", "http://127.0.0.1:9"),
+    "resume": lambda run, _: ("crawl", "--resume", str(run)),
+}
+DAMAGE = {"eval": EVAL_DAMAGE, "index load": LOAD_DAMAGE, "resume": RESUME_DAMAGE}
+
+
+@pytest.mark.parametrize(
+    ("command", "damage"),
+    [(command, damage) for command, table in DAMAGE.items() for damage in table],
+    ids=[f"{command}: {damage}" for command, table in DAMAGE.items() for damage in table],
+)
+def test_a_command_on_a_damaged_run_is_one_clear_error(
+    tmp_path: Path, command: str, damage: str
+) -> None:
+    corrupt, where = DAMAGE[command][damage]
     run = _make_run(tmp_path / "run")
     corrupt(run)
-    result = _cli("crawl", "--resume", str(run))
+    result = _cli(*COMMANDS[command](run, tmp_path))
     _assert_one_clear_error(result, where)
 
 
@@ -453,17 +452,6 @@ class FailingPipeline:
         return item
 
 
-CRAWL_WITH_SETTINGS = """
-import json, sys
-from pathlib import Path
-from onionlab.crawler.runner import CrawlConfig, run_crawl
-args = json.loads(sys.argv[1])
-config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, extra_settings=args["settings"])
-print(json.dumps(run_crawl(config)))
-"""
-
-
 def test_an_item_a_pipeline_raises_on_is_counted_in_the_summary(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     pipelines = {
@@ -471,14 +459,8 @@ def test_an_item_a_pipeline_raises_on_is_counted_in_the_summary(tmp_path: Path) 
         "tests.crawler.test_rundir_integrity.FailingPipeline": 850,
     }
     with LinkedSite(pages=6) as site, FakeTorSocks(routes={ONION: site.port}) as socks:
-        args = {"urls": [URL], "socks": f"127.0.0.1:{socks.port}", "run": str(tmp_path / "run"),
-                "settings": {"ITEM_PIPELINES": pipelines}}  # fmt: skip
-        result = subprocess.run(
-            [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
-            capture_output=True, text=True, timeout=120,
-            cwd=Path(__file__).resolve().parents[2],
-        )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout.splitlines()[-1])
+        summary = crawls.crawl(
+            [URL], socks.port, tmp_path / "run", settings={"ITEM_PIPELINES": pipelines}
+        )
     assert summary["dropped"] == {"pipeline_error": 1}
     assert summary["items"]["page"] == 6  # written before the failing sink: kept

@@ -3,20 +3,13 @@ crawl of the lab market with every link trap on, through the recording SOCKS ser
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.scoring import evaluate
 from onionlab.crawler.spidermiddlewares.scope import (
     TRAP_BUDGET,
     Budgets,
@@ -26,8 +19,8 @@ from onionlab.crawler.spidermiddlewares.scope import (
     trap_shaped,
 )
 from onionlab.crawler.spiders.onion import HIDDEN_LINKS, VISIBLE_LINKS
+from tests.support.lab_sites import crawl_site, lab_sites
 from tests.support.site_pages import world_and_truth
-from tests.support.socks5 import FakeTorSocks
 
 ONION = "uuqy7gqxosefwgvdzft7nuffrpwfymp2cay6krbdvxw6544yb33ocdyd.onion"
 TRAPS_ON = """base = "open"
@@ -189,66 +182,22 @@ def test_hidden_links_are_not_extracted() -> None:
 # --- end to end: the lab market with every trap on ---------------------------------------
 
 
-def start_lab_site(site: str, profile_text: str, tmp: Path) -> tuple[subprocess.Popen, int, Path]:
-    """Start the lab's site server for one site; return the process, its port and access log."""
-    profile = tmp / "profile.toml"
-    profile.write_text(profile_text)
-    ready, log = tmp / "ready.json", tmp / "access.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "onionlab.lab.sites.serve",
-         "--seed", "1", "--profile", str(profile),
-             "--listen", f"{site}=127.0.0.1:0", "--ready-file", str(ready),
-             "--admin-socket", str(tmp / "a.sock"), "--access-log"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"lab site did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    port = int(json.loads(ready.read_text())["sites"][site].rsplit(":", 1)[1])
-    return proc, port, log
-
-
 def requested_paths(log: Path) -> list[str]:
     return re.findall(r'"GET (\S+) HTTP/1\.[01]"', log.read_text())
 
 
-def crawl_site(site: str, onion: str, profile_text: str, tmp: Path) -> dict:
-    proc, port, log = start_lab_site(site, profile_text, tmp)
-    try:
-        with FakeTorSocks(routes={onion: port}) as socks:
-            result = subprocess.run(
-                [sys.executable, "-m", "onionlab", "crawl", "--socks",
-                 f"127.0.0.1:{socks.port}", "--data-dir", str(tmp / "data"), "--json",
-                 "--no-score", "--max-seconds", "50", f"http://{onion}/"],
-                capture_output=True, text=True, timeout=90, env=dict(os.environ),
-            )  # fmt: skip
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout)
-    run = RunDir(Path(summary["run_dir"]))
-    _, truth = world_and_truth(1)
-    site_truth = {
-        **truth,
-        "pages": [u for u in truth["pages"] if u.startswith(f"http://{onion}/")],
-    }
-    return {
-        "summary": summary,
-        "stats": json.loads(run.stats.read_text()),
-        "eval": evaluate(run, site_truth),
-        "truth_pages": len(site_truth["pages"]),
-        "paths": requested_paths(log),
-    }
+def crawl_lab_site(site: str, onion: str, profile_text: str, tmp: Path) -> dict:
+    """The lab's ``site`` crawled (see :func:`tests.support.lab_sites.crawl_site`), with the
+    paths the crawler requested from it (``paths``, from the site's access log)."""
+    log = tmp / "access.log"
+    with lab_sites(tmp, profile_text, (site,), access_log=log) as routes:
+        crawled = crawl_site(onion, routes[onion], tmp)
+    return crawled | {"paths": requested_paths(log)}
 
 
 @pytest.fixture(scope="module")
 def trapped(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return crawl_site("market", ONION, TRAPS_ON, tmp_path_factory.mktemp("traps"))
+    return crawl_lab_site("market", ONION, TRAPS_ON, tmp_path_factory.mktemp("traps"))
 
 
 def test_every_truth_page_is_fetched(trapped: dict) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from onionlab.crawler.runs.rundir import RunDir
+from tests.support.crawls import crawl
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 
@@ -125,15 +126,6 @@ def test_the_log_says_tor_went_away_and_came_back(restarted: dict) -> None:
 
 # --- Tor never comes back ---------------------------------------------------------------
 
-CRAWL_WITH_SETTINGS = """
-import json, sys
-from pathlib import Path
-from onionlab.crawler.runner import CrawlConfig, run_crawl
-args = json.loads(sys.argv[1])
-config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, extra_settings=args["settings"])
-print(json.dumps(run_crawl(config)))
-"""
 MAX_OUTAGE = 3
 
 
@@ -148,21 +140,11 @@ def lost(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ):
         thread = threading.Thread(target=_stop_when_failing, args=(socks, events), daemon=True)
         thread.start()
-        args = {
-            "urls": [f"http://{SITE}/"],
-            "socks": f"127.0.0.1:{socks.port}",
-            "run": str(tmp / "run"),
-            "settings": {"TOR_OUTAGE_MAX_SECONDS": MAX_OUTAGE},
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", CRAWL_WITH_SETTINGS, json.dumps(args)],
-            capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
-        )  # fmt: skip
+        settings = {"TOR_OUTAGE_MAX_SECONDS": MAX_OUTAGE}
+        summary = crawl([f"http://{SITE}/"], socks.port, tmp / "run", settings=settings)
         ended = time.monotonic()
         thread.join(10)
         site_paths = [path for path, _headers in site.requests]
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
     run = RunDir(tmp / "run")
     return {
         "summary": summary,

@@ -14,7 +14,6 @@ import ipaddress
 import json
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from click.testing import CliRunner, Result
 
 from onionlab.crawler.commands import cli
 from onionlab.crawler.kibana.bundle import build
+from tests.support import crawls
 
 AVAILABLE = {"status": {"overall": {"level": "available"}}}
 NOT_READY = {"status": {"overall": {"level": "unavailable"}}}
@@ -99,13 +99,8 @@ def serving(fake: FakeKibana, tls: ssl.SSLContext | None = None) -> Iterator[Fak
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     scheme = "https" if tls is not None else "http"
     fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with crawls.serving(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -13,10 +13,7 @@ example database) and bounded in time, so CI runs the same examples every time.
 from __future__ import annotations
 
 import json
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -29,6 +26,7 @@ from hypothesis import strategies as st
 
 from onionlab.crawler.extraction.offline import response_from_bytes
 from onionlab.crawler.items import Item, Listing, Vendor
+from tests.support.timeouts import hard_timeout
 
 URL = "http://" + "a" * 56 + ".onion/page/1"
 HARD_LIMIT = 30.0  # seconds: a hang fails the example instead of the CI run
@@ -64,24 +62,6 @@ def test_every_builtin_plugin_is_fuzzed() -> None:
 
 def hooks(name: str) -> list[Any]:
     return [getattr(plugin, name) for plugin in PLUGINS if hasattr(plugin, name)]
-
-
-class TookTooLong(AssertionError):
-    pass
-
-
-@contextmanager
-def hard_timeout(seconds: float = HARD_LIMIT) -> Iterator[None]:
-    def expire(*_: object) -> None:
-        raise TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --- hostile text ----------------------------------------------------------------------------
@@ -251,7 +231,7 @@ def warm_up() -> None:
 @given(pages())
 def test_plugins_survive_hostile_pages(page: tuple[bytes, bool]) -> None:
     body, is_html = page
-    with hard_timeout():
+    with hard_timeout(HARD_LIMIT):
         started = time.process_time()
         response = response_from_bytes(body, URL, html=is_html)
         run_plugins(response)
@@ -308,7 +288,7 @@ def listings(draw: st.DrawFn) -> Item:
 @FUZZ
 @given(listings())
 def test_normalizers_survive_hostile_items(item: Item) -> None:
-    with hard_timeout():
+    with hard_timeout(HARD_LIMIT):
         started = time.process_time()
         for normalize in hooks("onionlab_normalize_item"):
             assert normalize(item=item) is None

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import gc
 import random
-import signal
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -34,35 +32,16 @@ from onionlab.plugins import (
     ru_platform,
     substances,
 )
+from tests.support.timeouts import hard_timeout
 
 HARD_LIMIT = 20.0  # seconds of wall time after which a test is cut off and fails
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ADDRESS = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"  # a valid P2PKH address
 
 
-class TookTooLong(AssertionError):
-    pass
-
-
-@contextmanager
-def hard_timeout(seconds: float = HARD_LIMIT) -> Iterator[None]:
-    """Fail (raise) after ``seconds``: regex matching and Python loops both see the signal."""
-
-    def expire(*_: object) -> None:
-        raise TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     """``call()``'s result and the CPU seconds it took, under the hard timer."""
-    with hard_timeout():
+    with hard_timeout(HARD_LIMIT):
         started = time.process_time()
         result = call()
         return result, time.process_time() - started

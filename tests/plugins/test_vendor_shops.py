@@ -96,6 +96,11 @@ def test_price_list_shop_about_page_is_the_vendor() -> None:
     )
 
 
+# The listing fields a minimalist store's item page gives in words, with their data-field.
+WORDS = {"vendor": "vendor", "category": "category", "substance": "substance",
+         "ships_from": "ships-from"}  # fmt: skip
+
+
 def test_minimalist_store_item_page() -> None:
     specs = {
         "substance": "mdma",
@@ -120,13 +125,10 @@ def test_minimalist_store_item_page() -> None:
         listing_id="k3x9qa",
         url=f"http://{HOST}/item/k3x9qa",
         title="mdma (crystal) 10g",
-        vendor="SilentMagic",
-        category="Empathogens",
-        substance="mdma",
+        **{field: specs[key] for field, key in WORDS.items()},  # the page's words, as they stand
         weight_g="10",
         price_usd="120.00",
         price_btc="0.00123456",
-        ships_from="Germany",
         extra={"price_xmr": "0.4321", "ships_to": "Europe", "description": "Tested."},
     )
 

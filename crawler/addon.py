@@ -52,7 +52,7 @@ CRAWL_DEFAULTS: dict[str, object] = {
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 32.0,
     "LOG_LEVEL": "INFO",
     # Each page's work runs in worker processes, bounded per page
-    # (onionlab.crawler.extraction.pagework): workers (0 = one per core, at least 2; -1 = in the
+    # (onionlab.crawler.extraction.pool): workers (0 = one per core, at least 2; -1 = in the
     # crawl's own process, unbounded), seconds and MB of resident memory above a worker's baseline
     # (about 100 MB with every built-in plugin, warmed up) per page. The crawl (120-170 MB beside a
     # hostile site) and two workers leave one page 32 MB under 400 MB (a worker that ends a page
@@ -70,9 +70,9 @@ CRAWL_DEFAULTS: dict[str, object] = {
 # onionlab's own Scrapy components, one line each (name -> order), merged into the settings.
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     # sees a 3xx before Redirect (600)
-    "onionlab.crawler.spidermiddlewares.scope.OffsiteRedirectMiddleware": 610,
+    "onionlab.crawler.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 610,
     # after the gate (585), before MetaRefresh
-    "onionlab.crawler.spidermiddlewares.scope.OffsiteRefreshMiddleware": 583,
+    "onionlab.crawler.downloadermiddlewares.offsite.OffsiteRefreshMiddleware": 583,
     # sees 429/503 before RetryMiddleware (550)
     "onionlab.crawler.downloadermiddlewares.politeness.RetryAfterMiddleware": 560,
     # after HttpCompression (590), before MetaRefresh (580)

@@ -151,7 +151,7 @@ def observe_calls(observer: Callable[[str], None] | None) -> None:
     """Have ``observer(plugin_name)`` called just before every plugin call :func:`call_each`
     makes (``None`` to stop): an extraction worker records there which plugin is running, so
     the crawl can name the plugin when it cuts a page off
-    (:mod:`onionlab.crawler.extraction.pagework`)."""
+    (:mod:`onionlab.crawler.extraction.worker`)."""
     global _observer
     _observer = observer
 
@@ -179,7 +179,7 @@ def call_each(
     results is caught too: that is also a malformed result (``onionlab/dropped/
     malformed_result``), as its results so far are dropped. A ``MemoryError`` is counted and
     raised again: the page, not the plugin, is then over its bound (see
-    :mod:`onionlab.crawler.extraction.pagework`).
+    :mod:`onionlab.crawler.extraction.pool`).
     """
     trace = os.environ.get("ONIONLAB_TRACE_PLUGINS", "") not in ("", "0")
     caller = getattr(pm.hook, hook_name)

@@ -19,9 +19,9 @@ from onionlab.crawler.extraction.items import link_run
 from onionlab.crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
 from onionlab.crawler.pluginmanager import get_plugins
 from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.ledger import mark_unfinished
 from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
 from onionlab.crawler.sitepolicy import load_profiles
-from onionlab.crawler.spidermiddlewares.resume import mark_unfinished
 from onionlab.crawler.tor.guard import harden_environment
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ page. Each is counted as ``onionlab/dropped/offsite_redirect`` and recorded in
 ``errors.ndjson`` with kind ``offsite_redirect`` and the message ``<url> -> <target>: …``
 (not an error of the crawl: ``onionlab/errors/*`` does not count it). A page whose meta
 refresh points off-site is kept as it is.
-Depends on Scrapy and w3lib; the failure is recorded through onionlab's ``page_failed`` signal.
+Depends on Scrapy, w3lib and :mod:`onionlab.crawler.signals` (the refresh is recorded through
+``page_failed``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.response import get_meta_refresh
 from w3lib.url import safe_url_string
+
+from onionlab.crawler.signals import page_failed
 
 OFFSITE_REDIRECT = "offsite_redirect"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -127,16 +130,10 @@ class OffsiteRefreshMiddleware(_OffsiteRedirectBase):
         self._count(request.url, url, why)
         request.meta["dont_redirect"] = True  # MetaRefreshMiddleware leaves the page alone
         self.crawler.signals.send_catch_log(
-            signal=_page_failed(),
+            signal=page_failed,
             url=request.url,
             kind=OFFSITE_REDIRECT,
             message=f"{request.url} -> {url}: meta refresh to {why} not followed",
             spider=self.crawler.spider,
         )
         return response
-
-
-def _page_failed() -> object:
-    from onionlab.crawler.spiders.onion import page_failed
-
-    return page_failed

@@ -13,7 +13,7 @@ it is written) closes that gap. Events:
   :func:`onionlab.crawler.runs.requestdata.request_to_data`);
 - ``started`` a queued request reached the downloader;
 - ``done``    every item of that request's page has left the item pipelines (written);
-- ``failed``  the page failed for good (the spider's ``page_failed`` signal);
+- ``failed``  the page failed for good (:data:`onionlab.crawler.signals.failure_saved`);
 - ``open``/``closed`` a session began / ended cleanly (with Scrapy's finish reason).
 
 Run directories are passed around, so the ledger is untrusted input: nothing in it is code

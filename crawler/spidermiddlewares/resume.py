@@ -41,7 +41,8 @@ from onionlab.crawler.runs.ledger import (
     repair_items,
 )
 from onionlab.crawler.runs.requestdata import check_request, request_from_data, request_to_data
-from onionlab.crawler.runs.rundir import RunDir, WriteFailed, failure_saved
+from onionlab.crawler.runs.rundir import RunDir, WriteFailed
+from onionlab.crawler.signals import failure_saved
 
 logger = logging.getLogger(__name__)
 

@@ -42,6 +42,7 @@ from onionlab.crawler.extraction.protocol import task_of
 from onionlab.crawler.items import Item, Page
 from onionlab.crawler.mirrors import is_mirror_list
 from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.signals import page_failed
 from onionlab.crawler.sitepolicy import SiteProfiles, from_settings
 
 # Kept for compatibility: the spider no longer evaluates these per link (see
@@ -264,7 +265,3 @@ def _forget_parse(response: TextResponse) -> None:
     for name in ("_cached_selector", "_cached_ubody"):
         if getattr(response, name, None) is not None:
             setattr(response, name, None)
-
-
-page_failed = object()
-"""Signal sent with ``url``, ``kind`` and ``message`` when a page could not be fetched."""

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.failurekinds import failure_kind
 from onionlab.crawler.mirrors import (
     KEY_PATH,
@@ -96,7 +97,7 @@ class MirrorTrust:
     mirrors: dict[str, list[str]]
 
     def _init_trust(self, settings: BaseSettings) -> None:
-        self.trust_unsigned = settings.getbool("ONIONLAB_TRUST_UNSIGNED_MIRRORS", False)
+        self.trust_unsigned = default_settings.getbool(settings, "ONIONLAB_TRUST_UNSIGNED_MIRRORS")
         self.configured_keys = {
             host.lower(): str(fp).replace(" ", "").upper()
             for host, fp in settings.getdict("ONIONLAB_SITE_KEYS").items()

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.config import ConfigError
 from onionlab.crawler.extraction.items import link_run
 from onionlab.crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
@@ -305,7 +306,9 @@ def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
     def request_stop() -> None:
         reactor.callFromThread(graceful_stop)  # type: ignore[attr-defined]
 
-    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", stop_timeout_from_env())
+    from_env = stop_timeout_from_env()
+    configured = default_settings.get(process.settings, "ONIONLAB_STOP_TIMEOUT")
+    timeout = from_env if configured is None else float(configured)
     stopper = StopOnSignal(
         request_stop, timeout=timeout, hint=f"resume with: onionlab crawl --resume {run.path}"
     )

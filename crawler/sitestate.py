@@ -34,13 +34,14 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.failurekinds import ANSWERED_KINDS
 from onionlab.crawler.mirrortrust import MirrorTrust
 
 logger = logging.getLogger(__name__)
 
 SITES_FILE = "sites.json"
-DEFAULT_GONE_AFTER = 5
+DEFAULT_GONE_AFTER: int = default_settings.default("ONIONLAB_GONE_AFTER")
 STATS = "onionlab/liveness"
 UP, DOWN, GONE, MOVED = "up", "down", "gone", "moved"
 SITE_GONE = "site_gone"
@@ -96,7 +97,7 @@ class LivenessRegistry(MirrorTrust):
         self.crawler = crawler
         assert crawler.stats is not None
         self.stats = crawler.stats
-        self.gone_after = crawler.settings.getint("ONIONLAB_GONE_AFTER", DEFAULT_GONE_AFTER)
+        self.gone_after = default_settings.getint(crawler.settings, "ONIONLAB_GONE_AFTER")
         run_dir = crawler.settings.get("ONIONLAB_RUN_DIR")
         self.path: Path | None = Path(run_dir) / SITES_FILE if run_dir else None
         self.hosts: dict[str, HostRecord] = self._load_history()

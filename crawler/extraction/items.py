@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 from scrapy.http import TextResponse
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.items import ITEM_TYPES, Item
 from onionlab.crawler.pluginmanager import MALFORMED, StatsLike, call_each
 from onionlab.crawler.runs.rundir import AppendFile, RunDir, encode_lines, index_for
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 plugins_logger = logging.getLogger("onionlab.crawler.pluginmanager")
 
 
-MAX_ITEMS_PER_PAGE = 2_000
+MAX_ITEMS_PER_PAGE: int = default_settings.default("ONIONLAB_MAX_ITEMS_PER_PAGE")
 """Default cap on the items one page may give (``ONIONLAB_MAX_ITEMS_PER_PAGE``)."""
 
 

@@ -22,10 +22,11 @@ from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, drop_over_cap, extract_docs
 from onionlab.crawler.pluginmanager import StatsLike
 
-MAX_LINKS_PER_PAGE = 5_000
+MAX_LINKS_PER_PAGE: int = default_settings.default("ONIONLAB_MAX_LINKS_PER_PAGE")
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STYLE = f"translate(@style, '{_UPPER} \t\n\r', '{_UPPER.lower()}')"

@@ -15,8 +15,8 @@ the rest, and forks workers from a thread of a threaded process. The pool here i
 subprocess support (Scrapy 2.19 runs on the asyncio reactor): each worker
 (:mod:`~onionlab.crawler.extraction.worker`) speaks length-prefixed frames on its stdin/stdout.
 
-Bounds (Scrapy settings, defaults in :mod:`onionlab.crawler.addon`; an environment variable of the
-same name wins, as ``onionlab crawl`` has no flag for them):
+Bounds (Scrapy settings, defaults in :mod:`onionlab.crawler.default_settings`; an environment
+variable of the same name wins, as ``onionlab crawl`` has no flag for them):
 
 - ``ONIONLAB_EXTRACT_WORKERS`` (0 = one per core, at least 2; -1 = in the crawl's own
   process, unbounded: for debugging);
@@ -53,13 +53,14 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.extraction.process import ExtractFailed, Job, WorkerProcess, spawn_worker
 from onionlab.crawler.extraction.protocol import HEADER, read_frame, rss_kb
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MEMORY_MB = 32
+DEFAULT_TIMEOUT: float = default_settings.default("ONIONLAB_EXTRACT_TIMEOUT")
+DEFAULT_MEMORY_MB: int = default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB")
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
 PIPELINE = 6  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
 SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)

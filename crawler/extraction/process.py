@@ -5,7 +5,7 @@ crawl's own ``sys.path`` and a culprit page (:mod:`onionlab.crawler.extraction.p
 :class:`WorkerProcess` holds its pipes (attached to the event loop once it runs) and the
 pages sent to it (:class:`Job`). A page cut off fails with :class:`ExtractFailed`; what a
 worker counted and logged is merged into the crawl's (:func:`apply_result_stats`,
-:func:`replay_logs`); :func:`setting` reads a bound (environment first). Used by
+:func:`replay_logs`); Used by
 :mod:`onionlab.crawler.extraction.pool` and the spider; depends on the standard library and
 the protocol.
 """
@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,20 +149,6 @@ def spawn_worker(memory_mb: int) -> WorkerProcess:
         with contextlib.suppress(OSError, AttributeError):
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
     return WorkerProcess(proc, culprit, fd)
-
-
-def setting(settings: Any, name: str, kind: Callable[[str], Any], default: Any) -> Any:
-    """A bound's value: the environment variable of that name if set (the crawl command
-    has no flag for these), else the Scrapy setting, else ``default``."""
-    raw = os.environ.get(name, "").strip()
-    if raw:
-        try:
-            return kind(raw)
-        except ValueError:
-            logger.error("%s=%r is not a number: using %r", name, raw, default)
-            return default
-    value = settings.get(name)
-    return default if value is None or value == "" else kind(str(value))
 
 
 def apply_result_stats(stats: StatsLike, values: dict[str, int]) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 
 CULPRIT_SIZE = 128
-DEFAULT_MEMORY_MB = 32  # for a worker started without its second argument
 HEADER = struct.Struct("!II")
 LENGTH = struct.Struct("!I")
 

@@ -32,6 +32,7 @@ import pluggy
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE
 from onionlab.crawler.extraction.page import (
     MAX_LINKS_PER_PAGE,
@@ -41,7 +42,6 @@ from onionlab.crawler.extraction.page import (
 )
 from onionlab.crawler.extraction.protocol import (
     CULPRIT_SIZE,
-    DEFAULT_MEMORY_MB,
     HEADER,
     culprit_of,
     read_exactly,
@@ -185,4 +185,9 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    worker_main(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_MEMORY_MB)
+    worker_main(
+        int(sys.argv[1]),
+        int(sys.argv[2])
+        if len(sys.argv) > 2
+        else default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB"),
+    )

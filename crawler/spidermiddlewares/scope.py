@@ -41,7 +41,8 @@ Rules (settings in brackets extend or tune them):
 Drops are counted twice: in detail (``onionlab/scope/<reason>``) and under the crawl's
 common reasons ``onionlab/dropped/trap`` (over a family budget) and
 ``onionlab/dropped/state_changing``. Off-site redirects are another component's:
-:mod:`onionlab.crawler.downloadermiddlewares.offsite`. Depends on Scrapy only.
+:mod:`onionlab.crawler.downloadermiddlewares.offsite`. Depends on Scrapy and
+:mod:`onionlab.crawler.default_settings`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+
+from onionlab.crawler import default_settings
 
 SESSION_KEYS = frozenset(
     {
@@ -135,9 +138,9 @@ STATE_CHANGING_VERBS = frozenset(
 )
 DATE_QUERY_KEYS = frozenset({"year", "month", "day", "date", "week"})
 
-TRAP_BUDGET = 24
-FAMILY_BUDGET = 20_000
-MAX_DEPTH = 12
+TRAP_BUDGET: int = default_settings.default("ONIONLAB_SCOPE_TRAP_BUDGET")
+FAMILY_BUDGET: int = default_settings.default("ONIONLAB_SCOPE_FAMILY_BUDGET")
+MAX_DEPTH: int = default_settings.default("ONIONLAB_SCOPE_MAX_DEPTH")
 
 _HEX_TOKEN = re.compile(r"[0-9a-fA-F]{16,}")
 _B64_TOKEN = re.compile(r"(?=.*\d)[A-Za-z0-9_-]{24,}")
@@ -301,14 +304,14 @@ class ScopeMiddleware:
         )
         self.deny = StateChangingRules(tuple(settings.getlist("ONIONLAB_SCOPE_DENY")))
         self.budgets = Budgets(
-            trap_budget=settings.getint("ONIONLAB_SCOPE_TRAP_BUDGET", TRAP_BUDGET),
-            family_budget=settings.getint("ONIONLAB_SCOPE_FAMILY_BUDGET", FAMILY_BUDGET),
-            max_depth=settings.getint("ONIONLAB_SCOPE_MAX_DEPTH", MAX_DEPTH),
+            trap_budget=default_settings.getint(settings, "ONIONLAB_SCOPE_TRAP_BUDGET"),
+            family_budget=default_settings.getint(settings, "ONIONLAB_SCOPE_FAMILY_BUDGET"),
+            max_depth=default_settings.getint(settings, "ONIONLAB_SCOPE_MAX_DEPTH"),
         )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
-        if not crawler.settings.getbool("ONIONLAB_SCOPE_ENABLED", True):
+        if not default_settings.getbool(crawler.settings, "ONIONLAB_SCOPE_ENABLED"):
             raise NotConfigured("ONIONLAB_SCOPE_ENABLED is off")
         assert crawler.stats is not None
         return cls(crawler.stats, crawler.settings)

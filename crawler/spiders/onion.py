@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from onionlab.crawler.default_settings import from_env
 from onionlab.crawler.downloadermiddlewares.offsite import OffsiteRedirect
 from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, item_from_doc
 from onionlab.crawler.extraction.page import (
@@ -31,12 +32,11 @@ from onionlab.crawler.extraction.page import (
     link_extractor_for,
     work_on_page,
 )
-from onionlab.crawler.extraction.pool import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, ExtractPool
+from onionlab.crawler.extraction.pool import ExtractPool
 from onionlab.crawler.extraction.process import (
     ExtractFailed,
     apply_result_stats,
     replay_logs,
-    setting,
 )
 from onionlab.crawler.extraction.protocol import task_of
 from onionlab.crawler.items import Item, Page
@@ -85,14 +85,14 @@ class OnionSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        workers = setting(settings, "ONIONLAB_EXTRACT_WORKERS", int, 0)
-        spider.max_items = setting(settings, "ONIONLAB_MAX_ITEMS_PER_PAGE", int, MAX_ITEMS_PER_PAGE)
-        spider.max_links = setting(settings, "ONIONLAB_MAX_LINKS_PER_PAGE", int, MAX_LINKS_PER_PAGE)
+        workers = from_env(settings, "ONIONLAB_EXTRACT_WORKERS", int)
+        spider.max_items = from_env(settings, "ONIONLAB_MAX_ITEMS_PER_PAGE", int)
+        spider.max_links = from_env(settings, "ONIONLAB_MAX_LINKS_PER_PAGE", int)
         if workers >= 0:
             spider.pool = ExtractPool(
                 workers or max(2, os.cpu_count() or 1),
-                timeout=setting(settings, "ONIONLAB_EXTRACT_TIMEOUT", float, DEFAULT_TIMEOUT),
-                memory_mb=setting(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int, DEFAULT_MEMORY_MB),
+                timeout=from_env(settings, "ONIONLAB_EXTRACT_TIMEOUT", float),
+                memory_mb=from_env(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int),
                 expected_plugins=[p.name for p in spider.plugins.plugins if not p.error],
             )
             # Now, before the crawl starts: a worker takes a second or two to load plugins.

@@ -15,8 +15,7 @@ the rest, and forks workers from a thread of a threaded process. The pool here i
 subprocess support (Scrapy 2.19 runs on the asyncio reactor): each worker
 (:mod:`~onionlab.crawler.extraction.worker`) speaks length-prefixed frames on its stdin/stdout.
 
-Bounds (Scrapy settings, defaults in :mod:`onionlab.crawler.default_settings`; an environment
-variable of the same name wins, as ``onionlab crawl`` has no flag for them):
+Bounds (settings in :mod:`onionlab.crawler.default_settings`; an environment variable wins):
 
 - ``ONIONLAB_EXTRACT_WORKERS`` (0 = one per core, at least 2; -1 = in the crawl's own
   process, unbounded: for debugging);

@@ -11,7 +11,7 @@ This module reads a list (:func:`parse_mirror_list`) and checks signatures
 clearsigned by one given key and what exactly was signed (only the signed text is read:
 anything around or after the signed block is ignored, a second signed block is refused).
 The trust rules built on it (pin the key on first contact, accept a mirror only when it
-proves the same key) are :mod:`onionlab.crawler.downloadermiddlewares.liveness`'s. Depends on the
+proves the same key) are :mod:`onionlab.crawler.mirrortrust`'s. Depends on the
 standard library and python-gnupg, which runs the ``gpg`` binary in a throw-away home holding the
 one key (no keyring, no agent, no key server: nothing but the given key can make a list valid).
 """

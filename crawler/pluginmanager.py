@@ -2,8 +2,9 @@
 
 A plugin that fails to import is named and reported, never fatal (pluggy's own
 ``load_setuptools_entrypoints`` stops at the first bad import). Hook calls made through
-:func:`call_each` isolate plugins from each other: one that raises is logged, counted and
-skipped. Environment switches (the model: llm's ``LLM_LOAD_PLUGINS``, datasette's
+:func:`call_each` (every plugin's answer) and :func:`call_first` (the first answer, through
+pluggy: hookwrappers apply) isolate plugins from each other: one that raises is logged,
+counted and skipped. Environment switches (the model: llm's ``LLM_LOAD_PLUGINS``, datasette's
 ``DATASETTE_TRACE_PLUGINS``):
 
 - ``ONIONLAB_LOAD_PLUGINS``: comma-separated names to load; set but empty loads none.
@@ -151,13 +152,23 @@ def observe_calls(observer: Callable[[str], None] | None) -> None:
     """Have ``observer(plugin_name)`` called just before every plugin call :func:`call_each`
     makes (``None`` to stop): an extraction worker records there which plugin is running, so
     the crawl can name the plugin when it cuts a page off
-    (:mod:`onionlab.crawler.extraction.pagework`)."""
+    (:mod:`onionlab.crawler.extraction.worker`)."""
     global _observer
     _observer = observer
 
 
 MALFORMED = "onionlab/dropped/malformed_result"
 """Stats key counting plugin results that were not what the hook promises."""
+
+
+def _tracing() -> bool:
+    return os.environ.get("ONIONLAB_TRACE_PLUGINS", "") not in ("", "0")
+
+
+def _trace(name: str, hook_name: str, started: float) -> None:
+    logger.warning(
+        "trace: %s.%s took %.2f ms", name, hook_name, (time.perf_counter() - started) * 1000
+    )
 
 
 def call_each(
@@ -179,9 +190,9 @@ def call_each(
     results is caught too: that is also a malformed result (``onionlab/dropped/
     malformed_result``), as its results so far are dropped. A ``MemoryError`` is counted and
     raised again: the page, not the plugin, is then over its bound (see
-    :mod:`onionlab.crawler.extraction.pagework`).
+    :mod:`onionlab.crawler.extraction.pool`).
     """
-    trace = os.environ.get("ONIONLAB_TRACE_PLUGINS", "") not in ("", "0")
+    trace = _tracing()
     caller = getattr(pm.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):
         name = impl.plugin_name
@@ -207,13 +218,57 @@ def call_each(
             continue
         finally:
             if trace:
-                logger.warning(
-                    "trace: %s.%s took %.2f ms",
-                    name,
-                    hook_name,
-                    (time.perf_counter() - started) * 1000,
-                )
+                _trace(name, hook_name, started)
         yield name, result
+
+
+def call_first(
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    *,
+    stats: StatsLike | None = None,
+    only: Callable[[str], bool] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """The first non-None answer of ``hook_name`` (pluggy's order, as ``firstresult``),
+    every plugin called through pluggy, so hookwrappers and hook-call monitoring see the call.
+
+    Each plugin is asked alone (a subset hook caller without the hook's other plugins; a
+    plugin that only wraps the hook stays), in turn, until one answers: unlike a plain
+    ``firstresult`` call, a plugin that raises is logged, counted under
+    ``plugins/<name>/errors`` and skipped, and the next plugin may still answer. ``only``
+    says which plugins (by name) may answer. Traced like :func:`call_each`
+    (``ONIONLAB_TRACE_PLUGINS``).
+    """
+    trace = _tracing()
+    impls = [
+        impl
+        for impl in getattr(pm.hook, hook_name).get_hookimpls()
+        if not (impl.hookwrapper or impl.wrapper)
+    ]
+    answering = [impl.plugin for impl in impls]
+    for impl in reversed(impls):
+        name = impl.plugin_name
+        if only is not None and not only(name):
+            continue
+        others = [plugin for plugin in answering if plugin is not impl.plugin]
+        caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
+        started = time.perf_counter()
+        try:
+            result = caller(**kwargs)
+        except Exception as exc:
+            if stats is not None:
+                stats.inc_value(f"plugins/{name}/errors")
+            logger.error("plugin %r failed in %s: %r", name, hook_name, exc)
+            continue
+        finally:
+            if trace:
+                _trace(name, hook_name, started)
+        if isinstance(result, list):  # a hook without firstresult: this plugin's one answer
+            result = result[0] if result else None
+        if result is not None:
+            return result
+    return None
 
 
 _loaded: LoadedPlugins | None = None

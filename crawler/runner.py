@@ -14,14 +14,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.config import ConfigError
 from onionlab.crawler.extraction.items import link_run
 from onionlab.crawler.interrupt import DEFAULT_TIMEOUT, StopOnSignal
 from onionlab.crawler.pluginmanager import get_plugins
 from onionlab.crawler.runs import notsaved
+from onionlab.crawler.runs.ledger import mark_unfinished
 from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
 from onionlab.crawler.sitepolicy import load_profiles
-from onionlab.crawler.spidermiddlewares.resume import mark_unfinished
 from onionlab.crawler.tor.guard import harden_environment
 
 logger = logging.getLogger(__name__)
@@ -305,7 +306,9 @@ def _stop_on_signal(process: Any, run: RunDir) -> StopOnSignal:
     def request_stop() -> None:
         reactor.callFromThread(graceful_stop)  # type: ignore[attr-defined]
 
-    timeout = process.settings.getfloat("ONIONLAB_STOP_TIMEOUT", stop_timeout_from_env())
+    from_env = stop_timeout_from_env()
+    configured = default_settings.get(process.settings, "ONIONLAB_STOP_TIMEOUT")
+    timeout = from_env if configured is None else float(configured)
     stopper = StopOnSignal(
         request_stop, timeout=timeout, hint=f"resume with: onionlab crawl --resume {run.path}"
     )

@@ -43,13 +43,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.config import ConfigError, read_toml
 
 ALL = "*"
 KEYS = ("plugins", "gate", "depth", "max_pages", "concurrency", "delay", "allow", "deny")
-DEFAULT_SITE_MAX_PAGES = (
-    10_000  # the crawl's per-site budget (onionlab.crawler.spidermiddlewares.sitelimits)
-)
+# the crawl's per-site budget (onionlab.crawler.spidermiddlewares.sitelimits)
+DEFAULT_SITE_MAX_PAGES: int = default_settings.default("ONIONLAB_SITE_MAX_PAGES")
 MAX_DELAY = 600.0  # seconds: a longer pause per request is a mistake, not politeness
 MAX_CONCURRENCY = 1024  # requests in flight per site: more is a typo (Tor: 16 is plenty)
 LIMITS: dict[str, float] = {

@@ -226,8 +226,8 @@ def _resume_crawl(run_dir: Path, socks: str | None, progress: bool) -> dict[str,
     pickled ledger) is one clear error line, exit 7, and nothing of it is executed.
     """
     from onionlab.crawler.runner import CrawlConfig
+    from onionlab.crawler.runs.ledger import check_resumable
     from onionlab.crawler.runs.rundir import RunDirDamaged
-    from onionlab.crawler.spidermiddlewares.resume import check_resumable
     from onionlab.crawler.tor.handler import parse_socks_address
 
     config_path = run_dir / "config.json"

@@ -40,8 +40,9 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.credentials import CredentialsError, CredentialStore, load_credentials
-from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.pluginmanager import call_first, get_plugins
 from onionlab.crawler.sitepolicy import from_settings
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class HostGate:
             waiter.callback(None)
 
 
-DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_MAX_BYTES: int = default_settings.default("ONIONLAB_GATE_MAX_BYTES")
 """Obstacle pages (a queue, a CAPTCHA, a login form) are a few KiB; 1 MiB leaves room for
 an inline image and is far below what a hostile page uses to exhaust a parser."""
 
@@ -113,15 +114,15 @@ class ObstacleGate:
         self.plugins = get_plugins().manager
         self.profiles = from_settings(crawler.settings)
         self.gates: dict[str, HostGate] = {}
-        self.max_bytes = crawler.settings.getint("ONIONLAB_GATE_MAX_BYTES", DEFAULT_MAX_BYTES)
+        self.max_bytes = default_settings.getint(crawler.settings, "ONIONLAB_GATE_MAX_BYTES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ObstacleGate:
         settings = crawler.settings
-        if not settings.getbool("ONIONLAB_GATE_ENABLED", True):
+        if not default_settings.getbool(settings, "ONIONLAB_GATE_ENABLED"):
             raise NotConfigured("ONIONLAB_GATE_ENABLED is off")
         try:
-            credentials = load_credentials(settings.get("ONIONLAB_CREDENTIALS"))
+            credentials = load_credentials(default_settings.get(settings, "ONIONLAB_CREDENTIALS"))
         except CredentialsError as exc:
             # Loud, not fatal: the crawl still gets every page that needs no account.
             logger.error("gate: no site accounts: %s", exc)
@@ -131,10 +132,10 @@ class ObstacleGate:
         return cls(
             crawler,
             credentials=credentials,
-            max_attempts=max(0, settings.getint("ONIONLAB_GATE_MAX_ATTEMPTS", 5)),
-            max_failures=max(1, settings.getint("ONIONLAB_GATE_MAX_FAILURES", 5)),
-            max_wait=max(0.0, settings.getfloat("ONIONLAB_GATE_MAX_WAIT", 60.0)),
-            wait_margin=max(0.0, settings.getfloat("ONIONLAB_GATE_WAIT_MARGIN", 0.5)),
+            max_attempts=max(0, default_settings.getint(settings, "ONIONLAB_GATE_MAX_ATTEMPTS")),
+            max_failures=max(1, default_settings.getint(settings, "ONIONLAB_GATE_MAX_FAILURES")),
+            max_wait=max(0.0, default_settings.getfloat(settings, "ONIONLAB_GATE_MAX_WAIT")),
+            wait_margin=max(0.0, default_settings.getfloat(settings, "ONIONLAB_GATE_WAIT_MARGIN")),
         )
 
     def _inc(self, key: str) -> None:
@@ -142,26 +143,13 @@ class ObstacleGate:
             self.stats.inc_value(f"onionlab/gate/{key}")
 
     def _first(self, hook: str, host: str, **kwargs: Any) -> Any:
-        """The first non-None answer of ``hook`` (pluggy's order, as ``firstresult``).
-
-        Unlike a plain ``firstresult`` call, a plugin that raises is logged, counted under
-        ``plugins/<name>/errors`` and skipped: the next plugin may still answer. Only the
-        plugins ``host``'s crawl profile names under ``gate`` are asked.
-        """
+        """The first non-None answer of ``hook`` from the plugins ``host``'s crawl profile
+        names under ``gate``, through the plugin manager
+        (:func:`onionlab.crawler.pluginmanager.call_first`: hookwrappers and
+        ``ONIONLAB_TRACE_PLUGINS`` see the call; a plugin that raises is logged, counted under
+        ``plugins/<name>/errors`` and skipped, so the next one may still answer)."""
         allowed = self.profiles.for_host(host).gate.allows
-        for impl in reversed(getattr(self.plugins.hook, hook).get_hookimpls()):
-            if not allowed(impl.plugin_name):
-                continue
-            try:
-                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as exc:
-                if self.stats is not None:
-                    self.stats.inc_value(f"plugins/{impl.plugin_name}/errors")
-                logger.error("plugin %r failed in %s: %r", impl.plugin_name, hook, exc)
-                continue
-            if result is not None:
-                return result
-        return None
+        return call_first(self.plugins, hook, stats=self.stats, only=allowed, **kwargs)
 
     async def _wait_for_solve(self, gate: HostGate) -> None:
         # Another solve may start the moment one ends (queue, then CAPTCHA): wait, bounded.

@@ -39,13 +39,15 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
+from onionlab.crawler import default_settings
+
 logger = logging.getLogger(__name__)
 
 RETRIES_KEY = "politeness_retries"
 WAITED_KEY = "politeness_waited"  # seconds this request has waited in all its retries
 # A minute: the longest lockout the lab's obstacles give (the CAPTCHA's), and what real
 # onion rate limits ask for; one request of a site never waits longer than this in all.
-DEFAULT_RETRY_AFTER_MAX = 60.0
+DEFAULT_RETRY_AFTER_MAX: float = default_settings.default("POLITENESS_MAX_WAIT")
 MAX_DELAY_CEILING = 600.0  # seconds: no setting makes a pause longer
 
 
@@ -87,15 +89,18 @@ class RetryAfterMiddleware:
         self.crawler = crawler
         assert crawler.stats is not None
         self.stats = crawler.stats
-        self.codes = {int(c) for c in settings.getlist("POLITENESS_HTTP_CODES", [429, 503])}
-        self.max_retries = settings.getint("POLITENESS_MAX_RETRIES", 6)
-        cap = settings.getfloat("POLITENESS_MAX_WAIT", DEFAULT_RETRY_AFTER_MAX)
-        cap = settings.getfloat("ONIONLAB_RETRY_AFTER_MAX", cap)
+        self.codes = {int(c) for c in default_settings.getlist(settings, "POLITENESS_HTTP_CODES")}
+        self.max_retries = default_settings.getint(settings, "POLITENESS_MAX_RETRIES")
+        cap = default_settings.getfloat(settings, "POLITENESS_MAX_WAIT")
+        if default_settings.get(settings, "ONIONLAB_RETRY_AFTER_MAX") is not None:
+            cap = settings.getfloat("ONIONLAB_RETRY_AFTER_MAX")
         self.max_wait = max(0.0, min(cap, MAX_DELAY_CEILING))
-        self.default_wait = settings.getfloat("POLITENESS_DEFAULT_WAIT", 5.0)
-        self.slowdown_delay = settings.getfloat("POLITENESS_SLOWDOWN_DELAY", 0.1)
-        self.max_delay = min(settings.getfloat("POLITENESS_MAX_DELAY", 10.0), MAX_DELAY_CEILING)
-        self.slowdown_seconds = settings.getfloat("POLITENESS_SLOWDOWN_SECONDS", 60.0)
+        self.default_wait = default_settings.getfloat(settings, "POLITENESS_DEFAULT_WAIT")
+        self.slowdown_delay = default_settings.getfloat(settings, "POLITENESS_SLOWDOWN_DELAY")
+        self.max_delay = min(
+            default_settings.getfloat(settings, "POLITENESS_MAX_DELAY"), MAX_DELAY_CEILING
+        )
+        self.slowdown_seconds = default_settings.getfloat(settings, "POLITENESS_SLOWDOWN_SECONDS")
         self.slots: dict[str, SlotState] = {}
         self.over_cap_hosts: set[str] = set()  # sites that asked for more than the cap
 

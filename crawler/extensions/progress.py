@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from onionlab.crawler.spiders.onion import page_failed
+from onionlab.crawler.signals import page_failed
 
 
 class ProgressDisplay:

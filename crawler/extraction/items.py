@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 from scrapy.http import TextResponse
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.items import ITEM_TYPES, Item
 from onionlab.crawler.pluginmanager import MALFORMED, StatsLike, call_each
 from onionlab.crawler.runs.rundir import AppendFile, RunDir, encode_lines, index_for
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 plugins_logger = logging.getLogger("onionlab.crawler.pluginmanager")
 
 
-MAX_ITEMS_PER_PAGE = 2_000
+MAX_ITEMS_PER_PAGE: int = default_settings.default("ONIONLAB_MAX_ITEMS_PER_PAGE")
 """Default cap on the items one page may give (``ONIONLAB_MAX_ITEMS_PER_PAGE``)."""
 
 
@@ -78,6 +79,21 @@ def serialised(item: Item) -> str:
     return text
 
 
+def drop_over_cap(
+    found: list[Any], cap: int, what: str, url: str, stats: StatsLike | None = None
+) -> None:
+    """Cut ``found`` (a page's ``what``: items, links) to ``cap`` (0: no cap); the excess is
+    counted ``onionlab/dropped/<what>_per_page`` and logged."""
+    if not cap or len(found) <= cap:
+        return
+    if stats is not None:
+        stats.inc_value(f"onionlab/dropped/{what}_per_page", len(found) - cap)
+    logger.warning(
+        "%s: %d %s, over the cap of %d per page; the rest dropped", url, len(found), what, cap
+    )
+    del found[cap:]
+
+
 def extract_docs(
     pm: pluggy.PluginManager,
     response: TextResponse,
@@ -91,16 +107,7 @@ def extract_docs(
         pm, "onionlab_extract", stats=stats, only=only, response=response
     ):
         found.extend((name, item) for item in _items_of(name, "onionlab_extract", result, stats))
-    if max_items and len(found) > max_items:
-        if stats is not None:
-            stats.inc_value("onionlab/dropped/items_per_page", len(found) - max_items)
-        logger.warning(
-            "%s: %d items, over the cap of %d per page; the rest dropped",
-            response.url,
-            len(found),
-            max_items,
-        )
-        del found[max_items:]
+    drop_over_cap(found, max_items, "items", response.url, stats)
     for _name, item in found:
         for _n, _result in call_each(
             pm, "onionlab_normalize_item", stats=stats, only=only, item=item

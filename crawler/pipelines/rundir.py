@@ -32,10 +32,9 @@ from onionlab.crawler.runs.rundir import (
     WriteFailed,
     dumps_line,
     encode_lines,
-    failure_saved,
     index_for,
 )
-from onionlab.crawler.spiders.onion import page_failed
+from onionlab.crawler.signals import failure_saved, page_failed
 
 logger = logging.getLogger(__name__)
 

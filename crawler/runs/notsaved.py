@@ -52,7 +52,7 @@ def record(crawler: Any, what: str, error: BaseException, n: int = 1) -> None:
     logger.error(
         "results not saved (%s): stopping the crawl; %s",
         error,
-        ADVICE.format(run=crawler.settings.get("ONIONLAB_RUN_DIR", "RUN_DIR")),
+        ADVICE.format(run=crawler.settings.get("ONIONLAB_RUN_DIR") or "RUN_DIR"),
     )
     engine = getattr(crawler, "engine", None)
     if engine is None or getattr(engine, "spider", None) is None:

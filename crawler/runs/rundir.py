@@ -298,8 +298,3 @@ class RunDir:
             pass
         for path in (self.summary, self.stats, self.config, self.sites):
             self.read_json(path)
-
-
-failure_saved = object()
-"""Signal sent with ``url`` once a page failure is written to ``errors.ndjson`` (the resume
-ledger records the page as failed only then)."""

@@ -40,17 +40,9 @@ Rules (settings in brackets extend or tune them):
 
 Drops are counted twice: in detail (``onionlab/scope/<reason>``) and under the crawl's
 common reasons ``onionlab/dropped/trap`` (over a family budget) and
-``onionlab/dropped/state_changing``.
-
-**Off-site redirects** (:class:`OffsiteRedirectMiddleware`, a downloader middleware just
-below Scrapy's ``RedirectMiddleware``; :class:`OffsiteRefreshMiddleware` for ``<meta
-http-equiv=refresh>``): a redirect to a host the crawl does not cover (another onion, a
-clearnet or loopback host) or to another scheme (``file:``, ``ftp:``, ``data:``…) is never
-followed — Scrapy would drop the first without a word, and answer the second with the 3xx
-page. Each is counted as ``onionlab/dropped/offsite_redirect`` and recorded in
-``errors.ndjson`` with kind ``offsite_redirect`` and the message ``<url> -> <target>: …``
-(not an error of the crawl: ``onionlab/errors/*`` does not count it). A page whose meta
-refresh points off-site is kept as it is.
+``onionlab/dropped/state_changing``. Off-site redirects are another component's:
+:mod:`onionlab.crawler.downloadermiddlewares.offsite`. Depends on Scrapy and
+:mod:`onionlab.crawler.default_settings`.
 """
 
 from __future__ import annotations
@@ -59,15 +51,15 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import HtmlResponse, Response
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.response import get_meta_refresh
-from w3lib.url import safe_url_string
+
+from onionlab.crawler import default_settings
 
 SESSION_KEYS = frozenset(
     {
@@ -146,9 +138,9 @@ STATE_CHANGING_VERBS = frozenset(
 )
 DATE_QUERY_KEYS = frozenset({"year", "month", "day", "date", "week"})
 
-TRAP_BUDGET = 24
-FAMILY_BUDGET = 20_000
-MAX_DEPTH = 12
+TRAP_BUDGET: int = default_settings.default("ONIONLAB_SCOPE_TRAP_BUDGET")
+FAMILY_BUDGET: int = default_settings.default("ONIONLAB_SCOPE_FAMILY_BUDGET")
+MAX_DEPTH: int = default_settings.default("ONIONLAB_SCOPE_MAX_DEPTH")
 
 _HEX_TOKEN = re.compile(r"[0-9a-fA-F]{16,}")
 _B64_TOKEN = re.compile(r"(?=.*\d)[A-Za-z0-9_-]{24,}")
@@ -312,14 +304,14 @@ class ScopeMiddleware:
         )
         self.deny = StateChangingRules(tuple(settings.getlist("ONIONLAB_SCOPE_DENY")))
         self.budgets = Budgets(
-            trap_budget=settings.getint("ONIONLAB_SCOPE_TRAP_BUDGET", TRAP_BUDGET),
-            family_budget=settings.getint("ONIONLAB_SCOPE_FAMILY_BUDGET", FAMILY_BUDGET),
-            max_depth=settings.getint("ONIONLAB_SCOPE_MAX_DEPTH", MAX_DEPTH),
+            trap_budget=default_settings.getint(settings, "ONIONLAB_SCOPE_TRAP_BUDGET"),
+            family_budget=default_settings.getint(settings, "ONIONLAB_SCOPE_FAMILY_BUDGET"),
+            max_depth=default_settings.getint(settings, "ONIONLAB_SCOPE_MAX_DEPTH"),
         )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
-        if not crawler.settings.getbool("ONIONLAB_SCOPE_ENABLED", True):
+        if not default_settings.getbool(crawler.settings, "ONIONLAB_SCOPE_ENABLED"):
             raise NotConfigured("ONIONLAB_SCOPE_ENABLED is off")
         assert crawler.stats is not None
         return cls(crawler.stats, crawler.settings)
@@ -359,122 +351,3 @@ class ScopeMiddleware:
             kept = self._filter(item)
             if kept is not None:
                 yield kept
-
-
-# --- off-site redirects -------------------------------------------------------------------
-
-OFFSITE_REDIRECT = "offsite_redirect"
-REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-
-
-class OffsiteRedirect(IgnoreRequest):
-    """A redirect the crawl does not follow; the spider's errback records it (not an error)."""
-
-    reason = OFFSITE_REDIRECT
-
-    def __init__(self, url: str, target: str, why: str) -> None:
-        super().__init__(f"{url} -> {target}: redirect to {why} not followed")
-        self.url = url
-        self.target = target
-
-
-def offsite_why(url: str, target: str, allowed: Iterable[str] = ()) -> str | None:
-    """Why a redirect from ``url`` to ``target`` leaves the crawl, or None if it does not.
-
-    It stays when ``target`` is http(s) on ``url``'s host or on a host the crawl covers
-    (``allowed``, the spider's ``allowed_domains``, subdomains included).
-    """
-    try:
-        parts = urlsplit(target)
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return "a malformed address"
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return f"another scheme ({scheme or 'none'}:)"
-    if not host:
-        return "a malformed address"
-    own = (urlsplit(url).hostname or "").lower()
-    domains = {d.lower() for d in allowed if d}
-    if host == own or any(host == d or host.endswith("." + d) for d in domains):
-        return None
-    return "another onion site" if host.endswith(".onion") else "a non-onion host"
-
-
-class _OffsiteRedirectBase:
-    def __init__(self, crawler: Crawler) -> None:
-        assert crawler.stats is not None
-        self.crawler = crawler
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Any:
-        return cls(crawler)
-
-    def _allowed(self) -> list[str]:
-        return list(getattr(self.crawler.spider, "allowed_domains", None) or [])
-
-    def _count(self, url: str, target: str, why: str) -> None:
-        self.stats.inc_value(f"onionlab/dropped/{OFFSITE_REDIRECT}")
-        self.stats.inc_value(f"onionlab/redirects/offsite/{(urlsplit(url).hostname or '')}")
-
-
-class OffsiteRedirectMiddleware(_OffsiteRedirectBase):
-    """Downloader middleware (above ``RedirectMiddleware``, 600): a 3xx leaving the crawl
-    fails with :class:`OffsiteRedirect` instead of being followed or dropped unsaid."""
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if (
-            response.status not in REDIRECT_CODES
-            or request.meta.get("dont_redirect")
-            or request.meta.get("handle_httpstatus_all")
-            or response.status in request.meta.get("handle_httpstatus_list", ())
-        ):
-            return response
-        location = response.headers.get("Location")
-        if not location:
-            return response
-        text = safe_url_string(location)
-        if text.startswith("//"):
-            text = f"{urlsplit(request.url).scheme}:{text}"
-        target = urljoin(request.url, text)
-        why = offsite_why(request.url, target, self._allowed())
-        if why is None:
-            return response
-        self._count(request.url, target, why)
-        raise OffsiteRedirect(request.url, target, why)
-
-
-class OffsiteRefreshMiddleware(_OffsiteRedirectBase):
-    """Downloader middleware (between HttpCompression, 590, and MetaRefresh, 580): a meta
-    refresh leaving the crawl is not followed; the page itself is kept and the refresh
-    recorded."""
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("dont_redirect") or not isinstance(response, HtmlResponse):
-            return response
-        try:
-            _interval, url = get_meta_refresh(response)
-        except (ValueError, TypeError):
-            return response
-        if not url:
-            return response
-        why = offsite_why(request.url, url, self._allowed())
-        if why is None:
-            return response
-        self._count(request.url, url, why)
-        request.meta["dont_redirect"] = True  # MetaRefreshMiddleware leaves the page alone
-        self.crawler.signals.send_catch_log(
-            signal=_page_failed(),
-            url=request.url,
-            kind=OFFSITE_REDIRECT,
-            message=f"{request.url} -> {url}: meta refresh to {why} not followed",
-            spider=self.crawler.spider,
-        )
-        return response
-
-
-def _page_failed() -> object:
-    from onionlab.crawler.spiders.onion import page_failed
-
-    return page_failed

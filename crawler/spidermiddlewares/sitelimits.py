@@ -38,6 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from onionlab.crawler import default_settings
 from onionlab.crawler.sitepolicy import DEFAULT_SITE_MAX_PAGES, SiteProfiles, from_settings
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class SiteLimitsMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteLimitsMiddleware:
         assert crawler.stats is not None
-        budget = crawler.settings.getint("ONIONLAB_SITE_MAX_PAGES", DEFAULT_SITE_MAX_PAGES)
+        budget = default_settings.getint(crawler.settings, "ONIONLAB_SITE_MAX_PAGES")
         return cls(crawler.stats, from_settings(crawler.settings), max(0, budget))
 
     def reason(self, request: Request) -> str | None:

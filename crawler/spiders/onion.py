@@ -22,30 +22,31 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from onionlab.crawler.default_settings import from_env
+from onionlab.crawler.downloadermiddlewares.offsite import OffsiteRedirect
 from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, item_from_doc
-from onionlab.crawler.extraction.pagework import (
-    DEFAULT_MEMORY_MB,
-    DEFAULT_TIMEOUT,
+from onionlab.crawler.extraction.page import (
     HIDDEN,
     MAX_LINKS_PER_PAGE,
-    ExtractFailed,
-    ExtractPool,
     PageOutcome,
-    apply_result_stats,
     link_extractor_for,
-    replay_logs,
-    setting,
-    task_of,
     work_on_page,
 )
+from onionlab.crawler.extraction.pool import ExtractPool
+from onionlab.crawler.extraction.process import (
+    ExtractFailed,
+    apply_result_stats,
+    replay_logs,
+)
+from onionlab.crawler.extraction.protocol import task_of
 from onionlab.crawler.items import Item, Page
 from onionlab.crawler.mirrors import is_mirror_list
 from onionlab.crawler.pluginmanager import get_plugins
+from onionlab.crawler.signals import page_failed
 from onionlab.crawler.sitepolicy import SiteProfiles, from_settings
-from onionlab.crawler.spidermiddlewares.scope import OffsiteRedirect
 
 # Kept for compatibility: the spider no longer evaluates these per link (see
-# onionlab.crawler.extraction.pagework.cut_hidden, which finds the same links in one pass).
+# onionlab.crawler.extraction.page.cut_hidden, which finds the same links in one pass).
 VISIBLE_LINKS = f"//*[self::a or self::area][not(ancestor-or-self::*[{HIDDEN}])]"
 HIDDEN_LINKS = f"//*[self::a or self::area][@href][ancestor-or-self::*[{HIDDEN}]]"
 MIRROR_LIST_PRIORITY = 50
@@ -60,7 +61,7 @@ class OnionSpider(scrapy.Spider):
     """Crawl ``start_urls`` and every page they link to on the same onion hosts.
 
     Each text page's work (title, plugins, hidden links, links) runs in the extraction
-    pool (:mod:`onionlab.crawler.extraction.pagework`): bounded in time and memory, off the event
+    pool (:mod:`onionlab.crawler.extraction.pool`): bounded in time and memory, off the event
     loop.
     """
 
@@ -84,14 +85,14 @@ class OnionSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        workers = setting(settings, "ONIONLAB_EXTRACT_WORKERS", int, 0)
-        spider.max_items = setting(settings, "ONIONLAB_MAX_ITEMS_PER_PAGE", int, MAX_ITEMS_PER_PAGE)
-        spider.max_links = setting(settings, "ONIONLAB_MAX_LINKS_PER_PAGE", int, MAX_LINKS_PER_PAGE)
+        workers = from_env(settings, "ONIONLAB_EXTRACT_WORKERS", int)
+        spider.max_items = from_env(settings, "ONIONLAB_MAX_ITEMS_PER_PAGE", int)
+        spider.max_links = from_env(settings, "ONIONLAB_MAX_LINKS_PER_PAGE", int)
         if workers >= 0:
             spider.pool = ExtractPool(
                 workers or max(2, os.cpu_count() or 1),
-                timeout=setting(settings, "ONIONLAB_EXTRACT_TIMEOUT", float, DEFAULT_TIMEOUT),
-                memory_mb=setting(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int, DEFAULT_MEMORY_MB),
+                timeout=from_env(settings, "ONIONLAB_EXTRACT_TIMEOUT", float),
+                memory_mb=from_env(settings, "ONIONLAB_EXTRACT_MEMORY_MB", int),
                 expected_plugins=[p.name for p in spider.plugins.plugins if not p.error],
             )
             # Now, before the crawl starts: a worker takes a second or two to load plugins.
@@ -226,8 +227,8 @@ class OnionSpider(scrapy.Spider):
         """Count and record a request that failed for good (after Scrapy's retries).
 
         A redirect the crawl does not follow
-        (:class:`onionlab.crawler.spidermiddlewares.scope.OffsiteRedirect`) is recorded the same
-        way, with kind ``offsite_redirect``, but it is a drop (counted as
+        (:class:`onionlab.crawler.downloadermiddlewares.offsite.OffsiteRedirect`) is recorded the
+        same way, with kind ``offsite_redirect``, but it is a drop (counted as
         ``onionlab/dropped/offsite_redirect`` where it happened), not a fetch error.
         """
         request = failure.request  # type: ignore[attr-defined]
@@ -264,7 +265,3 @@ def _forget_parse(response: TextResponse) -> None:
     for name in ("_cached_selector", "_cached_ubody"):
         if getattr(response, name, None) is not None:
             setattr(response, name, None)
-
-
-page_failed = object()
-"""Signal sent with ``url``, ``kind`` and ``message`` when a page could not be fetched."""

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from onionlab.crawler.runs.ledger import read_ledger
 from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.spidermiddlewares.resume import read_ledger
 from tests.support.lab_sites import OPEN, crawl_cli, lab_sites
 from tests.support.site_pages import site_truth, world_and_truth
 from tests.support.socks5 import FakeTorSocks

@@ -147,7 +147,7 @@ def test_offsite_redirects_go_nowhere(redirected: dict[str, Any]) -> None:
     ],
 )
 def test_offsite_why(target: str, why: str | None) -> None:
-    from onionlab.crawler.spidermiddlewares.scope import offsite_why
+    from onionlab.crawler.downloadermiddlewares.offsite import offsite_why
 
     assert offsite_why(f"http://{SITE}/r", target, [SITE]) == why
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from onionlab.crawler.extraction.pagework import cut_hidden, link_extractor_for, work_on_page
+from onionlab.crawler.extraction.page import cut_hidden, link_extractor_for, work_on_page
 from onionlab.crawler.spiders.onion import HIDDEN_LINKS, VISIBLE_LINKS
 from tests.crawler.test_pagework import Stats, manager
 

@@ -211,3 +211,64 @@ def test_a_page_too_large_to_be_an_obstacle_is_never_parsed_by_the_gate() -> Non
     assert crawler.stats.get_value("onionlab/gate/not_checked_large") == 1
     asyncio.run(gate.process_response(small.request, small))
     assert asked == ["onionlab_page_state"]
+
+
+def test_the_gate_calls_its_plugins_through_pluggy(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The gate's hook calls go through the plugin manager: a hookwrapper and
+    ``ONIONLAB_TRACE_PLUGINS`` see them (the gate once called each plugin's function itself,
+    unseen by both). A gate plugin that crashes is still counted and skipped, and only the
+    plugins the site's profile names are asked."""
+    import asyncio
+    import logging
+
+    import pluggy
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from onionlab import hookimpl
+    from onionlab.crawler import hookspecs
+    from onionlab.crawler.downloadermiddlewares.gate import ObstacleGate
+
+    wrapped: list[str] = []
+    asked: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def onionlab_page_state(self, response: Any) -> Any:
+            wrapped.append(response.url)
+            return (yield)
+
+    class Crashing:
+        @hookimpl
+        def onionlab_page_state(self, response: Any) -> Any:
+            asked.append("crashing")
+            raise RuntimeError("boom")
+
+    class Answering:
+        @hookimpl
+        def onionlab_page_state(self, response: Any) -> Any:
+            asked.append("answering")
+            return None
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(Answering(), name="answering")
+    pm.register(Crashing(), name="crashing")  # registered last: asked first
+    pm.register(Wrapper(), name="wrapper")
+    monkeypatch.setenv("ONIONLAB_TRACE_PLUGINS", "1")
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    gate = ObstacleGate.from_crawler(crawler)
+    gate.plugins = pm
+    url = "http://" + "a" * 56 + ".onion/"
+    page = HtmlResponse(url, body=b"<p>hello</p>", request=Request(url))
+    with caplog.at_level(logging.WARNING):
+        assert asyncio.run(gate.process_response(page.request, page)) is page
+    assert asked == ["crashing", "answering"]
+    assert wrapped == [url, url]  # one call per plugin asked, each through pluggy
+    assert crawler.stats.get_value("plugins/crashing/errors") == 1
+    assert "trace: answering.onionlab_page_state" in caplog.text
+    assert "trace: crashing.onionlab_page_state" in caplog.text

@@ -25,8 +25,8 @@ import pytest
 
 from onionlab.crawler.exitcodes import INTERRUPTED
 from onionlab.crawler.interrupt import StopOnSignal
+from onionlab.crawler.runs.ledger import read_ledger
 from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.spidermiddlewares.resume import read_ledger
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 

@@ -9,7 +9,7 @@ import pytest
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from onionlab.crawler.extraction.pagework import cut_hidden, link_extractor_for
+from onionlab.crawler.extraction.page import cut_hidden, link_extractor_for
 from onionlab.crawler.spiders.onion import HIDDEN_LINKS, VISIBLE_LINKS
 from tests.support.site_pages import fetch_site, world_and_truth
 

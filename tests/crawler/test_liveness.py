@@ -24,13 +24,12 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError
 
 from onionlab.crawler.downloadermiddlewares.liveness import (
-    DEFAULT_GONE_AFTER,
     LivenessExtension,
     LivenessMiddleware,
     SiteGone,
-    registry_for,
 )
 from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.sitestate import DEFAULT_GONE_AFTER, registry_for
 from onionlab.crawler.tor.errors import error_for_reply
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
@@ -346,7 +345,7 @@ def test_scrapy_download_errors_count_towards_gone(exception: str, kind: str) ->
 def test_every_failure_has_a_named_kind_and_answers_are_not_deaths() -> None:
     from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, ResponseDataLossError
 
-    from onionlab.crawler.downloadermiddlewares.liveness import failure_kind
+    from onionlab.crawler.failurekinds import failure_kind
 
     class Strange(Exception):
         pass

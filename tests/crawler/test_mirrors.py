@@ -143,7 +143,7 @@ def test_the_crawl_goes_on_through_the_mirror_and_loses_nothing(moved: dict[str,
 
 
 def test_mirrors_known_from_the_lab_need_no_mirror_list() -> None:
-    from onionlab.crawler.downloadermiddlewares.liveness import LivenessRegistry
+    from onionlab.crawler.sitestate import LivenessRegistry
     from tests.crawler.test_liveness import _crawler
 
     registry = LivenessRegistry(_crawler({"ONIONLAB_MIRRORS": {MAIN: [MIRROR]}}))
@@ -242,7 +242,7 @@ def _check(
 ) -> Any:
     import asyncio
 
-    from onionlab.crawler.downloadermiddlewares.liveness import LivenessRegistry
+    from onionlab.crawler.sitestate import LivenessRegistry
     from tests.crawler.test_liveness import _crawler
 
     registry = LivenessRegistry(_crawler(settings))

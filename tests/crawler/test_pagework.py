@@ -433,7 +433,7 @@ def _workers_of(pid: int) -> list[int]:
         with open(f"/proc/{pid}/task/{task}/children") as handle:
             for child in handle.read().split():
                 with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                    if b"onionlab.crawler.extraction.pagework" in cmdline.read():
+                    if b"onionlab.crawler.extraction.worker" in cmdline.read():
                         found.append(int(child))
     return found
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from onionlab.crawler.runs.ledger import read_ledger, repair_items
 from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.spidermiddlewares.resume import read_ledger, repair_items
 from tests.support.sites import LinkedSite
 from tests.support.socks5 import FakeTorSocks
 

@@ -29,8 +29,8 @@ from scrapy import Request
 
 from onionlab.crawler.labstate import TRUTH_SCHEMA
 from onionlab.crawler.runner import CrawlConfig
+from onionlab.crawler.runs.ledger import read_ledger
 from onionlab.crawler.runs.rundir import RunDir
-from onionlab.crawler.spidermiddlewares.resume import read_ledger
 from onionlab.crawler.spiders.onion import OnionSpider
 from tests.support import crawls
 from tests.support.sites import LinkedSite
@@ -174,7 +174,7 @@ def test_a_garbage_ledger_line_is_refused_with_its_number(tmp_path: Path, line: 
 
 
 def test_requests_round_trip_as_plain_data() -> None:
-    from onionlab.crawler.spidermiddlewares.resume import (
+    from onionlab.crawler.runs.requestdata import (
         check_request,
         request_from_data,
         request_to_data,
@@ -437,7 +437,7 @@ def test_a_torn_last_line_is_still_repaired_on_resume(tmp_path: Path) -> None:
         ledger.write('{"ev":"done","fp":"ab')
     state = read_ledger(run / "resume.ndjson")
     assert [e["url"] for e in state.pending()] == [URL + "p/1"]
-    from onionlab.crawler.spidermiddlewares.resume import check_resumable
+    from onionlab.crawler.runs.ledger import check_resumable
 
     check_resumable(run)  # no error: resuming cuts these tails
 

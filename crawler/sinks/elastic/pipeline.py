@@ -28,6 +28,7 @@ from twisted.internet import defer, task, threads
 from onionlab.crawler.items import Item
 from onionlab.crawler.runs import notsaved
 from onionlab.crawler.runs.rundir import WriteFailed, index_for
+from onionlab.crawler.signals import page_failed
 from onionlab.crawler.sinks.elastic.bulk import (
     REJECTED,
     UNAVAILABLE,
@@ -50,7 +51,6 @@ from onionlab.crawler.sinks.elastic.documents import (
 )
 from onionlab.crawler.sinks.elastic.events import failure_event, now
 from onionlab.crawler.sinks.elastic.spool import Spool
-from onionlab.crawler.spiders.onion import page_failed
 
 logger = logging.getLogger(__name__)
 STATS = "onionlab/es"

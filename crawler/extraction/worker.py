@@ -185,9 +185,15 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    worker_main(
-        int(sys.argv[1]),
-        int(sys.argv[2])
-        if len(sys.argv) > 2
-        else default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB"),
-    )
+    try:
+        worker_main(
+            int(sys.argv[1]),
+            int(sys.argv[2])
+            if len(sys.argv) > 2
+            else default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB"),
+        )
+    except BrokenPipeError:
+        # The crawl is gone (it stopped on a usage error before this worker said hello,
+        # or was killed): nobody to answer and nothing to report. os._exit, so Python's
+        # final flush of the dead pipe does not print a traceback on the crawl's stderr.
+        os._exit(0)

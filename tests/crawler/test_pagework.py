@@ -503,3 +503,26 @@ def test_plugin_authors_see_malformed_and_unsaveable_results_as_failures(
 
     with pytest.raises(PluginFailed, match=said):
         extract(manager(plugin), page("<p>x</p>"))
+
+
+def test_a_worker_whose_crawl_is_gone_exits_quietly() -> None:
+    # The crawl stopped (a usage error right after start, a kill) before the worker said
+    # hello: the worker's answer meets a closed pipe. Seen in CI as a traceback on the
+    # crawl's stderr after its one-line error.
+    from onionlab.crawler.extraction.protocol import CULPRIT_SIZE
+
+    culprit = os.memfd_create("test-culprit")
+    os.ftruncate(culprit, CULPRIT_SIZE)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        worker = subprocess.run(
+            [sys.executable, "-P", "-m", "onionlab.crawler.extraction.worker", str(culprit), "32"],
+            stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.PIPE,
+            pass_fds=(culprit,), text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+        os.close(culprit)
+    assert worker.returncode == 0
+    assert "Traceback" not in worker.stderr and "BrokenPipe" not in worker.stderr, worker.stderr

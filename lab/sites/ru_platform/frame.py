@@ -73,7 +73,7 @@ footer{text-align:center;font-size:12px;color:#7c6a96;padding:10px 24px 24px}
 """
 
 
-def _e(text: str | int) -> str:
+def esc(text: str | int) -> str:
     return escape(str(text), quote=True)
 
 
@@ -97,12 +97,12 @@ class Frame:
         self.products = {p.listing_id: p for p in self.plat.products}
         self.cities = {c.slug: c for c in self.plat.cities}
         cities = "".join(
-            f'<li><a href="{L.city_path(c.slug)}">{_e(c.name_ru)}</a></li>'
+            f'<li><a href="{L.city_path(c.slug)}">{esc(c.name_ru)}</a></li>'
             for c in sorted(self.plat.cities, key=lambda c: c.name_ru)
         )
         self.sidebar = f'<aside class="cities"><h4>Город</h4><ul>{cities}</ul></aside>'
         rates = [
-            f'<span class="rate rate-btc">1 BTC = {_e(self.plat.btc_usd)} $</span>',
+            f'<span class="rate rate-btc">1 BTC = {esc(self.plat.btc_usd)} $</span>',
         ]
         for cur, usd in self.plat.usd_rates:
             if cur == "USDT":
@@ -112,7 +112,7 @@ class Frame:
                 f'<span class="rate rate-{cur.lower()}">1 $ = {per_usd} {CURRENCY_SIGN[cur]}</span>'
             )
         self.ratebar = (
-            f'<div class="ratebar">Курсы площадки на {_e(self.plat.rates_date)}: '
+            f'<div class="ratebar">Курсы площадки на {esc(self.plat.rates_date)}: '
             f"{''.join(rates)}</div>"
         )
 
@@ -122,10 +122,10 @@ class Frame:
         plat = self.plat
         html = (
             '<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8">'
-            f"<title>{_e(title)} — {_e(plat.name)}</title>"
+            f"<title>{esc(title)} — {esc(plat.name)}</title>"
             f"<style>{_CSS}</style></head><body>"
-            f'<div class="topbar"><a class="logo" href="/">{_e(plat.name)}</a>'
-            f'<span class="slogan">{_e(self.svc.tagline)}</span>'
+            f'<div class="topbar"><a class="logo" href="/">{esc(plat.name)}</a>'
+            f'<span class="slogan">{esc(self.svc.tagline)}</span>'
             '<nav class="mainnav"><a href="/">Магазины</a>'
             f'<a href="{L.jobs_path()}">Работа</a>'
             f'<a href="{RuLayout.BALANCE}">Баланс</a>'
@@ -133,7 +133,7 @@ class Frame:
             f'<a href="{RuLayout.RULES}">Правила</a></nav></div>'
             f"{self.ratebar}"
             f'<div class="container">{self.sidebar}<main>{body}</main></div>'
-            f"<footer>{_e(plat.name)} © {plat.founded}–{plat.rates_date[:4]} · "
+            f"<footer>{esc(plat.name)} © {plat.founded}–{plat.rates_date[:4]} · "
             "Гарантия площадки на каждую сделку · Работаем без JavaScript</footer>"
             "</body></html>\n"
         )
@@ -142,7 +142,7 @@ class Frame:
     def crumbs(self, *parts: tuple[str, str]) -> str:
         items = ['<a href="/">Главная</a>']
         for href, text in parts:
-            items.append(f'<a href="{href}">{_e(text)}</a>' if href else _e(text))
+            items.append(f'<a href="{href}">{esc(text)}</a>' if href else esc(text))
         return f'<div class="crumbs">{" › ".join(items)}</div>'
 
     def goods_table(self, products: list[Product], *, with_district: bool) -> str:
@@ -155,7 +155,7 @@ class Frame:
         for p in products:
             city = self.cities[p.city]
             district = (
-                f'<td class="good-district">{_e(city.district(p.district).name)}</td>'
+                f'<td class="good-district">{esc(city.district(p.district).name)}</td>'
                 if with_district
                 else ""
             )
@@ -163,12 +163,12 @@ class Frame:
             rows.append(
                 f'<tr class="good" data-id="{p.listing_id}">'
                 f'<td class="good-name"><a href="{L.product_path(p.listing_id)}">'
-                f"{_e(p.title)}</a></td>"
-                f'<td class="good-fasovka">{_e(fasovka(p))}</td>{district}'
-                f'<td class="good-klad">{_e(p.stash_type)} '
-                f'<span class="{badge}">{_e(p.delivery)}</span></td>'
+                f"{esc(p.title)}</a></td>"
+                f'<td class="good-fasovka">{esc(fasovka(p))}</td>{district}'
+                f'<td class="good-klad">{esc(p.stash_type)} '
+                f'<span class="{badge}">{esc(p.delivery)}</span></td>'
                 f'<td class="good-price"><span class="price-local">'
-                f"{_e(money(p.price_local, p.currency))}</span></td></tr>"
+                f"{esc(money(p.price_local, p.currency))}</span></td></tr>"
             )
         return f'<table class="grid goods">{head}<tbody>{"".join(rows)}</tbody></table>'
 
@@ -178,23 +178,23 @@ class Frame:
             p = self.products[r.product]
             product = (
                 f' · <a class="review-product" href="{L.product_path(p.listing_id)}">'
-                f"{_e(p.title)}</a>"
+                f"{esc(p.title)}</a>"
             )
         return (
             f'<div class="review"><div class="review-meta">'
             f'<span class="review-date">{r.date}</span> · '
-            f'<span class="review-author">{_e(r.author)}</span> · '
+            f'<span class="review-author">{esc(r.author)}</span> · '
             f'<span class="stars review-stars" title="{r.stars} из 5">{stars(r.stars)}</span>'
-            f'{product}</div><p class="review-text">{_e(r.text)}</p></div>'
+            f'{product}</div><p class="review-text">{esc(r.text)}</p></div>'
         )
 
     def job_block(self, j: Job) -> str:
         return (
-            f'<div class="job" id="job-{j.job_id}"><h3 class="job-role">{_e(j.role)}</h3>'
-            f'<p>Город: <span class="job-city">{_e(self.cities[j.city].name_ru)}</span> · '
-            f'Оплата: <span class="job-pay">{_e(j.pay)}</span></p>'
-            f'<p class="job-terms">{_e(j.terms)}</p>'
-            f'<p>Связь: <span class="tg job-contact">@{_e(j.contact)}</span></p></div>'
+            f'<div class="job" id="job-{j.job_id}"><h3 class="job-role">{esc(j.role)}</h3>'
+            f'<p>Город: <span class="job-city">{esc(self.cities[j.city].name_ru)}</span> · '
+            f'Оплата: <span class="job-pay">{esc(j.pay)}</span></p>'
+            f'<p class="job-terms">{esc(j.terms)}</p>'
+            f'<p>Связь: <span class="tg job-contact">@{esc(j.contact)}</span></p></div>'
         )
 
     def not_found(self) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from onionlab.lab.sites.ru_platform.frame import COIN_LABELS, COUNTRY_NAMES, Frame, L, _e
+from onionlab.lab.sites.ru_platform.frame import COIN_LABELS, COUNTRY_NAMES, Frame, L, esc
 from onionlab.lab.world.kinds.ru_platform import City, RuLayout
 
 
@@ -20,31 +20,31 @@ class PlatformPages(Frame):
         plat, svc = self.plat, self.svc
         onion_decoys = [v for k, v, path in plat.decoys if k == "onion" and path == "/"]
         mirrors = "".join(
-            f'<li><code class="onion mirror">{_e(m)}</code></li>' for m in svc.mirrors
+            f'<li><code class="onion mirror">{esc(m)}</code></li>' for m in svc.mirrors
         )
         rows = []
         for s in sorted(plat.shops, key=lambda s: (-Decimal(s.rating), s.slug)):
             cities = ", ".join(
-                f'<a href="{L.shop_city_path(s.slug, c)}">{_e(self.cities[c].name_ru)}</a>'
+                f'<a href="{L.shop_city_path(s.slug, c)}">{esc(self.cities[c].name_ru)}</a>'
                 for c in s.cities
             )
             rows.append(
                 f'<tr class="shop-row" data-shop="{s.slug}">'
-                f'<td class="shop-name"><a href="{L.shop_path(s.slug)}">{_e(s.name)}</a></td>'
+                f'<td class="shop-name"><a href="{L.shop_path(s.slug)}">{esc(s.name)}</a></td>'
                 f'<td class="shop-rating"><span class="stars">★</span> {s.rating}</td>'
                 f'<td class="shop-reviews">{len(s.reviews)}</td>'
                 f'<td class="shop-sales">{s.sales}</td>'
                 f'<td class="shop-cities">{cities}</td></tr>'
             )
         phishing = "".join(
-            f'<li><code class="phishing-onion">{_e(v)}.onion</code></li>' for v in onion_decoys
+            f'<li><code class="phishing-onion">{esc(v)}.onion</code></li>' for v in onion_decoys
         )
         body = (
             '<section class="note official"><b>Официальный адрес площадки:</b> '
-            f'<code class="onion">{_e(svc.onion)}</code>'
+            f'<code class="onion">{esc(svc.onion)}</code>'
             + (f'<ul class="plain mirrors">{mirrors}</ul>' if mirrors else "")
             + "</section>"
-            f"<h1>Магазины площадки {_e(plat.name)}</h1>"
+            f"<h1>Магазины площадки {esc(plat.name)}</h1>"
             f'<p class="summary">{len(plat.shops)} магазинов · {len(plat.products)} товаров · '
             f"{len(plat.cities)} городов</p>"
             '<table class="grid shops"><thead><tr><th>Магазин</th><th>Рейтинг</th>'
@@ -66,7 +66,7 @@ class PlatformPages(Frame):
             if city.slug not in s.cities:
                 continue
             districts = ", ".join(
-                f'<a href="{L.district_path(s.slug, c, d)}">{_e(city.district(d).name)}</a>'
+                f'<a href="{L.district_path(s.slug, c, d)}">{esc(city.district(d).name)}</a>'
                 for c, d in s.districts
                 if c == city.slug
             )
@@ -74,15 +74,15 @@ class PlatformPages(Frame):
             rows.append(
                 f'<tr class="shop-row" data-shop="{s.slug}">'
                 f'<td class="shop-name"><a href="{L.shop_city_path(s.slug, city.slug)}">'
-                f"{_e(s.name)}</a></td>"
+                f"{esc(s.name)}</a></td>"
                 f'<td class="shop-rating"><span class="stars">★</span> {s.rating}</td>'
                 f'<td class="shop-goods">{count}</td>'
                 f'<td class="shop-districts">{districts}</td></tr>'
             )
         body = (
-            self.crumbs(("", city.name_ru)) + f'<h1 class="city-name">{_e(city.name_ru)}</h1>'
-            f'<p class="city-info"><span class="country">{_e(COUNTRY_NAMES[city.country])}</span>'
-            f' · валюта: <span class="currency">{_e(city.currency)}</span></p>'
+            self.crumbs(("", city.name_ru)) + f'<h1 class="city-name">{esc(city.name_ru)}</h1>'
+            f'<p class="city-info"><span class="country">{esc(COUNTRY_NAMES[city.country])}</span>'
+            f' · валюта: <span class="currency">{esc(city.currency)}</span></p>'
             '<table class="grid shops"><thead><tr><th>Магазин</th><th>Рейтинг</th>'
             "<th>Товаров</th><th>Районы</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
@@ -93,12 +93,12 @@ class PlatformPages(Frame):
         plat = self.plat
         wallets = "".join(
             f'<li class="wallet" data-coin="{k}"><span class="coin">{COIN_LABELS[k]}</span>: '
-            f'<code class="addr addr-{k}">{_e(v)}</code></li>'
+            f'<code class="addr addr-{k}">{esc(v)}</code></li>'
             for k, v in plat.wallets
         )
         old = "".join(
             f'<li class="old-wallet"><span class="coin">{COIN_LABELS[k]}</span>: '
-            f'<code class="old-addr">{_e(v)}</code></li>'
+            f'<code class="old-addr">{esc(v)}</code></li>'
             for k, v, path in plat.decoys
             if path == RuLayout.BALANCE
         )
@@ -117,7 +117,7 @@ class PlatformPages(Frame):
         plat = self.plat
         rows = [
             '<tr class="rate-row" data-currency="BTC"><td class="cur">BTC</td>'
-            f'<td class="usd-per-unit">{_e(plat.btc_usd)}</td></tr>'
+            f'<td class="usd-per-unit">{esc(plat.btc_usd)}</td></tr>'
         ]
         rows += [
             f'<tr class="rate-row" data-currency="{cur}"><td class="cur">{cur}</td>'
@@ -125,7 +125,7 @@ class PlatformPages(Frame):
             for cur, usd in plat.usd_rates
         ]
         old = "".join(
-            f'<li><code class="old-addr">{_e(v)}</code></li>'
+            f'<li><code class="old-addr">{esc(v)}</code></li>'
             for _, v, path in plat.decoys
             if path == RuLayout.EXCHANGE
         )
@@ -133,8 +133,8 @@ class PlatformPages(Frame):
             "<h1>Обменник</h1>"
             "<p>Покупка BTC и USDT за рубли, тенге и сомы: перевод на карту, зачисление на баланс "
             "за 10–30 минут. Заявки принимает бот: "
-            f'<span class="tg">@{_e(plat.exchanger_bot)}</span>.</p>'
-            f"<h2>Курсы на {_e(plat.rates_date)} (USD за 1 единицу)</h2>"
+            f'<span class="tg">@{esc(plat.exchanger_bot)}</span>.</p>'
+            f"<h2>Курсы на {esc(plat.rates_date)} (USD за 1 единицу)</h2>"
             '<table class="grid rates"><thead><tr><th>Валюта</th><th>USD</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
             '<section class="warn"><b>Адрес старого обменника больше не работает</b> — '
@@ -166,10 +166,10 @@ class PlatformPages(Frame):
             for j in s.jobs:
                 rows.append(
                     f'<tr class="job-row" data-job="{j.job_id}">'
-                    f'<td class="job-role">{_e(j.role)}</td>'
-                    f'<td class="job-city">{_e(self.cities[j.city].name_ru)}</td>'
-                    f'<td class="job-pay">{_e(j.pay)}</td>'
-                    f'<td class="job-shop"><a href="{L.jobs_path(s.slug)}">{_e(s.name)}</a></td>'
+                    f'<td class="job-role">{esc(j.role)}</td>'
+                    f'<td class="job-city">{esc(self.cities[j.city].name_ru)}</td>'
+                    f'<td class="job-pay">{esc(j.pay)}</td>'
+                    f'<td class="job-shop"><a href="{L.jobs_path(s.slug)}">{esc(s.name)}</a></td>'
                     "</tr>"
                 )
         body = (

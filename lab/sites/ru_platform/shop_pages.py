@@ -8,7 +8,7 @@ Depends only on the standard library and ``onionlab.lab.world``.
 from __future__ import annotations
 
 from onionlab.lab.sites.pagination import Pager
-from onionlab.lab.sites.ru_platform.frame import COIN_LABELS, Frame, L, _e, fasovka
+from onionlab.lab.sites.ru_platform.frame import COIN_LABELS, Frame, L, esc, fasovka
 from onionlab.lab.world.kinds.ru_platform import REVIEWS_PER_PAGE, Product, Shop, money
 
 _PAGER = Pager(
@@ -24,51 +24,51 @@ class ShopPages(Frame):
 
     def shop(self, s: Shop) -> bytes:
         contacts = [
-            f'<li class="contact contact-bot">Бот для покупок: <span class="tg">@{_e(s.bot)}</span>'
-            "</li>",
+            f'<li class="contact contact-bot">Бот для покупок: '
+            f'<span class="tg">@{esc(s.bot)}</span></li>',
             f'<li class="contact contact-channel">Канал (новости, акции): '
-            f'<span class="tg">@{_e(s.channel)}</span></li>',
+            f'<span class="tg">@{esc(s.channel)}</span></li>',
             f'<li class="contact contact-operator">Оператор 24/7: '
-            f'<span class="tg">@{_e(s.operator_telegram)}</span></li>',
-            f'<li class="contact contact-jabber">Jabber: <span class="jabber">{_e(s.jabber)}</span>'
-            "</li>",
+            f'<span class="tg">@{esc(s.operator_telegram)}</span></li>',
+            f'<li class="contact contact-jabber">Jabber: '
+            f'<span class="jabber">{esc(s.jabber)}</span></li>',
         ]
         if s.session:
             contacts.append(
                 f'<li class="contact contact-session">Session: '
-                f'<code class="session-id">{_e(s.session)}</code></li>'
+                f'<code class="session-id">{esc(s.session)}</code></li>'
             )
         if s.pgp_fingerprint:
             contacts.append(
                 f'<li class="contact contact-pgp">PGP оператора: '
-                f'<code class="pgp-fp">{_e(s.pgp_fingerprint)}</code></li>'
+                f'<code class="pgp-fp">{esc(s.pgp_fingerprint)}</code></li>'
             )
         wallets = "".join(
             f'<li class="wallet" data-coin="{k}"><span class="coin">{COIN_LABELS[k]}</span>: '
-            f'<code class="addr addr-{k}">{_e(v)}</code></li>'
+            f'<code class="addr addr-{k}">{esc(v)}</code></li>'
             for k, v in s.wallets
         )
         fakes = "".join(
             f'<li><span class="coin">{COIN_LABELS[k]}</span>: '
-            f'<code class="fake-addr">{_e(v)}</code></li>'
+            f'<code class="fake-addr">{esc(v)}</code></li>'
             for k, v in s.decoys
         )
         cities = "".join(
-            f'<li><a href="{L.shop_city_path(s.slug, c)}">{_e(self.cities[c].name_ru)}</a> '
+            f'<li><a href="{L.shop_city_path(s.slug, c)}">{esc(self.cities[c].name_ru)}</a> '
             f'<span class="count">({len(L.shop_products(self.plat, s.slug, c))})</span></li>'
             for c in s.cities
         )
         body = (
             self.crumbs(("", s.name)) + f'<div class="shop" id="shop-{s.slug}">'
-            f'<h1 class="shop-name">{_e(s.name)}</h1>'
-            f'<p class="shop-slogan">{_e(s.slogan)}</p>'
+            f'<h1 class="shop-name">{esc(s.name)}</h1>'
+            f'<p class="shop-slogan">{esc(s.slogan)}</p>'
             '<dl class="kv shop-stats">'
             f'<dt>Рейтинг</dt><dd class="shop-rating"><span class="stars">★</span> {s.rating}</dd>'
             f'<dt>Отзывы</dt><dd class="shop-reviews"><a href="{L.reviews_path(s.slug)}">'
             f"{len(s.reviews)}</a></dd>"
             f'<dt>Продажи</dt><dd class="shop-sales">{s.sales}</dd>'
             f'<dt>На площадке с</dt><dd class="shop-opened">{s.opened}</dd>'
-            f'<dt>Оператор</dt><dd class="operator">{_e(s.operator)}</dd>'
+            f'<dt>Оператор</dt><dd class="operator">{esc(s.operator)}</dd>'
             "</dl>"
             f'<h2>Города</h2><ul class="plain shop-cities">{cities}</ul>'
             f'<h2>Контакты</h2><ul class="plain contacts">{"".join(contacts)}</ul>'
@@ -91,14 +91,14 @@ class ShopPages(Frame):
     def shop_city(self, s: Shop, city_slug: str) -> bytes:
         city = self.cities[city_slug]
         districts = "".join(
-            f'<li><a href="{L.district_path(s.slug, c, d)}">{_e(city.district(d).name)}</a> '
+            f'<li><a href="{L.district_path(s.slug, c, d)}">{esc(city.district(d).name)}</a> '
             f'<span class="count">({len(L.shop_products(self.plat, s.slug, c, d))})</span></li>'
             for c, d in s.districts
             if c == city_slug
         )
         body = (
             self.crumbs((L.shop_path(s.slug), s.name), ("", city.name_ru))
-            + f'<h1 class="catalog-title">{_e(s.name)} — {_e(city.name_ru)}</h1>'
+            + f'<h1 class="catalog-title">{esc(s.name)} — {esc(city.name_ru)}</h1>'
             f'<h2>Районы</h2><ul class="plain districts">{districts}</ul>'
             "<h2>Все товары города</h2>"
             + self.goods_table(L.shop_products(self.plat, s.slug, city_slug), with_district=True)
@@ -114,8 +114,8 @@ class ShopPages(Frame):
                 (L.shop_city_path(s.slug, city_slug), city.name_ru),
                 ("", name),
             )
-            + f'<h1 class="catalog-title">{_e(s.name)} — {_e(city.name_ru)}, '
-            f'<span class="district-name">{_e(name)}</span> район</h1>'
+            + f'<h1 class="catalog-title">{esc(s.name)} — {esc(city.name_ru)}, '
+            f'<span class="district-name">{esc(name)}</span> район</h1>'
             + self.goods_table(
                 L.shop_products(self.plat, s.slug, city_slug, district_slug), with_district=False
             )
@@ -129,7 +129,7 @@ class ShopPages(Frame):
         nav = _PAGER.links(total, number, lambda n: L.reviews_path(s.slug, n))
         body = (
             self.crumbs((L.shop_path(s.slug), s.name), ("", "Отзывы"))
-            + f'<h1>Отзывы о магазине <span class="shop-name">{_e(s.name)}</span></h1>'
+            + f'<h1>Отзывы о магазине <span class="shop-name">{esc(s.name)}</span></h1>'
             f'<p>Рейтинг <span class="shop-rating">{s.rating}</span> · '
             f"{len(s.reviews)} отзывов · страница {number} из {total}</p>"
             + "".join(self.review_block(r, with_product=True) for r in chunk)
@@ -142,7 +142,7 @@ class ShopPages(Frame):
         ads = "".join(self.job_block(j) for j in s.jobs)
         body = (
             self.crumbs((L.shop_path(s.slug), s.name), (L.jobs_path(), "Работа"))
-            + f'<h1>Работа в магазине <span class="shop-name">{_e(s.name)}</span></h1>'
+            + f'<h1>Работа в магазине <span class="shop-name">{esc(s.name)}</span></h1>'
             "<p>Набираем людей в команду. Пишите только в указанные контакты, остальные — "
             "фейки.</p>"
             f"{ads}"
@@ -167,27 +167,27 @@ class ShopPages(Frame):
                 (L.district_path(s.slug, p.city, p.district), district),
             )
             + f'<div class="tovar" id="tovar-{p.listing_id}">'
-            f'<h1 class="tovar-name">{_e(p.title)}</h1>'
+            f'<h1 class="tovar-name">{esc(p.title)}</h1>'
             '<table class="grid tovar-props"><tbody>'
             f'<tr><th>Артикул</th><td class="tovar-id">{p.listing_id}</td></tr>'
             f'<tr><th>Магазин</th><td class="tovar-shop"><a href="{L.shop_path(s.slug)}">'
-            f"{_e(s.name)}</a></td></tr>"
-            f'<tr><th>Оператор</th><td class="tovar-operator">{_e(s.operator)}</td></tr>'
-            f'<tr><th>Город</th><td class="tovar-city">{_e(city.name_ru)}</td></tr>'
-            f'<tr><th>Район</th><td class="tovar-district">{_e(district)}</td></tr>'
-            f'<tr><th>Вещество</th><td class="tovar-substance">{_e(p.substance)}</td></tr>'
-            f'<tr><th>Фасовка</th><td class="tovar-fasovka">{_e(fasovka(p))}</td></tr>'
-            f'<tr><th>Тип клада</th><td class="tovar-klad">{_e(p.stash_type)}</td></tr>'
-            f'<tr><th>Наличие</th><td class="tovar-nalichie">{_e(p.delivery)}</td></tr>'
+            f"{esc(s.name)}</a></td></tr>"
+            f'<tr><th>Оператор</th><td class="tovar-operator">{esc(s.operator)}</td></tr>'
+            f'<tr><th>Город</th><td class="tovar-city">{esc(city.name_ru)}</td></tr>'
+            f'<tr><th>Район</th><td class="tovar-district">{esc(district)}</td></tr>'
+            f'<tr><th>Вещество</th><td class="tovar-substance">{esc(p.substance)}</td></tr>'
+            f'<tr><th>Фасовка</th><td class="tovar-fasovka">{esc(fasovka(p))}</td></tr>'
+            f'<tr><th>Тип клада</th><td class="tovar-klad">{esc(p.stash_type)}</td></tr>'
+            f'<tr><th>Наличие</th><td class="tovar-nalichie">{esc(p.delivery)}</td></tr>'
             '<tr><th>Цена</th><td class="tovar-price">'
-            f'<span class="price-local">{_e(money(p.price_local, p.currency))}</span> ≈ '
+            f'<span class="price-local">{esc(money(p.price_local, p.currency))}</span> ≈ '
             f'<span class="price-crypto"><span class="crypto-amount">{p.price_crypto}</span> '
             f'<span class="crypto-currency">{crypto_label}</span></span></td></tr>'
             f'<tr><th>Продано</th><td class="tovar-sold">{p.sold}</td></tr>'
             "</tbody></table>"
             '<p class="note buy-note">Для покупки пополните <a href="/balans">баланс</a>: '
             "после оплаты координаты, фото и описание клада появятся в разделе «Мои покупки».</p>"
-            f'<div class="tovar-desc"><h2>Описание</h2><p>{_e(p.description)}</p></div>'
+            f'<div class="tovar-desc"><h2>Описание</h2><p>{esc(p.description)}</p></div>'
             f'<section class="tovar-reviews"><h2>Отзывы о товаре</h2>{reviews}</section>'
             "</div>"
         )

@@ -111,7 +111,7 @@ def tag(code: str, lang: str) -> str:
     return f'<span class="tag tag-{code.lower()}" data-tag="{code}">{esc(label)}</span> '
 
 
-_PAGER = Pager(
+PAGER = Pager(
     prev='<a class="prev" rel="prev" href="{href}">&laquo;</a>',
     current='<span class="page-num current">{n}</span>',
     link='<a class="page-num" href="{href}">{n}</a>',
@@ -171,7 +171,7 @@ class Frame:
     def pager(self, total: int, number: int, path_of: Callable[[int], str]) -> str:
         if total <= 1:
             return ""
-        nav = _PAGER.links(total, number, path_of)
+        nav = PAGER.links(total, number, path_of)
         return f'<div class="pagination">{"".join(nav)}</div>'
 
     def board_rows(self, boards: list[F.Board]) -> str:

@@ -15,6 +15,13 @@ from onionlab.lab.sites.pagination import Pager
 from onionlab.lab.world.kinds import bazaar as K
 from onionlab.lab.world.model import Listing, Service, World
 
+PAGER = Pager(
+    prev='<a class="pg-prev" rel="prev" href="{href}">&lsaquo; Previous</a>',
+    current='<b class="pg pg-on">{n}</b>',
+    link='<a class="pg" href="{href}">{n}</a>',
+    next='<a class="pg-next" rel="next" href="{href}">Next &rsaquo;</a>',
+)
+
 _CSS = """
 *{box-sizing:border-box}
 body.bz{margin:0;background:#f4f1ea;color:#2b2620;font:15px/1.5 Georgia,'Times New Roman',serif}
@@ -58,14 +65,6 @@ CHAIN_LABELS = {"btc": "Bitcoin", "xmr": "Monero"}
 
 def esc(text: str) -> str:
     return escape(text, quote=True)
-
-
-PAGER = Pager(
-    prev='<a class="pg-prev" rel="prev" href="{href}">&lsaquo; Previous</a>',
-    current='<b class="pg pg-on">{n}</b>',
-    link='<a class="pg" href="{href}">{n}</a>',
-    next='<a class="pg-next" rel="next" href="{href}">Next &rsaquo;</a>',
-)
 
 
 class Frame:

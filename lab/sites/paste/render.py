@@ -15,6 +15,13 @@ from onionlab.lab.sites.pagination import Pager
 from onionlab.lab.world.kinds import paste as k
 from onionlab.lab.world.model import Service, World
 
+_PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">newer</a>',
+    current='<span class="current">{n}</span>',
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">older</a>',
+)
+
 _CSS = """
 body{background:#1b1d23;color:#c8ccd4;font:14px/1.5 'DejaVu Sans Mono',Menlo,monospace;margin:0}
 a{color:#61afef}
@@ -64,14 +71,6 @@ _SCRIPT = """
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
-
-
-_PAGER = Pager(
-    prev='<a class="prev" rel="prev" href="{href}">newer</a>',
-    current='<span class="current">{n}</span>',
-    link='<a href="{href}">{n}</a>',
-    next='<a class="next" rel="next" href="{href}">older</a>',
-)
 
 
 class _Bin:

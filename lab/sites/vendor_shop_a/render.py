@@ -14,6 +14,13 @@ from onionlab.lab.sites.shop_pages import common_pages
 from onionlab.lab.world.kinds import vendor_shop_a as k
 from onionlab.lab.world.model import Listing, Service, World
 
+_PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">&laquo; newer</a>',
+    current='<span class="current">{n}</span>',
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">older &raquo;</a>',
+)
+
 _CSS = """
 body{background:#f4efe1;color:#222;font:15px/1.5 Georgia,'Times New Roman',serif;margin:0}
 table#frame{width:880px;margin:12px auto;border:2px solid #5b4636;background:#fffdf6;
@@ -43,14 +50,6 @@ textarea{width:100%;height:160px;font-family:'Courier New',monospace}
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
-
-
-_PAGER = Pager(
-    prev='<a class="prev" rel="prev" href="{href}">&laquo; newer</a>',
-    current='<span class="current">{n}</span>',
-    link='<a href="{href}">{n}</a>',
-    next='<a class="next" rel="next" href="{href}">older &raquo;</a>',
-)
 
 
 class _Shop:

@@ -14,6 +14,13 @@ from onionlab.lab.sites.shop_pages import common_pages
 from onionlab.lab.world.kinds import vendor_shop_b as k
 from onionlab.lab.world.model import Listing, Service, World
 
+_PAGER = Pager(
+    prev="",  # the catalog has no "previous" link
+    current="<b>{n}</b>",
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">next</a>',
+)
+
 _CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:#fff;color:#111;font:16px/1.6 -apple-system,'Helvetica Neue',Arial,
@@ -44,14 +51,6 @@ def _e(text: str) -> str:
 def _grouped(fingerprint: str) -> str:
     """``ABCD EF01 …`` in ten groups of four (how gpg prints it, single spaces)."""
     return " ".join(fingerprint[i : i + 4] for i in range(0, 40, 4))
-
-
-_PAGER = Pager(
-    prev="",  # the catalog has no "previous" link
-    current="<b>{n}</b>",
-    link='<a href="{href}">{n}</a>',
-    next='<a class="next" rel="next" href="{href}">next</a>',
-)
 
 
 class _Store:

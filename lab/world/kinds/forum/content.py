@@ -193,3 +193,25 @@ def user_posts_from(threads: list[Thread] | tuple[Thread, ...]) -> dict[str, int
         for post in thread.posts:
             counts[post.author] = counts.get(post.author, 0) + 1
     return counts
+
+
+__all__ = [
+    "MARKET_KINDS",
+    "Board",
+    "DeadMarket",
+    "ForumContent",
+    "Post",
+    "Quote",
+    "Thread",
+    "User",
+    "board_page_count",
+    "board_threads",
+    "content_of",
+    "expand",
+    "fmt_time",
+    "iso_time",
+    "post_page",
+    "thread_page_count",
+    "user_posts",
+    "user_posts_from",
+]

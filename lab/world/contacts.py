@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 
 from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
 from nacl.signing import SigningKey
@@ -52,6 +53,19 @@ def _word(rng: random.Random) -> str:
     return rng.choice(_WORDS)
 
 
+# A name style: builds a name from two drawn words; its own draws (if any) come after theirs.
+NameStyle = Callable[[random.Random, str, str], str]
+
+_TELEGRAM_STYLES: tuple[NameStyle, ...] = (
+    lambda rng, first, second: f"{first}_{second}",
+    lambda rng, first, second: f"{first}{second}{rng.choice(_NUMBERS)}",
+    lambda rng, first, second: f"{first.capitalize()}{second.capitalize()}",
+    lambda rng, first, second: f"{first}_{rng.choice(_ROLES)}",
+    lambda rng, first, second: f"{first}{rng.choice(_NUMBERS)}_{second}",
+    lambda rng, first, second: f"{rng.choice(_ROLES)}_{first}{rng.choice(_NUMBERS)}",
+)
+
+
 def telegram(rng: random.Random, bot: bool = False) -> str:
     """A Telegram username: 5–32 of ``[A-Za-z0-9_]``, starts with a letter, no trailing ``_``.
 
@@ -60,18 +74,7 @@ def telegram(rng: random.Random, bot: bool = False) -> str:
     for _ in range(100):
         style = rng.randrange(6)
         first, second = _word(rng), _word(rng)
-        if style == 0:
-            name = f"{first}_{second}"
-        elif style == 1:
-            name = f"{first}{second}{rng.choice(_NUMBERS)}"
-        elif style == 2:
-            name = f"{first.capitalize()}{second.capitalize()}"
-        elif style == 3:
-            name = f"{first}_{rng.choice(_ROLES)}"
-        elif style == 4:
-            name = f"{first}{rng.choice(_NUMBERS)}_{second}"
-        else:
-            name = f"{rng.choice(_ROLES)}_{first}{rng.choice(_NUMBERS)}"
+        name = _TELEGRAM_STYLES[style](rng, first, second)
         if bot:
             name = name.rstrip("_") + rng.choice(("_bot", "bot", "_shop_bot", "24bot"))
         if TELEGRAM_RE.match(name) and TELEGRAM_MIN <= len(name) <= TELEGRAM_MAX:

@@ -6,8 +6,19 @@ library. Sites render these objects; ``onionlab.lab.world.truth`` exports them a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def find_by(items: Iterable[_T], field_name: str, value: object) -> _T:
+    """The first of ``items`` whose ``field_name`` is ``value``; KeyError(value) if none is."""
+    for item in items:
+        if getattr(item, field_name) == value:
+            return item
+    raise KeyError(value)
 
 
 @dataclass(frozen=True)
@@ -118,16 +129,10 @@ class Service:
         return ((label, self.onion), *mirrors)
 
     def category(self, slug: str) -> Category:
-        for cat in self.categories:
-            if cat.slug == slug:
-                return cat
-        raise KeyError(slug)
+        return find_by(self.categories, "slug", slug)
 
     def vendor(self, handle: str) -> Vendor:
-        for ven in self.vendors:
-            if ven.handle == handle:
-                return ven
-        raise KeyError(handle)
+        return find_by(self.vendors, "handle", handle)
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,4 @@ class World:
     identities: tuple[Identity, ...] = ()
 
     def service(self, name: str) -> Service:
-        for svc in self.services:
-            if svc.name == name:
-                return svc
-        raise KeyError(name)
+        return find_by(self.services, "name", name)

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from html import escape
 
+from onionlab.lab.sites.pagination import Pager
 from onionlab.lab.world.kinds import paste as k
 from onionlab.lab.world.model import Service, World
+
+_PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">newer</a>',
+    current='<span class="current">{n}</span>',
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">older</a>',
+)
 
 _CSS = """
 body{background:#1b1d23;color:#c8ccd4;font:14px/1.5 'DejaVu Sans Mono',Menlo,monospace;margin:0}
@@ -95,17 +103,7 @@ class _Bin:
             f'<td class="paste-size">{len(p.body.encode()) if p.body else "?"}</td></tr>'
             for p in chunk
         )
-        pager = []
-        if number > 1:
-            pager.append(f'<a class="prev" rel="prev" href="{k.index_path(number - 1)}">newer</a>')
-        for n in range(1, total + 1):
-            pager.append(
-                f'<span class="current">{n}</span>'
-                if n == number
-                else f'<a href="{k.index_path(n)}">{n}</a>'
-            )
-        if number < total:
-            pager.append(f'<a class="next" rel="next" href="{k.index_path(number + 1)}">older</a>')
+        pager = _PAGER.links(total, number, k.index_path)
         body = (
             f"<h2>Latest pastes</h2>"
             '<table class="pastes"><thead><tr><th>title</th><th>author</th><th>syntax</th>'

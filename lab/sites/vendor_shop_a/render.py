@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from html import escape
 
+from onionlab.lab.sites.pagination import Pager
+from onionlab.lab.sites.shop_pages import common_pages
 from onionlab.lab.world.kinds import vendor_shop_a as k
 from onionlab.lab.world.model import Listing, Service, World
+
+_PAGER = Pager(
+    prev='<a class="prev" rel="prev" href="{href}">&laquo; newer</a>',
+    current='<span class="current">{n}</span>',
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">older &raquo;</a>',
+)
 
 _CSS = """
 body{background:#f4efe1;color:#222;font:15px/1.5 Georgia,'Times New Roman',serif;margin:0}
@@ -176,19 +185,7 @@ class _Shop:
             f'<p class="r-text">{_e(r.text)}</p></div>'
             for r in chunk
         )
-        pager = []
-        if number > 1:
-            pager.append(f'<a class="prev" rel="prev" href="{k.reviews_path(number - 1)}">'
-                         "&laquo; newer</a>")  # fmt: skip
-        for n in range(1, total + 1):
-            pager.append(
-                f'<span class="current">{n}</span>'
-                if n == number
-                else f'<a href="{k.reviews_path(n)}">{n}</a>'
-            )
-        if number < total:
-            pager.append(f'<a class="next" rel="next" href="{k.reviews_path(number + 1)}">'
-                         "older &raquo;</a>")  # fmt: skip
+        pager = _PAGER.links(total, number, k.reviews_path)
         body = (
             f"<h2>Reviews</h2><p>{len(self.shop.reviews)} reviews from buyers who pasted "
             "them in their order follow-ups (names masked).</p>"
@@ -310,18 +307,8 @@ def render_pages(world: World, service: Service) -> tuple[dict[str, bytes], byte
     """Every page of the shop by ``path?query``, the 404 page and the order-received page."""
     r = _Shop(world, service)
     total = k.review_pages(service)
-    pages: dict[str, bytes] = {
-        k.HOME: r.home(),
-        k.PRICES: r.prices(),
-        k.ORDER: r.order(),
-        k.FAQ: r.faq(),
-        k.PGP: r.pgp(),
-        k.MIRRORS: r.mirrors(),
-        k.CONTACT: r.contact(),
-        k.ABOUT: r.about(),
-        k.SHIPPING: r.shipping(),
-        k.CANARY: r.canary(),
-    }
+    pages = common_pages(r)
+    pages |= {k.PRICES: r.prices(), k.ORDER: r.order(), k.ABOUT: r.about(), k.CANARY: r.canary()}
     for cat in service.categories:
         pages[k.category_path(cat.slug)] = r.category(cat.slug)
     for x in service.listings:

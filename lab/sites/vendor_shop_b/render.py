@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from html import escape
 
+from onionlab.lab.sites.pagination import Pager
+from onionlab.lab.sites.shop_pages import common_pages
 from onionlab.lab.world.kinds import vendor_shop_b as k
 from onionlab.lab.world.model import Listing, Service, World
+
+_PAGER = Pager(
+    prev="",  # the catalog has no "previous" link
+    current="<b>{n}</b>",
+    link='<a href="{href}">{n}</a>',
+    next='<a class="next" rel="next" href="{href}">next</a>',
+)
 
 _CSS = """
 *{box-sizing:border-box}
@@ -95,19 +104,11 @@ class _Store:
 
     def catalog(self, number: int, total: int) -> bytes:
         chunk = self.svc.listings[(number - 1) * k.PER_PAGE : number * k.PER_PAGE]
-        links = "".join(
-            f"<b>{n}</b>" if n == number else f'<a href="{k.catalog_path(n)}">{n}</a>'
-            for n in range(1, total + 1)
-        )
-        nxt = (
-            f'<a class="next" rel="next" href="{k.catalog_path(number + 1)}">next</a>'
-            if number < total
-            else ""
-        )
+        links = "".join(_PAGER.links(total, number, k.catalog_path))
         body = (
             f'<h1>catalog <span class="muted">page {number} of {total}</span></h1>'
             f'<div class="grid">{"".join(self.card(x) for x in chunk)}</div>'
-            f'<p class="pages">{links}{nxt}</p>'
+            f'<p class="pages">{links}</p>'
         )
         return self.page(f"catalog {number}", body)
 
@@ -232,16 +233,7 @@ def render_pages(world: World, service: Service) -> tuple[dict[str, bytes], byte
     """Every page of the store by path, and the 404 page."""
     r = _Store(world, service)
     total = k.catalog_pages(service)
-    pages: dict[str, bytes] = {
-        k.HOME: r.home(),
-        k.PAY: r.pay(),
-        k.CONTACT: r.contact(),
-        k.FAQ: r.faq(),
-        k.PGP: r.pgp(),
-        k.MIRRORS: r.mirrors(),
-        k.SHIPPING: r.shipping(),
-        k.UPDATES: r.updates(),
-    }
+    pages = common_pages(r) | {k.PAY: r.pay(), k.UPDATES: r.updates()}
     for n in range(1, total + 1):
         pages[k.catalog_path(n)] = r.catalog(n, total)
     for x in service.listings:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from onionlab.lab.world.model import Listing, PgpKey, Service
+from onionlab.lab.world.model import Listing, PgpKey, Service, find_by
 from onionlab.lab.world.records import page_count
 
 LISTINGS_PER_SCALE = 300
@@ -98,16 +98,10 @@ class BazaarContent:
     phishing_decoy: str  # a mistyped (checksum-failing) onion quoted in the news
 
     def item(self, listing_id: str) -> Item:
-        for item in self.items:
-            if item.listing_id == listing_id:
-                return item
-        raise KeyError(listing_id)
+        return find_by(self.items, "listing_id", listing_id)
 
     def store(self, handle: str) -> Store:
-        for store in self.stores:
-            if store.handle == handle:
-                return store
-        raise KeyError(handle)
+        return find_by(self.stores, "handle", handle)
 
     def rate(self, currency: str) -> Decimal:
         return Decimal(dict(self.usd_per)[currency])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onionlab.lab.world.data_files import load_words
-from onionlab.lab.world.model import Category
+from onionlab.lab.world.model import Category, find_by
 
 # Services a story says are dead: listed as down (the lab lead aligns this with the
 # exit-scam schedule of the lab profiles).
@@ -91,10 +91,7 @@ class DirectoryContent:
     updated: str  # "YYYY-MM-DD HH:MM UTC"
 
     def entry(self, slug: str) -> Entry:
-        for entry in self.entries:
-            if entry.slug == slug:
-                return entry
-        raise KeyError(slug)
+        return find_by(self.entries, "slug", slug)
 
     def in_category(self, slug: str) -> list[Entry]:
         chosen = [e for e in self.entries if e.category == slug]

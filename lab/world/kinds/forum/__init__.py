@@ -19,26 +19,8 @@ Depends on ``onionlab.lab.world``.
 """
 
 from onionlab.lab.world.kinds.forum.build import build
-from onionlab.lab.world.kinds.forum.content import (
-    MARKET_KINDS,
-    Board,
-    DeadMarket,
-    ForumContent,
-    Post,
-    Quote,
-    Thread,
-    User,
-    board_page_count,
-    board_threads,
-    content_of,
-    expand,
-    fmt_time,
-    iso_time,
-    post_page,
-    thread_page_count,
-    user_posts,
-    user_posts_from,
-)
+from onionlab.lab.world.kinds.forum.content import *  # noqa: F403  (the model, its __all__)
+from onionlab.lab.world.kinds.forum.content import __all__ as _content_all
 from onionlab.lab.world.kinds.forum.paths import (
     PGP_PATH,
     PROTECTED_PREFIXES,
@@ -56,34 +38,17 @@ from onionlab.lab.world.kinds.forum.truth import (
 from onionlab.lab.world.kinds.forum.words import TAGS
 
 __all__ = [
-    "MARKET_KINDS",
+    *_content_all,
     "PGP_PATH",
     "PROTECTED_PREFIXES",
     "TAGS",
-    "Board",
-    "DeadMarket",
-    "ForumContent",
-    "Post",
-    "Quote",
-    "Thread",
-    "User",
-    "board_page_count",
     "board_path",
-    "board_threads",
     "build",
-    "content_of",
     "decoys",
-    "expand",
-    "fmt_time",
-    "iso_time",
     "occurrences",
     "pages",
-    "post_page",
-    "thread_page_count",
     "thread_path",
     "truth_listings",
     "truth_vendors",
     "user_path",
-    "user_posts",
-    "user_posts_from",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from onionlab.lab.world import contacts, identifiers
 from onionlab.lab.world.kinds.forum.builder import Builder, Draft, sub_names
 from onionlab.lab.world.kinds.forum.content import Board, bare, expand
-from onionlab.lab.world.kinds.forum.words import VERDICTS_RU
+from onionlab.lab.world.kinds.forum.words import MARKET_TOPICS, OFFTOPIC_TITLES, VERDICTS_RU
 from onionlab.lab.world.model import Service
 from onionlab.lab.world.vocab import City
 
@@ -16,17 +16,8 @@ from onionlab.lab.world.vocab import City
 def boards_misc(b: Builder) -> None:
     ctx = b.ctx
     rng = ctx.rng(b.name, "markets-board")
-    topics = (
-        "Is {market} down for anyone else?",
-        "{market}: withdrawal delays?",
-        "Which market has the best escrow right now?",
-        "Best market for {sub}?",
-        "{market} new captcha is unbearable",
-        "Thoughts on multisig vs centralized escrow",
-        "{market} vendor bond raised again",
-    )
     for _ in range(b.n(18)):
-        title = b.fill(rng, rng.choice(topics))
+        title = b.fill(rng, rng.choice(MARKET_TOPICS))
         drafts = [Draft(rng.choice(b.en), b.reply(rng, "en"))]
         drafts += b.chatter(rng, "en", b.length(rng, 1, 30))
         b.add(rng, "markets", title, drafts)
@@ -113,19 +104,10 @@ def boards_misc(b: Builder) -> None:
     b.add(rng, "opsec", "Checksums 101: spotting fake addresses", drafts, tag="PSA", pinned=True)
 
     rng = ctx.rng(b.name, "offtopic")
-    chat = (
-        "What music do you listen to while lurking?",
-        "Post your setup",
-        "Coffee or tea?",
-        "Favourite harm reduction resources?",
-        "Unpopular opinions thread",
-        "What got you into privacy tech?",
-        "Books thread",
-    )
     for _ in range(b.n(14)):
         drafts = [Draft(rng.choice(b.en), ["Let's hear it."])]
         drafts += b.chatter(rng, "en", b.length(rng, 2, 30))
-        b.add(rng, "offtopic", rng.choice(chat), drafts)
+        b.add(rng, "offtopic", rng.choice(OFFTOPIC_TITLES), drafts)
 
 
 def russian(b: Builder, city_slugs: dict[str, City]) -> None:

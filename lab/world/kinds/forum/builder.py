@@ -43,6 +43,15 @@ from onionlab.lab.world.model import Identity, PgpKey, Service
 from onionlab.lab.world.pgp import clearsign, make_key
 from onionlab.lab.world.vocab import Substance, cities, rates, substances
 
+# Member handle styles (``contacts.NameStyle``), drawn after the two words.
+_MEMBER_STYLES: tuple[contacts.NameStyle, ...] = (
+    lambda rng, first, second: f"{first}_{second}",
+    lambda rng, first, second: f"{first.capitalize()}{second.capitalize()}",
+    lambda rng, first, second: f"{first}{second}{rng.randrange(10, 1000)}",
+    lambda rng, first, second: f"{second}_{rng.randrange(1970, 2006)}",
+    lambda rng, first, second: f"throwaway_{rng.randrange(1000, 10000)}",
+)
+
 
 @dataclass
 class Draft:
@@ -190,16 +199,7 @@ class Builder:
                 else (rng.choice(EN_A), rng.choice(EN_B))
             )
             style = rng.randrange(5)
-            if style == 0:
-                handle = f"{first}_{second}"
-            elif style == 1:
-                handle = f"{first.capitalize()}{second.capitalize()}"
-            elif style == 2:
-                handle = f"{first}{second}{rng.randrange(10, 1000)}"
-            elif style == 3:
-                handle = f"{second}_{rng.randrange(1970, 2006)}"
-            else:
-                handle = f"throwaway_{rng.randrange(1000, 10000)}"
+            handle = _MEMBER_STYLES[style](rng, first, second)
             if self.unique(handle):
                 break
         else:  # pragma: no cover

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from onionlab.lab.world.model import PgpKey, Service
+from onionlab.lab.world.model import PgpKey, Service, find_by
 from onionlab.lab.world.records import page_count
 
 THREADS_PER_PAGE = 15
@@ -121,16 +121,10 @@ class ForumContent:
     posts_per_page: int = POSTS_PER_PAGE
 
     def user(self, handle: str) -> User:
-        for user in self.users:
-            if user.handle == handle:
-                return user
-        raise KeyError(handle)
+        return find_by(self.users, "handle", handle)
 
     def board(self, slug: str) -> Board:
-        for board in self.boards:
-            if board.slug == slug:
-                return board
-        raise KeyError(slug)
+        return find_by(self.boards, "slug", slug)
 
 
 def content_of(service: Service) -> ForumContent:
@@ -193,3 +187,25 @@ def user_posts_from(threads: list[Thread] | tuple[Thread, ...]) -> dict[str, int
         for post in thread.posts:
             counts[post.author] = counts.get(post.author, 0) + 1
     return counts
+
+
+__all__ = [
+    "MARKET_KINDS",
+    "Board",
+    "DeadMarket",
+    "ForumContent",
+    "Post",
+    "Quote",
+    "Thread",
+    "User",
+    "board_page_count",
+    "board_threads",
+    "content_of",
+    "expand",
+    "fmt_time",
+    "iso_time",
+    "post_page",
+    "thread_page_count",
+    "user_posts",
+    "user_posts_from",
+]

@@ -1,11 +1,13 @@
 """The paste site's content model (``Paste``, ``PasteBin``) and its sizes.
 
-Depends on the standard library only.
+Depends on ``onionlab.lab.world.model``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from onionlab.lab.world.model import find_by
 
 PASTES_PER_SCALE = 140
 PER_PAGE = 15
@@ -42,7 +44,4 @@ class PasteBin:
     link_id: str  # the paste quoting the full link
 
     def paste(self, paste_id: str) -> Paste:
-        for p in self.pastes:
-            if p.paste_id == paste_id:
-                return p
-        raise KeyError(paste_id)
+        return find_by(self.pastes, "paste_id", paste_id)

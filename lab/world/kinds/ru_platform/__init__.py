@@ -15,20 +15,8 @@ Depends on ``onionlab.lab.world``.
 """
 
 from onionlab.lab.world.kinds.ru_platform.build import build
-from onionlab.lab.world.kinds.ru_platform.content import (
-    CURRENCY_SIGN,
-    REVIEWS_PER_PAGE,
-    City,
-    District,
-    Job,
-    Platform,
-    Product,
-    Review,
-    Shop,
-    fmt_amount,
-    money,
-    translit,
-)
+from onionlab.lab.world.kinds.ru_platform.content import *  # noqa: F403  (the model, its __all__)
+from onionlab.lab.world.kinds.ru_platform.content import __all__ as _content_all
 from onionlab.lab.world.kinds.ru_platform.paths import LAYOUT, PROTECTED_PREFIXES, RuLayout
 from onionlab.lab.world.kinds.ru_platform.truth import (
     decoys,
@@ -40,25 +28,14 @@ from onionlab.lab.world.kinds.ru_platform.truth import (
 )
 
 __all__: list[str] = [
-    "CURRENCY_SIGN",
+    *_content_all,
     "LAYOUT",
     "PROTECTED_PREFIXES",
-    "REVIEWS_PER_PAGE",
-    "City",
-    "District",
-    "Job",
-    "Platform",
-    "Product",
-    "Review",
     "RuLayout",
-    "Shop",
     "build",
     "decoys",
-    "fmt_amount",
-    "money",
     "occurrences",
     "pages",
-    "translit",
     "truth_jobs",
     "truth_listings",
     "truth_vendors",

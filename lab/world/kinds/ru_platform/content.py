@@ -175,3 +175,19 @@ def fmt_amount(amount: int) -> str:
 
 def money(amount: int | str, currency: str) -> str:
     return f"{fmt_amount(int(amount))} {CURRENCY_SIGN.get(currency, currency)}"
+
+
+__all__ = [
+    "CURRENCY_SIGN",
+    "REVIEWS_PER_PAGE",
+    "City",
+    "District",
+    "Job",
+    "Platform",
+    "Product",
+    "Review",
+    "Shop",
+    "fmt_amount",
+    "money",
+    "translit",
+]

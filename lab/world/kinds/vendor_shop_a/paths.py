@@ -1,20 +1,17 @@
 """The shop's URL scheme: every page's path, shared by the world and the site.
 
 The truth lists these pages and the site (``onionlab.lab.sites.vendor_shop_a``) renders and
-links them. Depends on nothing.
+links them. The pages every single-vendor shop has come from
+``onionlab.lab.world.kinds.shop_paths``. Depends on nothing else.
 """
 
 from __future__ import annotations
 
-HOME = "/"
+from onionlab.lab.world.kinds.shop_paths import CONTACT, FAQ, HOME, MIRRORS, PGP, SHIPPING
+
 PRICES = "/prices"
 ORDER = "/order"
-FAQ = "/faq"
-PGP = "/pgp"
-MIRRORS = "/mirrors"
-CONTACT = "/contact"
 ABOUT = "/about"
-SHIPPING = "/shipping"
 CANARY = "/canary"
 
 

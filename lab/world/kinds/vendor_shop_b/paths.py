@@ -1,18 +1,15 @@
 """The store's URL scheme: every page's path, shared by the world and the site.
 
 The truth lists these pages and the site (``onionlab.lab.sites.vendor_shop_b``) renders and
-links them. Depends on nothing.
+links them. The pages every single-vendor shop has come from
+``onionlab.lab.world.kinds.shop_paths``. Depends on nothing else.
 """
 
 from __future__ import annotations
 
-HOME = "/"
-FAQ = "/faq"
-CONTACT = "/contact"
+from onionlab.lab.world.kinds.shop_paths import CONTACT, FAQ, HOME, MIRRORS, PGP, SHIPPING
+
 PAY = "/pay"
-PGP = "/pgp"
-MIRRORS = "/mirrors"
-SHIPPING = "/shipping"
 UPDATES = "/updates"
 
 

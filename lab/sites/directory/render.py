@@ -1,9 +1,9 @@
 """HTML of the link directory: a light hidden-wiki design, no JavaScript, UTF-8.
 
 ``render_pages(world, service)`` returns ``{"/path": html_bytes}`` for every page of
-``onionlab.lab.world.kinds.directory.pages`` and the branded 404 page. Which identifiers each page
-shows is fixed by ``onionlab.lab.world.kinds.directory.shown``; the CSS classes are the directory's
-public face that extractors are written against.
+the directory's truth (``pages`` in ``onionlab.lab.world.kinds.directory.truth``) and the
+branded 404 page. Which identifiers each page shows is fixed by that module's ``shown``;
+the CSS classes are the directory's public face that extractors are written against.
 Depends only on the standard library, ``onionlab.lab.world`` and
 ``onionlab.lab.sites.market.render``.
 """

@@ -3,7 +3,7 @@
 One test per input that froze or exhausted the crawl: each must finish within a generous
 CPU bound (the original code took seconds to minutes, or gigabytes) and is run under a hard
 timer, so a regression fails the test instead of hanging CI. Plugins are warmed up first
-(the substance vocabulary and pymorphy3 load on first use).
+(the substance vocabulary, pymorphy3 and bip-utils load on first use).
 """
 
 from __future__ import annotations
@@ -57,7 +57,11 @@ def extract(plugin: Any, response: Any) -> list[Item]:
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_up() -> None:
-    page = html("<h2>Мефедрон 1 г</h2><p>bitcoin 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy</p>")
+    # A segwit and an EIP-55 address too: crypto_addresses imports bip-utils on first use.
+    page = html(
+        "<h2>Мефедрон 1 г</h2><p>bitcoin 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy "
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 0x52908400098527886E0F7030069857D2E4169EE7</p>"
+    )
     for plugin in (substances, crypto_addresses, onion_addresses, contacts, pgp_keys):
         extract(plugin, page)
 

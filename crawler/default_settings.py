@@ -93,6 +93,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ONIONLAB_GATE_WAIT_MARGIN": (0.5, "seconds added to every such wait"),
     "ONIONLAB_GATE_MAX_BYTES": (1024 * 1024, "a larger page is never shown to gate plugins"),
     # politeness (onionlab.crawler.downloadermiddlewares.politeness)
+    # timeouts (onionlab.crawler.downloadermiddlewares.timeouts): a timed-out download is
+    # tried again this many times (RETRY_TIMES for every other failure), never when its
+    # body was already arriving
+    "ONIONLAB_TIMEOUT_RETRIES": (1, "times a download that timed out is tried again"),
     "ONIONLAB_RETRY_AFTER_MAX": (None, "seconds one request waits in all (None: POLITENESS_…)"),
     "POLITENESS_HTTP_CODES": ([429, 503], "statuses whose Retry-After is honoured"),
     "POLITENESS_MAX_RETRIES": (6, "retries of one request after such an answer"),
@@ -161,6 +165,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "onionlab.crawler.downloadermiddlewares.torhealth.TorHealth": 575,
     # sees failed attempts before RetryMiddleware
     "onionlab.crawler.downloadermiddlewares.liveness.LivenessMiddleware": 570,
+    # sees a timeout before RetryMiddleware (550) does, after Liveness counted it
+    "onionlab.crawler.downloadermiddlewares.timeouts.TimeoutRetryPolicy": 555,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     "onionlab.crawler.spidermiddlewares.scope.ScopeMiddleware": 600,

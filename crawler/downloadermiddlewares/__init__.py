@@ -1,1 +1,2 @@
-"""Scrapy downloader middlewares of the crawler core: obstacle gate, politeness, liveness, Tor."""
+"""Scrapy downloader middlewares of the crawler core: obstacle gate, politeness, liveness,
+Tor health, off-site redirects, timeouts."""

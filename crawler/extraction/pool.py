@@ -3,17 +3,8 @@
 In a crawl, each page's work (:func:`onionlab.crawler.extraction.page.work_on_page`) runs in
 worker processes, never on the crawl's event loop: CPython's regex engine cannot be interrupted,
 so the only bound on a slow or greedy plugin is a process that can be killed. The crawl gets
-plain data back (JSON documents and URLs) and yields the items and requests itself.
-
-Why a pool of our own and not ``pebble``/``loky``: the pool must (1) name the plugin that
-was running when a page was cut off (a shared page the worker writes the plugin's name
-into before each call), (2) watch each worker's resident memory (it needs the workers'
-pids), (3) share the workers fairly between sites, so one hostile site never holds all of
-them, and (4) deliver results on the event loop without helper threads contending for the
-GIL on the crawl's hot path. pebble's ``ProcessPool`` gives per-task timeouts but none of
-the rest, and forks workers from a thread of a threaded process. The pool here is asyncio's
-subprocess support (Scrapy 2.19 runs on the asyncio reactor): each worker
-(:mod:`~onionlab.crawler.extraction.worker`) speaks length-prefixed frames on its stdin/stdout.
+plain data back (JSON documents and URLs) and yields the items and requests itself (why
+a pool of our own: :mod:`onionlab.crawler.extraction`).
 
 Bounds (settings in :mod:`onionlab.crawler.default_settings`; an environment variable wins):
 
@@ -63,6 +54,8 @@ DEFAULT_MEMORY_MB: int = default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB")
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
 PIPELINE = 6  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
 SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)
+HELLO_TIMEOUT = 60.0  # seconds a new worker has to load the plugins and say hello (about 2)
+START_TRIES = 3  # starts in a row that fail before the pool gives up (pages get no items)
 
 
 class ExtractPool:
@@ -95,6 +88,7 @@ class ExtractPool:
         self.timing: Counter[str] = Counter()  # ms pages waited, ran, and worker CPU
         self.queued_max = 0  # the most pages ever waiting for a worker
         self.recycled = 0  # replaced after a page left them above half their allowance
+        self.failed_starts = 0  # starts in a row that did not say hello
         self.demoted = 0  # given the lowest CPU priority, their page running slow
         self._watch: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -133,14 +127,20 @@ class ExtractPool:
         try:
             await worker.attach()
             assert worker.reader is not None
-            hello = await asyncio.wait_for(read_frame(worker.reader), timeout=120)
+            hello = await asyncio.wait_for(read_frame(worker.reader), timeout=HELLO_TIMEOUT)
         except Exception as exc:
             self.starting -= 1
             worker.kill("failed")
             worker.close()
-            self._give_up(f"an extraction worker did not start: {exc!r}")
+            self.failed_starts += 1
+            if self.failed_starts >= START_TRIES or self.closed:
+                self._give_up(f"an extraction worker did not start: {exc!r}")
+            else:  # one stuck start does not stop extraction: another takes its place
+                logger.warning("an extraction worker did not start (%r): starting another", exc)
+                self._spawn()
             return
         self.starting -= 1
+        self.failed_starts = 0
         if self.expected is not None and hello.get("plugins") != self.expected:
             worker.kill("refused")
             worker.close()

@@ -526,3 +526,56 @@ def test_a_worker_whose_crawl_is_gone_exits_quietly() -> None:
         os.close(culprit)
     assert worker.returncode == 0
     assert "Traceback" not in worker.stderr and "BrokenPipe" not in worker.stderr, worker.stderr
+
+
+STUCK_AT_START = """
+import os, sys, time
+from onionlab import hookimpl
+
+main = getattr(sys.modules["__main__"], "__spec__", None)
+if main is not None and main.name.endswith("extraction.worker"):
+    try:  # the first worker to load this plugin never gets as far as saying hello
+        os.close(os.open(os.environ["STUCK_MARKER"], os.O_CREAT | os.O_EXCL))
+        time.sleep(600)
+    except FileExistsError:
+        pass
+
+@hookimpl
+def onionlab_extract(response):
+    return None
+"""
+
+START_FAST = """
+import sys
+from onionlab.crawler.extraction import pool
+from onionlab.crawler.commands import main
+pool.HELLO_TIMEOUT = 3.0  # instead of a minute
+sys.argv = ["onionlab", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_worker_that_never_starts_is_replaced(tmp_path: Path) -> None:
+    # One stuck start used to stop extraction for the rest of the crawl (seen in CI beside
+    # the hostile site): "an extraction worker did not start: TimeoutError(); pages get no
+    # items". Now another worker takes its place.
+    env = {
+        **os.environ,
+        "ONIONLAB_PLUGINS_DIR": _plugins(tmp_path, stuck=STUCK_AT_START),
+        "STUCK_MARKER": str(tmp_path / "stuck"),
+    }
+    # 0.5 s a page, one link deep at a time: the crawl outlasts the stuck start (3 s).
+    with LinkedSite(pages=12, delay=0.5) as fine, FakeTorSocks(routes={FINE: fine.port}) as socks:
+        result = subprocess.run(
+            [sys.executable, "-c", START_FAST, "crawl", "--socks", f"127.0.0.1:{socks.port}",
+             "--data-dir", str(tmp_path / "data"), "--json", "--no-score", f"http://{FINE}/"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = RunDir(Path(json.loads(result.stdout)["run_dir"]))
+    stats = json.loads(run.stats.read_text())
+    assert (tmp_path / "stuck").exists()  # a worker did get stuck
+    assert stats["onionlab/extract/workers_started"] >= 3
+    assert "onionlab/dropped/extract_crashed" not in stats
+    titles = {doc["url"]: doc.get("title") for doc in run.documents("page")}
+    assert len(titles) == 12 and all(titles.values()), titles  # titles come from the workers

@@ -78,7 +78,13 @@ class WorkerProcess:
         assert self.proc.stdout is not None and self.proc.stdin is not None
         self.reader = asyncio.StreamReader()
         reader = self.reader
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self.proc.stdout)
+        # Kept: close() must close the transport, never the pipe under it. A pipe closed
+        # under a transport that still watches its descriptor number read the next worker's
+        # pipe once the number was reused: that worker's hello was lost, and it was
+        # replaced after HELLO_TIMEOUT (60 s) with extraction stalled meanwhile.
+        self.read_transport, _protocol = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), self.proc.stdout
+        )
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, self.proc.stdin
         )

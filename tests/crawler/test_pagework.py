@@ -579,3 +579,34 @@ def test_a_worker_that_never_starts_is_replaced(tmp_path: Path) -> None:
     assert "onionlab/dropped/extract_crashed" not in stats
     titles = {doc["url"]: doc.get("title") for doc in run.documents("page")}
     assert len(titles) == 12 and all(titles.values()), titles  # titles come from the workers
+
+
+def test_replacing_workers_loses_no_hello() -> None:
+    """A worker's pipe was closed under the event loop's watch of it: the next worker's
+    pipe got the same descriptor number, the stale watch read its hello, and that worker
+    was replaced 60 s later with extraction stalled (seen as 40 s without a page on the
+    open lab). Each replacement now answers as fast as the first worker."""
+    from onionlab.crawler.extraction.pool import ExtractPool
+    from onionlab.crawler.extraction.protocol import task_of
+
+    page = HtmlResponse(f"http://{FINE}/", body=b"<title>t</title><a href='/a'>a</a>")
+    header, body = task_of(page)
+    header.update(domains=[FINE], plugins=None, max_items=10, max_links=10)
+
+    async def replace_and_run(times: int) -> list[float]:
+        pool = ExtractPool(1, timeout=30)
+        took = []
+        try:
+            await pool.run(FINE, dict(header), body)
+            for _ in range(times):
+                pool._retire(pool.workers[0])
+                started = time.monotonic()
+                result = await asyncio.wait_for(pool.run(FINE, dict(header), body), 50)
+                took.append(time.monotonic() - started)
+                assert result["title"] == "t"
+        finally:
+            pool.close()
+        return took
+
+    took = asyncio.run(replace_and_run(4))
+    assert max(took) < 20, took  # a lost hello costs HELLO_TIMEOUT (60 s)

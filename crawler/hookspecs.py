@@ -118,7 +118,9 @@ def onionlab_page_state(response: TextResponse) -> str | None:
     Called by the obstacle gate (:mod:`onionlab.crawler.downloadermiddlewares.gate`) for every HTML
     or text page before the spider sees it (the model: CRATOR's per-market page detectors). Answer
     only for layouts this plugin knows; the gate then asks :func:`onionlab_gate_request` how to pass
-    it.
+    it. It runs in an extraction worker, on the same parsed page as :func:`onionlab_extract` (one
+    parse per page: ``response.css``/``xpath`` reuse it), bounded in time and memory like it; on
+    an obstacle page no plugin is asked to extract.
 
     :param response: the page, a Scrapy ``TextResponse`` (see :func:`onionlab_extract`).
     :return: ``"wait"`` (a queue page), ``"captcha"``, ``"login"`` (a login wall or an
@@ -137,7 +139,9 @@ def onionlab_gate_request(
     ``plugins/lab_gate.py``; Scrapy 2.19 deprecates ``FormRequest.from_response``) in the
     site's cookie session, ignores its response, then fetches the original page again.
     One site's gate is passed once and shared by all its requests; attempts are bounded
-    and counted under ``onionlab/gate/*``.
+    and counted under ``onionlab/gate/*``. Unlike the other hooks it runs in the crawl's own
+    process, on its event loop (it only sees obstacle pages, and its request goes out through
+    the crawl): keep it quick.
 
     :param response: the obstacle page, as classified by :func:`onionlab_page_state`.
     :param state: the state that hook returned (``"wait"``, ``"captcha"``, ``"login"``, …).

@@ -150,8 +150,8 @@ _observer: Callable[[str], None] | None = None
 
 def observe_calls(observer: Callable[[str], None] | None) -> None:
     """Have ``observer(plugin_name)`` called just before every plugin call :func:`call_each`
-    makes (``None`` to stop): an extraction worker records there which plugin is running, so
-    the crawl can name the plugin when it cuts a page off
+    and :func:`call_first` make (``None`` to stop): an extraction worker records there which
+    plugin is running, so the crawl can name the plugin when it cuts a page off
     (:mod:`onionlab.crawler.extraction.worker`)."""
     global _observer
     _observer = observer
@@ -253,6 +253,8 @@ def call_first(
             continue
         others = [plugin for plugin in answering if plugin is not impl.plugin]
         caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
+        if _observer is not None:
+            _observer(name)
         started = time.perf_counter()
         try:
             result = caller(**kwargs)

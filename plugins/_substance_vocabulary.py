@@ -20,6 +20,7 @@ from typing import Any
 from onionlab.plugins._substance_tokens import (
     CACHED_WORD,
     WORD,
+    WORD_CACHE,
     Token,
     keys_of,
     normal,
@@ -31,7 +32,7 @@ VOCABULARY_FILE = Path(__file__).with_name("data") / "substances.toml"
 
 NAME, SLANG, AMBIGUOUS, CUE, TAG = "name", "slang", "ambiguous", "cue", "tag"
 _JOINER = re.compile(r"[\s\-‐‑–—_./·+']{0,3}")
-_MENTIONS_CACHE = 4096  # texts whose vocabulary words are remembered (see Vocabulary)
+_MENTIONS_CACHE = 1024  # texts whose vocabulary words are remembered (see Vocabulary)
 _CACHED_TEXT = 8192  # longer texts are not cached: a hostile site's would fill the cache
 
 
@@ -124,7 +125,7 @@ class Vocabulary:
         # Pages of a site repeat most of their lines (three in four of a lab crawl's segments
         # were read before), so the words found in a text are kept for the next page.
         self._cached_mentions = lru_cache(maxsize=_MENTIONS_CACHE)(self._find_mentions)
-        self._may_start = lru_cache(maxsize=65536)(self._word_may_start)
+        self._may_start = lru_cache(maxsize=WORD_CACHE)(self._word_may_start)
 
     def _add(self, word: str, kind: str, substances: tuple[str, ...]) -> None:
         tokens = tokenize(normal(word), vocabulary_side=True)

@@ -23,7 +23,11 @@ pages met), ``onionlab/gate/retries``, ``onionlab/gate/held``, ``onionlab/gate/e
 page, so gate plugins never parse it in the crawl's own process (a hostile site's
 megabytes of markup would cost the crawl hundreds of MB and seconds of its event loop);
 counted as ``onionlab/gate/not_checked_large``. Extraction parses it in a bounded worker.
-Depends on Scrapy, :mod:`onionlab.crawler.pluginmanager` and :mod:`onionlab.crawler.credentials`.
+A spider that offers ``async classify_page(response) -> state | None`` (onionlab's own:
+:meth:`onionlab.crawler.spiders.onion.OnionSpider.classify_page`) is asked instead of the
+plugins being called here: it parses each page once, off the crawl's process, for the gate and
+for its own work. Depends on Scrapy, :mod:`onionlab.crawler.pluginmanager` and
+:mod:`onionlab.crawler.credentials`.
 """
 
 from __future__ import annotations
@@ -178,7 +182,11 @@ class ObstacleGate:
             self._inc("not_checked_large")
             return response
         host = _host(request)
-        state = self._first("onionlab_page_state", host, response=response)
+        classify = getattr(self.crawler.spider, "classify_page", None)
+        if classify is not None:  # the spider parses the page once, in a worker, for both
+            state = await classify(response)
+        else:
+            state = self._first("onionlab_page_state", host, response=response)
         previous = request.meta.get(STATE)
         gate = self.gates.setdefault(host, HostGate())
         if previous and previous != state:

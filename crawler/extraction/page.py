@@ -24,7 +24,8 @@ from scrapy.linkextractors import LinkExtractor
 
 from onionlab.crawler import default_settings
 from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, drop_over_cap, extract_docs
-from onionlab.crawler.pluginmanager import StatsLike
+from onionlab.crawler.extraction.links import OnionLinkExtractor
+from onionlab.crawler.pluginmanager import StatsLike, call_first
 
 MAX_LINKS_PER_PAGE: int = default_settings.default("ONIONLAB_MAX_LINKS_PER_PAGE")
 
@@ -74,6 +75,9 @@ class PageOutcome:
     docs: list[str] = field(default_factory=list)  # the items' JSON documents
     hidden: int = 0
     links: list[str] = field(default_factory=list)
+    # What the gate plugins say the page is (onionlab_page_state), when they were asked:
+    # an obstacle page (a queue, a CAPTCHA, a login wall) has no items or links.
+    state: str | None = None
 
 
 def work_on_page(
@@ -86,27 +90,39 @@ def work_on_page(
     max_items: int = MAX_ITEMS_PER_PAGE,
     max_links: int = MAX_LINKS_PER_PAGE,
     mark: Callable[[str], None] | None = None,
+    gate: Callable[[str], bool] | None = None,
+    classify: bool = False,
 ) -> PageOutcome:
     """Title, items, hidden-link count and visible links of one page, the page parsed once.
 
-    ``mark(phase)`` is told what runs (``"(title)"``, ``"(links)"``; plugins are named by
-    :func:`onionlab.crawler.pluginmanager.observe_calls`).
+    With ``classify``, the gate plugins (those ``gate`` allows; all when it is None) are
+    asked first what the page is (``onionlab_page_state``, as
+    :class:`onionlab.crawler.downloadermiddlewares.gate.ObstacleGate` would): an obstacle
+    page gives only its ``state``. ``mark(phase)`` is told what runs (``"(title)"``,
+    ``"(links)"``; plugins are named by :func:`onionlab.crawler.pluginmanager.observe_calls`).
     """
     mark = mark or (lambda _phase: None)
+    if classify:
+        state = call_first(pm, "onionlab_page_state", stats=stats, only=gate, response=response)
+        if state is not None:
+            return PageOutcome(state=str(state))
     mark("(title)")
     outcome = PageOutcome(title=(response.css("title::text").get() or "").strip())
     outcome.docs = [doc for _item, doc in extract_docs(pm, response, stats, only, max_items)]
     mark("(links)")
     outcome.hidden = cut_hidden(response.selector.root)
-    links = [link.url for link in link_extractor.extract_links(response)]
+    if isinstance(link_extractor, OnionLinkExtractor):
+        links = link_extractor.urls(response)
+    else:
+        links = [link.url for link in link_extractor.extract_links(response)]
     drop_over_cap(links, max_links, "links", response.url, stats)
     outcome.links = links
     return outcome
 
 
-def link_extractor_for(domains: Iterable[str]) -> LinkExtractor:
+def link_extractor_for(domains: Iterable[str]) -> OnionLinkExtractor:
     """The spider's link extractor: links to the given hosts (and ``host:port`` forms)."""
-    return LinkExtractor(allow_domains=sorted(set(domains)), unique=True)
+    return OnionLinkExtractor(domains)
 
 
 class CountingStats:

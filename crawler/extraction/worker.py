@@ -53,6 +53,12 @@ from onionlab.crawler.pluginmanager import observe_calls
 
 logger = logging.getLogger(__name__)
 
+NICENESS = 5
+"""A worker runs 5 below the crawl's CPU priority: the crawl's own process (and, beside the
+lab, Tor) get a core first. A page waiting a few milliseconds more for a worker costs less
+than Tor's answers waiting for a core: on the open scale-5 lab, Tor's latency as the crawl
+saw it fell from 106 to 80 ms and the crawl went from 236 to 252 pages/s (2 cores)."""
+
 
 def _die_with_parent() -> None:
     with contextlib.suppress(Exception):  # Linux only; end of input covers the rest
@@ -104,6 +110,8 @@ def _warm_up(pm: pluggy.PluginManager) -> None:
 def worker_main(culprit_fd: int, memory_mb: int) -> None:
     """A worker: load plugins, then do one page per frame read, until end of input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     _die_with_parent()
     # Frames go on the real stdout; whatever a plugin prints goes to stderr instead.
     out = os.fdopen(os.dup(1), "wb")
@@ -151,6 +159,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
                 extractors[domains] = link_extractor_for(domains)
             allowed = header.get("plugins")
             only = None if allowed is None else frozenset(allowed).__contains__
+            gate = header.get("gate")
             outcome = work_on_page(
                 loaded.manager,
                 response_of(header, body),
@@ -160,6 +169,8 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
                 max_items=int(header.get("max_items", MAX_ITEMS_PER_PAGE)),
                 max_links=int(header.get("max_links", MAX_LINKS_PER_PAGE)),
                 mark=mark,
+                gate=None if gate is None else frozenset(gate).__contains__,
+                classify=bool(header.get("classify")),
             )
             result = {"ok": True, **outcome.__dict__}
         except MemoryError:

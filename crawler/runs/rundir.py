@@ -8,7 +8,8 @@ crawl was started) and ``crawl.log``.
 Writing: :class:`AppendFile` appends whole records in one write and cuts a failed write back
 off (a full disk leaves no half line); :meth:`RunDir.write_json` replaces a JSON file
 atomically. Reading: every reader raises :class:`RunDirDamaged` (file, line, what to do)
-instead of a traceback on a truncated or garbage file. Depends on the standard library only.
+instead of a traceback on a truncated or garbage file. Depends on the standard library and
+:mod:`onionlab.crawler.frontier` (counting ids compactly).
 """
 
 from __future__ import annotations
@@ -283,10 +284,18 @@ class RunDir:
         return list(by_id.values())
 
     def count_documents(self) -> dict[str, int]:
-        """Distinct documents per kind in ``items.ndjson`` (a re-written id counts once)."""
-        ids: dict[str, set[str]] = {}
+        """Distinct documents per kind in ``items.ndjson`` (a re-written id counts once);
+        the ids are held as digests (:class:`onionlab.crawler.frontier.DigestSet`), so a
+        run of millions of items is counted in tens of MB, not hundreds."""
+        from onionlab.crawler.frontier import DigestSet
+
+        ids: dict[str, DigestSet] = {}
         for action, doc in self.iter_docs():
-            ids.setdefault(str(doc.get("kind")), set()).add(next(iter(action.values()))["_id"])
+            kind = str(doc.get("kind"))
+            found = ids.get(kind)
+            if found is None:
+                found = ids[kind] = DigestSet()
+            found.add(str(next(iter(action.values()))["_id"]))
         return {kind: len(found) for kind, found in sorted(ids.items())}
 
     def check(self) -> None:

@@ -13,8 +13,8 @@ kill during a write) of the ledger, ``items.ndjson`` and ``errors.ndjson`` are c
 
 Results that cannot be written (disk full): see :mod:`onionlab.crawler.runs.notsaved`. From the
 first failed write on, no ``done``/``failed`` event is written, so every page whose items were not
-all written is fetched again on resume. Depends on Scrapy and :mod:`onionlab.crawler.runs`
-(rundir, notsaved, ledger, requestdata).
+all written is fetched again on resume. Depends on Scrapy, :mod:`onionlab.crawler.frontier`
+and :mod:`onionlab.crawler.runs` (rundir, notsaved, ledger, requestdata).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
+from onionlab.crawler.frontier import DigestSet, digest_of_hex
 from onionlab.crawler.items import Page
 from onionlab.crawler.runs import notsaved
 from onionlab.crawler.runs.ledger import (
@@ -80,7 +81,10 @@ class ResumeMiddleware:
                 shutil.rmtree(Path(jobdir) / "requests.queue", ignore_errors=True)
         self.ledger = Ledger(path, fsync=crawler.settings.getbool("ONIONLAB_RESUME_FSYNC"))
         self.broken = False
-        self.tracked: set[str] = set(self.previous.queued)
+        # The fingerprints written as queued, compactly (onionlab.crawler.frontier).
+        self.tracked = DigestSet()
+        for fp in self.previous.queued:
+            self.tracked.add_digest(digest_of_hex(fp))
         self.rescheduled: set[str] = set()
         self.pages: dict[int, _PageItems] = {}
         self._append({"ev": "open", "session": self.previous.sessions + 1})
@@ -127,9 +131,8 @@ class ResumeMiddleware:
         if notsaved.is_stopped(self.stats):
             return False
         fp = self.fingerprint(request)
-        if fp in self.tracked:
+        if not self.tracked.add_digest(digest_of_hex(fp)):
             return True
-        self.tracked.add(fp)
         event: dict[str, Any] = {"ev": "queued", "fp": fp, "url": request.url}
         data = request_to_data(request, self.crawler.spider)
         if data is not None:
@@ -187,7 +190,7 @@ class ResumeMiddleware:
 
     def request_reached_downloader(self, request: Request, **_: Any) -> None:
         fp = self.fingerprint(request)
-        if fp in self.tracked:
+        if self.tracked.has_digest(digest_of_hex(fp)):
             self._append({"ev": "started", "fp": fp})
 
     def item_left_pipeline(self, response: Response | None = None, **_: Any) -> None:

@@ -41,8 +41,8 @@ Rules (settings in brackets extend or tune them):
 Drops are counted twice: in detail (``onionlab/scope/<reason>``) and under the crawl's
 common reasons ``onionlab/dropped/trap`` (over a family budget) and
 ``onionlab/dropped/state_changing``. Off-site redirects are another component's:
-:mod:`onionlab.crawler.downloadermiddlewares.offsite`. Depends on Scrapy and
-:mod:`onionlab.crawler.default_settings`.
+:mod:`onionlab.crawler.downloadermiddlewares.offsite`. Depends on Scrapy,
+:mod:`onionlab.crawler.default_settings` and :mod:`onionlab.crawler.frontier`.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from onionlab.crawler import default_settings
+from onionlab.crawler.frontier import DigestSet
 
 SESSION_KEYS = frozenset(
     {
@@ -266,19 +267,22 @@ class Budgets:
         self.trap_budget = trap_budget
         self.family_budget = family_budget
         self.max_depth = max_depth
-        # Each family's set stops growing at its budget: memory is bounded by admitted URLs.
-        self.seen: dict[str, set[str]] = {}
+        # The admitted URLs (a URL names its family), compactly, and a count per family
+        # that stops at its budget (onionlab.crawler.frontier).
+        self.admitted = DigestSet()
+        self.counts: dict[str, int] = {}
 
     def admit(self, url: str) -> bool:
         """True if ``url`` (canonical) is already admitted or its family has budget left."""
-        family = family_key(url)
-        members = self.seen.setdefault(family, set())
-        if url in members:
+        if url in self.admitted:
             return True
+        family = family_key(url)
+        count = self.counts.get(family, 0)
         budget = self.trap_budget if trap_shaped(url, self.max_depth) else self.family_budget
-        if len(members) >= budget:
+        if count >= budget:
             return False
-        members.add(url)
+        self.counts[family] = count + 1
+        self.admitted.add(url)
         return True
 
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 import scrapy
 from scrapy import signals
@@ -39,6 +40,7 @@ from onionlab.crawler.extraction.process import (
     replay_logs,
 )
 from onionlab.crawler.extraction.protocol import task_of
+from onionlab.crawler.frontier import KnownLinks
 from onionlab.crawler.items import Item, Page
 from onionlab.crawler.mirrors import is_mirror_list
 from onionlab.crawler.pluginmanager import get_plugins
@@ -79,7 +81,12 @@ class OnionSpider(scrapy.Spider):
         self.pool: ExtractPool | None = None
         self.max_items = MAX_ITEMS_PER_PAGE
         self.max_links = MAX_LINKS_PER_PAGE
-        self._allowed: dict[str, list[str] | None] = {}
+        self._allowed: dict[tuple[str, str], list[str] | None] = {}
+        self.known = KnownLinks()
+        # Pages the obstacle gate had worked on (classify_page), until parse takes them.
+        self._done: WeakKeyDictionary[Response, tuple[str, PageOutcome | None]] = (
+            WeakKeyDictionary()
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
@@ -97,6 +104,7 @@ class OnionSpider(scrapy.Spider):
             )
             # Now, before the crawl starts: a worker takes a second or two to load plugins.
             spider.pool.start()
+        crawler.signals.connect(spider.known.scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(spider._open_pool, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
@@ -129,20 +137,47 @@ class OnionSpider(scrapy.Spider):
 
     def _allowed_plugins(self, host: str) -> list[str] | None:
         """The names of the plugins a site's profile lets extract (``None``: all)."""
-        if host not in self._allowed:
-            choice = self.profiles.for_host(host).plugins
+        return self._plugin_names(host, "plugins")
+
+    def _gate_plugins(self, host: str) -> list[str] | None:
+        """The names of the plugins a site's profile lets classify pages (``None``: all)."""
+        return self._plugin_names(host, "gate")
+
+    def _plugin_names(self, host: str, role: str) -> list[str] | None:
+        """The plugins a site's profile names for ``role`` (``plugins``, ``gate``)."""
+        key = (host, role)
+        if key not in self._allowed:
+            choice = getattr(self.profiles.for_host(host), role)
             names = [p.name for p in self.plugins.plugins if not p.error]
             allowed = [name for name in names if choice.allows(name)]
-            self._allowed[host] = None if len(allowed) == len(names) else allowed
-        return self._allowed[host]
+            self._allowed[key] = None if len(allowed) == len(names) else allowed
+        return self._allowed[key]
+
+    async def classify_page(self, response: TextResponse) -> str | None:
+        """What the gate plugins say ``response`` is (``onionlab_page_state``), for
+        :class:`onionlab.crawler.downloadermiddlewares.gate.ObstacleGate`.
+
+        The page is parsed once, in a worker: the same parse answers the gate and, when the
+        page is no obstacle, does its whole work (title, items, links), kept for
+        :meth:`parse`. A page whose work was cut off is no obstacle (its drop is counted here,
+        as in :meth:`parse`)."""
+        host = (urlsplit(response.url).hostname or "").lower()
+        fetched = _now()
+        outcome = await self._work(response, host, classify=True)
+        self._done[response] = (fetched, outcome)
+        return outcome.state if outcome is not None else None
 
     async def parse(self, response: Response) -> AsyncIterator[Item | scrapy.Request]:
         if not isinstance(response, TextResponse):
             yield self._page_item(response, "")
             return
         host = (urlsplit(response.url).hostname or "").lower()
-        fetched = _now()  # when the page came in, not when a worker was done with it
-        outcome = await self._work(response, host)
+        done = self._done.pop(response, None)
+        if done is not None:  # the gate had the page worked on already
+            fetched, outcome = done
+        else:
+            fetched = _now()  # when the page came in, not when a worker was done with it
+            outcome = await self._work(response, host)
         stats = self.crawler.stats
         yield self._page_item(response, outcome.title if outcome else "", fetched)
         if outcome is None:
@@ -153,16 +188,27 @@ class OnionSpider(scrapy.Spider):
                 yield item
         if outcome.hidden:
             stats.inc_value("onionlab/scope/hidden", outcome.hidden)
+        known = self.known
+        skipped = 0
         for url in outcome.links:
+            if url in known:  # already given to the engine: its duplicate filter would drop it
+                skipped += 1
+                continue
             # A site's signed mirror list first: if its address dies mid-crawl, the crawl
             # can carry on through a mirror (onionlab.crawler.downloadermiddlewares.liveness).
             priority = MIRROR_LIST_PRIORITY if is_mirror_list(url) else 0
             yield scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=priority)
+        if skipped:
+            stats.inc_value("onionlab/frontier/known_links", skipped)
 
-    async def _work(self, response: TextResponse, host: str) -> PageOutcome | None:
-        """The page's work, in the pool (or in this process); ``None`` when it was cut off."""
+    async def _work(
+        self, response: TextResponse, host: str, *, classify: bool = False
+    ) -> PageOutcome | None:
+        """The page's work, in the pool (or in this process); ``None`` when it was cut off.
+        With ``classify``, the gate plugins say first whether it is an obstacle page."""
         stats = self.crawler.stats
         allowed = self._allowed_plugins(host)
+        gate = self._gate_plugins(host) if classify else None
         if self.pool is None:
             only = None if allowed is None else frozenset(allowed).__contains__
             try:
@@ -174,6 +220,8 @@ class OnionSpider(scrapy.Spider):
                     only=only,
                     max_items=self.max_items,
                     max_links=self.max_links,
+                    gate=None if gate is None else frozenset(gate).__contains__,
+                    classify=classify,
                 )
             except MemoryError:
                 stats.inc_value("onionlab/dropped/extract_memory")
@@ -185,6 +233,8 @@ class OnionSpider(scrapy.Spider):
             plugins=allowed,
             max_items=self.max_items,
             max_links=self.max_links,
+            classify=classify,
+            gate=gate,
         )
         try:
             result = await self.pool.run(host, header, body)
@@ -209,6 +259,7 @@ class OnionSpider(scrapy.Spider):
             docs=list(result.get("docs", ())),
             hidden=int(result.get("hidden", 0)),
             links=list(result.get("links", ())),
+            state=None if result.get("state") is None else str(result["state"]),
         )
 
     def _page_item(self, response: Response, title: str, fetched: str = "") -> Page:

@@ -176,7 +176,7 @@ def test_the_default_site_budget_is_ten_thousand() -> None:
     from onionlab.crawler.spidermiddlewares.sitelimits import SiteLimitsMiddleware
     from tests.crawler.test_liveness import _crawler
 
-    assert SiteLimitsMiddleware.from_crawler(_crawler()).site_max_pages == 10_000
+    assert SiteLimitsMiddleware.from_crawler(_crawler()).site_max_pages == 50_000
 
 
 def test_the_page_cap_says_how_much_was_left(tmp_path: Path) -> None:

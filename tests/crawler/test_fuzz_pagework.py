@@ -4,6 +4,7 @@ Every input gets a CPU budget; the whole module runs in well under 30 s. Propert
 
 - the one-pass hidden-link handling finds exactly the links the old per-link
   ``ancestor-or-self`` XPath found, and counts the same hidden links;
+- the link extractor that remembers hrefs gives exactly what Scrapy's gives;
 - the page work never raises, stays within its budget and its caps, on deep nesting, huge
   attributes, broken markup, many links and bytes in no valid encoding.
 """
@@ -126,6 +127,25 @@ def test_one_pass_finds_exactly_the_links_the_old_xpath_found(html: str) -> None
     started = time.process_time()
     assert new_links(response(body)) == old_links(response(body))
     assert time.process_time() - started < CPU_BUDGET
+
+
+SHARED = link_extractor_for([HOST])  # remembers hrefs across examples, as in a worker
+BASES = ["", f'<base href="http://{HOST}/other/">', '<base href="/b/">', '<base href="sub/">']
+PAGES = [URL, f"http://{HOST}/", f"http://{HOST}/x/y?z=1", f"http://{HOST}:8080/p"]
+
+
+@FUZZ
+@given(trees(), st.sampled_from(BASES), st.sampled_from(PAGES))
+def test_remembered_links_are_exactly_what_scrapys_extractor_gives(
+    html: str, base: str, url: str
+) -> None:
+    """The worker's link extractor remembers what each href gave on earlier pages: on any
+    page, whatever came before, it gives what Scrapy's own extractor gives."""
+    body = f"<html><head>{base}</head><body>{html}</body></html>"
+    scrapy_links = LinkExtractor(allow_domains=[HOST], unique=True).extract_links(
+        response(body, url)
+    )
+    assert SHARED.urls(response(body, url)) == [link.url for link in scrapy_links]
 
 
 @st.composite

@@ -1,8 +1,9 @@
 """Ctrl-C always works: a crawl wedged by a plugin or a site profile stops within seconds.
 
 Real crawls (``onionlab crawl`` in a subprocess) of a local linked site through the recording
-SOCKS5 server. A gate plugin from ``--plugins-dir`` sleeps 120 s on one page (gate hooks
-run on the crawl's event loop), or a site profile sets ``delay = inf``: before the fix one
+SOCKS5 server. A gate plugin from ``--plugins-dir`` sleeps 120 s passing one page's
+obstacle (``onionlab_gate_request`` runs on the crawl's event loop; what a page is, is asked
+in an extraction worker), or a site profile sets ``delay = inf``: before the fix one
 SIGINT left the crawl running (Scrapy's stop request waits behind the sleeping hook) and
 even a graceful Ctrl-C exited 0. Now: one SIGINT stops it within the stop timeout (10 s)
 with exit 130 and one line saying how to resume; a second SIGINT stops it at once; SIGTERM
@@ -35,7 +36,7 @@ PAGES = 30
 STOP_TIMEOUT = 10.0  # onionlab.crawler.interrupt.DEFAULT_TIMEOUT
 
 SLEEPY_GATE = '''
-"""A gate plugin whose page classifier sleeps on one page (a wedged plugin)."""
+"""A gate plugin that sleeps while it passes one page's obstacle (a wedged plugin)."""
 import os
 import time
 
@@ -44,10 +45,20 @@ import pluggy
 hookimpl = pluggy.HookimplMarker("onionlab")
 
 
+def _sleepy(response):
+    return bool(os.environ.get("SLEEPY_SECONDS")) and response.url.endswith("/p/3")
+
+
 @hookimpl
 def onionlab_page_state(response):
-    if os.environ.get("SLEEPY_SECONDS") and response.url.endswith("/p/3"):
+    return "sleepy" if _sleepy(response) else None
+
+
+@hookimpl
+def onionlab_gate_request(response, state, credentials):
+    if state == "sleepy":
         time.sleep(float(os.environ["SLEEPY_SECONDS"]))
+        return {"wait": 0}
     return None
 '''
 
@@ -131,7 +142,7 @@ def _requested(lab: dict, path: str) -> bool:
 
 
 def _wedged_crawl(lab: dict, env_extra: dict[str, str] | None = None) -> subprocess.Popen:
-    """A crawl whose gate plugin sleeps 120 s on /p/3, once it is asleep."""
+    """A crawl whose gate plugin sleeps 120 s passing /p/3, once it is asleep."""
     crawl = _start(lab, "--data-dir", str(lab["data"]), _url("/"), sleep=120, env_extra=env_extra)
     _wait_for(lambda: _requested(lab, "/p/3"), crawl)
     time.sleep(1.0)  # its answer reached the gate: the event loop is asleep

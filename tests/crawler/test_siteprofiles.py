@@ -58,7 +58,7 @@ def test_sites_inherit_the_defaults_and_override_key_by_key() -> None:
     other = profiles.for_host("c" * 55 + "d.onion")
     assert other.plugins.allows("probe") and other.depth == 5
     assert other.max_pages is None  # the crawl's per-site budget (ONIONLAB_SITE_MAX_PAGES)
-    assert other.as_dict()["max_pages"] == 10_000
+    assert other.as_dict()["max_pages"] == 50_000
     assert parse("[defaults]\nmax_pages = 0").defaults.max_pages == 0  # explicitly none
 
 

@@ -34,9 +34,22 @@ from onionlab.crawler.labstate import LabState, load_truth
     metavar="IP:PORT",
     help="Tor's SOCKS port [default: the running lab's client, from lab.json].",
 )
-@click.option("--max-pages", default=50_000, show_default=True, help="Stop after this many pages.")
+@click.option(
+    "--max-pages",
+    default=1_000_000,
+    show_default=True,
+    help="Stop after this many pages (the summary says when it did, and how to resume).",
+)
 @click.option(
     "--max-seconds", default=4 * 3600, show_default=True, help="Stop after this many seconds."
+)
+@click.option(
+    "--concurrency",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Requests in flight at once, over all sites (each site gets half of it at most; a "
+    "--sites profile may set a site's own).",
 )
 @click.option("--score/--no-score", default=True, help="Score against the lab's ground truth.")
 @click.option(
@@ -60,6 +73,7 @@ def crawl(
     socks: str | None,
     max_pages: int,
     max_seconds: int,
+    concurrency: int,
     score: bool,
     resume_dir: Path | None,
     sites_file: Path | None,
@@ -119,6 +133,7 @@ def crawl(
         max_seconds=max_seconds,
         progress=not as_json,
         state=state,
+        concurrency=concurrency,
         sites=sites_file,
     )
     if score and state is not None and not summary.get("not_saved"):
@@ -146,6 +161,7 @@ def crawl_through_tor(
     progress: bool,
     state: LabState | None = None,
     sites: Path | None = None,
+    concurrency: int = 32,
 ) -> dict[str, Any]:
     """Check the SOCKS address, the ``--sites`` file, ``onionlab.toml`` and Tor, then crawl
     ``urls`` into a new run directory under ``data_dir``; the crawl's summary."""
@@ -171,6 +187,8 @@ def crawl_through_tor(
             run_dir=run.path,
             max_pages=max_pages,
             max_seconds=max_seconds,
+            concurrency=concurrency,
+            per_site_concurrency=max(1, concurrency // 2),
             progress=progress,
             # The lab's Tor control port: lets the crawler ask for new circuits (NEWNYM).
             tor_control=state.control if state and socks == state.socks else "",

@@ -87,7 +87,7 @@ def demo(
             urls=[s.url for s in state.services],
             socks=state.socks,
             data_dir=base,
-            max_pages=50_000,
+            max_pages=1_000_000,
             max_seconds=max_seconds,
             progress=not as_json,
             state=state,

@@ -25,7 +25,7 @@ from pathlib import Path
 from onionlab.crawler.runner import CrawlConfig, run_crawl
 args = json.loads(sys.argv[1])
 config = CrawlConfig(start_urls=args["urls"], socks=args["socks"], run_dir=Path(args["run"]),
-                     progress=False, max_pages=args.get("max_pages", 50_000),
+                     progress=False, max_pages=args.get("max_pages", 1_000_000),
                      extra_settings=args.get("settings", {}))
 print(json.dumps(run_crawl(config)))
 """

@@ -1,0 +1,127 @@
+"""The crawler's memory and CPU as the crawl grows: open labs of several scales, one run.
+
+    python -m bench.crawl_memory [--seed 1] [--scales 1,10,25]
+
+For each scale: brings up its own open lab (a temporary directory, loopback only), runs
+``onionlab crawl --json --no-score`` of every service through the lab's Tor client, and
+samples the crawl process's resident memory (``/proc/<pid>/status``) every 0.2 s. Prints,
+per scale: pages, pages/s, the crawl process's peak RSS (and the extraction workers' peak),
+its RSS when it had fetched 20,000 pages (when it got that far), and CPU-seconds per page
+in the crawl process and in all; then the growth per page of the peak RSS from each scale
+to the next. Every request goes to 127.0.0.1; every crawl is bounded (1,800 s). Asserts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.transport_ceiling import _children, _cpu_seconds, _rss_kb
+from onionlab.lab.controller import Lab
+
+
+def _page_times(run: Path) -> list[float]:
+    """When each page was fetched (epoch seconds), from the run's page documents."""
+    times = []
+    with (run / "items.ndjson").open(encoding="utf-8") as handle:
+        for line in handle:
+            if '"kind": "page"' in line and '"fetched_at"' in line:
+                doc = json.loads(line)
+                times.append(datetime.fromisoformat(doc["fetched_at"]).timestamp())
+    return sorted(times)
+
+
+def measure(scale: float, seed: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
+        data = Path(tmp)
+        started = time.monotonic()
+        state = json.loads(
+            Lab().up(seed=seed, scale=scale, profile="open", data_dir=data / "lab").read_text()
+        )
+        print(f"scale {scale:g}: lab up in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        try:
+            socks = f"127.0.0.1:{state['socks']['port']}"
+            command = [
+                sys.executable, "-m", "onionlab", "crawl", "--json", "--no-score",
+                "--socks", socks, "--data-dir", str(data),
+            ]  # fmt: skip
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            samples: list[tuple[float, int]] = []  # (epoch seconds, crawl RSS kB)
+            cpu: dict[int, float] = {}
+            workers_peak = 0
+            deadline = time.monotonic() + 1800
+            while proc.poll() is None and time.monotonic() < deadline:
+                samples.append((time.time(), _rss_kb(proc.pid)))
+                for pid in [proc.pid, *_children(proc.pid)]:
+                    seconds = _cpu_seconds(pid)
+                    if seconds is not None:
+                        cpu[pid] = max(seconds, cpu.get(pid, 0.0))
+                    if pid != proc.pid:
+                        workers_peak = max(workers_peak, _rss_kb(pid))
+                time.sleep(0.2)
+            if proc.poll() is None:
+                proc.kill()
+                raise SystemExit(f"scale {scale:g}: the crawl took over 1,800 s")
+            out = proc.stdout.read() if proc.stdout else b""
+            summary = json.loads(out)
+            times = _page_times(Path(summary["run_dir"]))
+        finally:
+            Lab().down(data_dir=data / "lab")
+    pages = int(summary["pages"])
+    at_20k = None
+    if len(times) >= 20_000:
+        when = times[19_999]
+        index = bisect.bisect_left([t for t, _ in samples], when)
+        at_20k = max(rss for _, rss in samples[: index + 1]) / 1024
+    return {
+        "scale": scale,
+        "pages": pages,
+        "pages_per_s": summary["pages_per_s"],
+        "peak_mb": max(rss for _, rss in samples) / 1024,
+        "workers_peak_mb": workers_peak / 1024,
+        "at_20k_mb": at_20k,
+        "cpu_ms_fetching": 1000 * cpu.get(proc.pid, 0.0) / max(1, pages),
+        "cpu_ms_all": 1000 * sum(cpu.values()) / max(1, pages),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scales", default="1,10,25")
+    options = parser.parse_args()
+    rows = [measure(float(scale), options.seed) for scale in options.scales.split(",")]
+    print(f"open lab, seed {options.seed}; {os.cpu_count()} cores")
+    print(
+        f"{'scale':>5} {'pages':>7} {'pages/s':>8} {'peak RSS MB':>12} {'at 20k pages':>13} "
+        f"{'worker peak':>12} {'CPU ms/page: crawl':>19} {'all':>5}"
+    )
+    for row in rows:
+        at_20k = "-" if row["at_20k_mb"] is None else f"{row['at_20k_mb']:.0f}"
+        print(
+            f"{row['scale']:>5g} {row['pages']:>7} {row['pages_per_s']:>8.1f} "
+            f"{row['peak_mb']:>12.0f} {at_20k:>13} {row['workers_peak_mb']:>12.0f} "
+            f"{row['cpu_ms_fetching']:>19.2f} {row['cpu_ms_all']:>5.2f}"
+        )
+    for before, after in itertools.pairwise(rows):
+        grown = (after["peak_mb"] - before["peak_mb"]) * 1024 * 1024
+        per_page = grown / max(1, after["pages"] - before["pages"]) / 1024
+        print(
+            f"peak RSS growth from scale {before['scale']:g} to {after['scale']:g}: "
+            f"{per_page:.2f} KB per page"
+        )
+
+
+if __name__ == "__main__":
+    main()

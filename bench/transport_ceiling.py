@@ -1,0 +1,349 @@
+"""What Tor carries against what onionlab's crawl gets, on the same lab, in one run.
+
+    python -m bench.transport_ceiling [--seed 1] [--scale 1] [--concurrency 32,64,128]
+                                      [--repeat 2] [--profile open]
+
+Brings up its own lab (a temporary directory, loopback only), then, for each concurrency,
+``--repeat`` times and interleaved:
+
+1. **the ceiling**: a minimal asynchronous SOCKS5 client (below, about 80 lines of asyncio)
+   fetches every page of the lab's ground truth through the lab's Tor client, the host
+   name resolved by Tor (SOCKS5 ``ATYP 3``), ``concurrency`` requests in flight, each of
+   its ``concurrency`` clients keeping one stream per site open (HTTP/1.1 keep-alive, as
+   a browser or Scrapy's connection pool does), the pages in a fixed shuffled order so
+   that every site is busy at once, as in a crawl;
+2. **onionlab**: ``onionlab crawl --concurrency N --json`` of every lab service through the
+   same Tor client, discovering the same pages by following links;
+3. the minimal client again, one stream per page (``Connection: close``): what a client
+   without a connection pool gets.
+
+It prints pages/s of each and the ratio of onionlab to the ceiling (1) (the crawl's own
+``duration_s``: start-up and
+shut-down included), and for the crawl: CPU-seconds per page in the fetching process and
+in all (the extraction workers too), the share of each core that was busy while it ran
+(``/proc/stat``) and the crawl process's peak RSS. Every request goes to 127.0.0.1; every
+wait is bounded (``--max-seconds`` per fetch pass, 900 s per crawl). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from onionlab.lab.controller import Lab
+
+CLOCK = os.sysconf("SC_CLK_TCK")
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+# --- the ceiling: a minimal SOCKS5 client ---------------------------------------------------
+
+
+async def _open(socks: tuple[str, int], host: str, port: int, timeout: float) -> Stream:
+    """A stream to ``host:port`` through SOCKS5, the host name resolved by Tor."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(*socks), timeout)
+    writer.write(b"\x05\x01\x00")
+    if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != 0:
+        raise OSError("SOCKS5: no authentication method accepted")
+    name = host.encode()
+    writer.write(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
+    reply = await asyncio.wait_for(reader.readexactly(4), timeout)
+    if reply[1] != 0:
+        writer.close()
+        raise OSError(f"SOCKS5 error {reply[1]}")
+    skip = {1: 4, 4: 16}.get(reply[3])
+    if skip is None:
+        skip = (await reader.readexactly(1))[0]
+    await asyncio.wait_for(reader.readexactly(skip + 2), timeout)
+    return reader, writer
+
+
+async def _response(reader: asyncio.StreamReader, timeout: float) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response; its status and whether the stream may be used again."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    fields = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        fields[key.strip().lower()] = value.strip().lower()
+    if "content-length" in fields:
+        await asyncio.wait_for(reader.readexactly(int(fields["content-length"])), timeout)
+    elif fields.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await asyncio.wait_for(reader.readline(), timeout)).split(b";")[0], 16)
+            await asyncio.wait_for(reader.readexactly(size + 2), timeout)
+            if size == 0:
+                break
+    else:
+        await asyncio.wait_for(reader.read(-1), timeout)
+        return status, False
+    return status, fields.get("connection") != "close"
+
+
+async def _fetch_all(
+    socks: tuple[str, int], urls: list[str], concurrency: int, keep_alive: bool
+) -> list[int]:
+    """GET every URL, ``concurrency`` at once; with ``keep_alive`` each of the
+    ``concurrency`` clients keeps one stream per host open and sends its next request
+    for that host on it (as a browser, or Scrapy's connection pool, does)."""
+    queue = list(reversed(urls))
+    statuses: list[int] = []
+    timeout = 30.0
+
+    async def client() -> None:
+        streams: dict[str, Stream] = {}
+        while queue:
+            parts = urlsplit(queue.pop())
+            host = parts.hostname or ""
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            stream = streams.pop(host, None)
+            try:
+                if stream is None:
+                    stream = await _open(socks, host, parts.port or 80, timeout)
+                stream[1].write(
+                    f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: "
+                    f"{USER_AGENT}\r\nAccept: */*\r\n"
+                    f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n".encode()
+                )
+                status, reusable = await _response(stream[0], timeout)
+                statuses.append(status)
+                if keep_alive and reusable:
+                    streams[host] = stream
+                else:
+                    stream[1].close()
+            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
+                statuses.append(0)
+                if stream is not None:
+                    stream[1].close()
+        for _reader, writer in streams.values():
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return statuses
+
+
+def ceiling(
+    socks: tuple[str, int], urls: list[str], concurrency: int, limit: float, keep_alive: bool
+) -> dict:
+    """Fetch ``urls`` with the minimal client; pages/s of the pages that answered 2xx-4xx."""
+    started = time.monotonic()
+    fetching = _fetch_all(socks, urls, concurrency, keep_alive)
+    statuses = asyncio.run(asyncio.wait_for(fetching, limit))
+    elapsed = time.monotonic() - started
+    answered = sum(1 for status in statuses if 200 <= status < 500)
+    return {
+        "pages": answered,
+        "failed": len(statuses) - answered,
+        "seconds": elapsed,
+        "pages_per_s": answered / elapsed,
+    }
+
+
+# --- onionlab's crawl, watched from /proc ---------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK  # utime + stime
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cores() -> list[tuple[int, int]]:
+    """(busy, total) jiffies of each core since boot."""
+    cores = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            values = [int(v) for v in line.split()[1:]]
+            idle = values[3] + values[4]  # idle + iowait
+            cores.append((sum(values) - idle, sum(values)))
+    return cores
+
+
+class Watch(threading.Thread):
+    """Samples a process tree's CPU time and RSS every 0.2 s until it exits."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.cpu: dict[int, float] = {}  # pid -> its last CPU seconds seen
+        self.peak_rss_kb = 0
+        self.cores_before = _cores()
+        self.cores_after = self.cores_before
+
+    def run(self) -> None:
+        root = self.proc.pid
+        while self.proc.poll() is None:
+            for pid in [root, *_children(root)]:
+                seconds = _cpu_seconds(pid)
+                if seconds is not None:
+                    self.cpu[pid] = max(seconds, self.cpu.get(pid, 0.0))
+            self.peak_rss_kb = max(self.peak_rss_kb, _rss_kb(root))
+            self.cores_after = _cores()
+            time.sleep(0.2)
+
+    def busy(self) -> list[float]:
+        return [
+            (b1 - b0) / max(1, t1 - t0)
+            for (b0, t0), (b1, t1) in zip(self.cores_before, self.cores_after, strict=True)
+        ]
+
+
+def crawl(data: Path, socks: str, concurrency: int) -> dict[str, Any]:
+    """``onionlab crawl`` of the running lab at ``concurrency``: its summary and what it cost."""
+    command = [
+        sys.executable,
+        "-m",
+        "onionlab",
+        "crawl",
+        "--json",
+        "--no-score",
+        "--socks",
+        socks,
+        "--data-dir",
+        str(data),
+        "--concurrency",
+        str(concurrency),
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = Watch(proc)
+    watch.start()
+    try:
+        out, errors = proc.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise SystemExit("the crawl took over 900 s") from None
+    watch.join(5)
+    if proc.returncode != 0:
+        raise SystemExit(f"onionlab crawl failed ({proc.returncode}):\n{errors[-3000:]}")
+    summary = json.loads(out)
+    pages = max(1, int(summary["pages"]))
+    own = watch.cpu.get(proc.pid, 0.0)
+    total = sum(watch.cpu.values())
+    return {
+        "pages": summary["pages"],
+        "seconds": summary["duration_s"],
+        "pages_per_s": summary["pages_per_s"],
+        "cpu_ms_per_page_fetching": 1000 * own / pages,
+        "cpu_ms_per_page_total": 1000 * total / pages,
+        "busy": watch.busy(),
+        "peak_rss_mb": watch.peak_rss_kb / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--profile", default="open")
+    parser.add_argument("--concurrency", default="32,64,128")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--max-seconds", type=float, default=300.0)
+    options = parser.parse_args()
+    levels = [int(level) for level in options.concurrency.split(",")]
+
+    rows: list[tuple[int, list[dict], list[dict], list[dict]]] = []
+    with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
+        data = Path(tmp)
+        started = time.monotonic()
+        state_path = Lab().up(
+            seed=options.seed,
+            scale=options.scale,
+            profile=options.profile,
+            data_dir=data / "lab",
+        )
+        print(f"lab up in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        state = json.loads(state_path.read_text())
+        truth = json.loads(Path(state["truth"]).read_text())
+        urls = list(truth["pages"])
+        random.Random(options.seed).shuffle(urls)
+        socks = ("127.0.0.1", int(state["socks"]["port"]))
+        socks_text = f"127.0.0.1:{socks[1]}"
+        try:
+            ceiling(socks, urls[:200], 32, options.max_seconds, True)  # warm the circuits
+            for level in levels:
+                alive, close, ours = [], [], []
+                for _ in range(options.repeat):
+                    alive.append(ceiling(socks, urls, level, options.max_seconds, True))
+                    ours.append(crawl(data, socks_text, level))
+                    close.append(ceiling(socks, urls, level, options.max_seconds, False))
+                    print(
+                        f"c={level}: minimal {alive[-1]['pages_per_s']:.1f} pages/s "
+                        f"(one stream a page: {close[-1]['pages_per_s']:.1f}), "
+                        f"onionlab {ours[-1]['pages_per_s']:.1f}",
+                        file=sys.stderr,
+                    )
+                rows.append((level, alive, close, ours))
+        finally:
+            Lab().down(data_dir=data / "lab")
+
+    def med(runs: list[dict], key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    print(
+        f"lab: seed {options.seed}, scale {options.scale:g}, profile {options.profile}, "
+        f"{len(urls)} truth pages; {os.cpu_count()} cores; median of {options.repeat} runs"
+    )
+    print(
+        "minimal = the minimal SOCKS5 client, keep-alive streams (the ceiling); "
+        "1/page = the same, one stream per page"
+    )
+    print(
+        f"{'conc':>5} {'minimal':>8} {'1/page':>7} {'onionlab':>9} {'ratio':>6} {'pages':>6} "
+        f"{'CPU ms/page: fetching':>22} {'all':>5} {'cores busy':>11} {'RSS MB':>7}"
+    )
+    for level, alive, close, ours in rows:
+        cores = len(ours[0]["busy"])
+        busy = [statistics.median(run["busy"][i] for run in ours) for i in range(cores)]
+        rate, mine = med(alive, "pages_per_s"), med(ours, "pages_per_s")
+        print(
+            f"{level:>5} {rate:>8.1f} {med(close, 'pages_per_s'):>7.1f} {mine:>9.1f} "
+            f"{mine / rate:>6.2f} {med(ours, 'pages'):>6.0f} "
+            f"{med(ours, 'cpu_ms_per_page_fetching'):>22.2f} "
+            f"{med(ours, 'cpu_ms_per_page_total'):>5.2f} "
+            f"{' '.join(f'{b:.0%}' for b in busy):>11} {med(ours, 'peak_rss_mb'):>7.0f}"
+        )
+    for level, alive, close, ours in rows:
+        print(
+            f"runs at c={level} (pages/s): minimal {[round(r['pages_per_s']) for r in alive]}, "
+            f"1/page {[round(r['pages_per_s']) for r in close]}, "
+            f"onionlab {[round(r['pages_per_s']) for r in ours]}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -110,7 +110,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "POLITENESS_MAX_RETRIES": (6, "retries of one request after such an answer"),
     "POLITENESS_MAX_WAIT": (60.0, "seconds one request waits in all (ONIONLAB_RETRY_AFTER_MAX)"),
     "POLITENESS_DEFAULT_WAIT": (5.0, "seconds waited when the answer has no Retry-After"),
-    "POLITENESS_SLOWDOWN_DELAY": (0.1, "seconds added to a site's delay per such answer"),
+    # The first step is 20 ms (50 requests/s), doubled at each further pause: a 0.1 s first
+    # step held the default lab's rate-limited sites (40 requests/s) at 10 for a minute after
+    # one 429 and halved the crawl (112 -> 57 pages/s); at 20 ms it made 126.
+    "POLITENESS_SLOWDOWN_DELAY": (0.02, "a site's delay floor after its first such answer"),
     "POLITENESS_MAX_DELAY": (10.0, "a site's delay at most, after slowing down"),
     "POLITENESS_SLOWDOWN_SECONDS": (60.0, "seconds a site stays slowed after its last answer"),
     # liveness and mirrors (onionlab.crawler.sitestate, onionlab.crawler.mirrortrust)

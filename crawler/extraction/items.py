@@ -171,9 +171,16 @@ def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = No
 
     :return: the number of items written.
     """
-    items: list[Item] = []
-    for kind in LINKED_KINDS:
-        items.extend(i for i in map(item_from_doc, run.documents(kind)) if i is not None)
+    # One pass over items.ndjson, each document made an item at once (the last write of an
+    # id wins, in the order ids first came, kind by kind): the run's documents are never
+    # all held as dicts beside their items (twice the memory, three passes).
+    latest: dict[str, dict[str, Item | None]] = {kind: {} for kind in LINKED_KINDS}
+    for action, doc in run.iter_docs():
+        of_kind = latest.get(str(doc.get("kind")))
+        if of_kind is not None:
+            of_kind[str(next(iter(action.values()))["_id"])] = item_from_doc(doc)
+    items = [item for kind in LINKED_KINDS for item in latest[kind].values() if item is not None]
+    del latest
     linked = link_items(pm, items, stats)
     # Serialise everything first, then append it in one write: a document that is not
     # JSON data is counted and left out, and a failed write (disk full) leaves nothing

@@ -9,7 +9,7 @@ table per site. A key is an onion host, or the name of a service of the running 
     plugins = ["*"]              # which plugins extract items ("*" = all, "-name" = not that one)
     gate = ["*"]                 # which plugins may pass queues, CAPTCHAs and logins
     depth = 0                    # link depth from the home page (0 = no limit)
-    max_pages = 10000            # pages requested per site (0 = no limit; default 10,000)
+    max_pages = 10000            # pages requested per site (0 = no limit; default 50,000)
     concurrency = 8              # requests in flight per site (1 … 1024)
     delay = 0.0                  # seconds between requests to the site (0 … 600)
     allow = []                   # regexes on path?query; if any, a URL must match one
@@ -23,7 +23,7 @@ table per site. A key is an onion host, or the name of a service of the running 
 A site table overrides the defaults key by key; anything it leaves out comes from
 ``[defaults]``, and anything that leaves out comes from the built-in defaults above (with
 ``concurrency`` from the crawl's own setting, and ``max_pages`` from the crawl's per-site
-budget ``ONIONLAB_SITE_MAX_PAGES``, 10,000: see
+budget ``ONIONLAB_SITE_MAX_PAGES``, 50,000: see
 :mod:`onionlab.crawler.spidermiddlewares.sitelimits`). ``[defaults]`` ``concurrency`` and ``delay``
 apply to every site, those without a table of their own too (:meth:`SiteProfiles.crawl_settings`:
 Scrapy's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY``, as ``DOWNLOAD_SLOTS`` has no

@@ -40,7 +40,10 @@ LAB_ACCOUNT = ("trainee", "trainee-lab-pass")
 
 
 def crawl(
-    routes: dict[str, int], cwd: Path, env_extra: dict[str, str] | None = None
+    routes: dict[str, int],
+    cwd: Path,
+    env_extra: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Crawl the sites of ``routes`` with the CLI; summary, stats, scores and duration."""
     cwd.mkdir(parents=True, exist_ok=True)
@@ -49,7 +52,7 @@ def crawl(
     with FakeTorSocks(routes=routes) as socks:
         result = subprocess.run(
             [sys.executable, "-m", "onionlab", "crawl", "--json", "--max-seconds", "50",
-             "--socks", f"127.0.0.1:{socks.port}", "--data-dir", str(cwd / "data"),
+             "--socks", f"127.0.0.1:{socks.port}", "--data-dir", str(cwd / "data"), *args,
              *(f"http://{onion}/" for onion in routes)],
             capture_output=True, text=True, timeout=90, cwd=cwd, env=env | (env_extra or {}),
         )  # fmt: skip
@@ -122,7 +125,12 @@ def test_an_expired_session_is_renewed_and_nothing_is_lost(
     onion = next(iter(short_sessions))
     (tmp_path / "crawl").mkdir()
     (tmp_path / "crawl" / "onionlab.toml").write_text(account.format(onion, *LAB_ACCOUNT))
-    result = crawl(short_sessions, tmp_path / "crawl")
+    # One request at a time, 20 ms apart: the market's protected pages then take seconds
+    # (15 logins here). At the crawl's own pace they could all be fetched within one 0.15 s
+    # session, and no session expired (seen once in CI).
+    (tmp_path / "crawl" / "slow.toml").write_text("[defaults]\ndelay = 0.02\n")
+    args = ("--concurrency", "1", "--sites", str(tmp_path / "crawl" / "slow.toml"))
+    result = crawl(short_sessions, tmp_path / "crawl", args=args)
     assert site_score(result, "pages", "market")["recall"] == 1.0
     assert site_score(result, "listings", "market")["recall"] == 1.0
     stats = result["stats"]

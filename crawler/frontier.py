@@ -33,13 +33,9 @@ def digest_of(key: str) -> int:
     return (hash(key) & _MASK) or 1
 
 
-def digest_of_fingerprint(fingerprint: bytes) -> int:
-    """A request fingerprint's 64-bit digest: its first 8 bytes (never 0)."""
-    return int.from_bytes(fingerprint[:8], "big") or 1
-
-
 def digest_of_hex(fingerprint: str) -> int:
-    """The same digest of a fingerprint written in hex (the resume ledger's ``fp``)."""
+    """A request fingerprint's digest, from its hex form (the resume ledger's ``fp``): its
+    first 8 bytes, already a hash (never 0)."""
     return int(fingerprint[:16], 16) or 1
 
 
@@ -91,13 +87,9 @@ class DigestSet:
         old = self._slots
         self._slots = array("Q", bytes(16 * len(old)))
         self._mask = len(self._slots) - 1
-        slots, mask = self._slots, self._mask
         for value in old:
             if value:
-                index = value & mask
-                while slots[index]:
-                    index = (index + 1) & mask
-                slots[index] = value
+                self._slots[self._find(value)] = value
 
     @property
     def nbytes(self) -> int:

@@ -112,7 +112,7 @@ def work_on_page(
     mark("(links)")
     outcome.hidden = cut_hidden(response.selector.root)
     if isinstance(link_extractor, OnionLinkExtractor):
-        links = link_extractor.urls(response)
+        links = link_extractor.urls(response, limit=max_links)
     else:
         links = [link.url for link in link_extractor.extract_links(response)]
     drop_over_cap(links, max_links, "links", response.url, stats)

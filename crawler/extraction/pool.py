@@ -23,12 +23,12 @@ Bounds (settings in :mod:`onionlab.crawler.default_settings`; an environment var
 - ``ONIONLAB_MAX_ITEMS_PER_PAGE`` (2,000) and ``ONIONLAB_MAX_LINKS_PER_PAGE`` (5,000): the
   excess is counted ``onionlab/dropped/items_per_page`` / ``links_per_page``.
 
-A page cut off still gets its Page item (without a title). A site whose page has run for
-over a second may hold all workers but one (when there are two or more), so other sites'
-pages keep flowing while its pages run into their time bound; the worker on such a page
-drops to the lowest CPU priority (nice 19), so a page spinning in a plugin takes no core
+A page cut off still gets its Page item (without a title). Sites take turns; a site whose
+page has run for over a second, and pages over 1 MB, may hold all workers but one (when
+there are two or more: :mod:`~.turns`), so other sites' pages keep flowing; the worker on
+a slow page drops to the lowest CPU priority (nice 19), so a page spinning in a plugin takes no core
 from the crawl or the other workers, and is replaced after that page. A worker that loads
-other plugins than the crawl is refused. Depends on the extraction process and protocol only.
+other plugins than the crawl is refused. Depends on the extraction process, protocol and turns only.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from typing import Any
 from onionlab.crawler import default_settings
 from onionlab.crawler.extraction.process import ExtractFailed, Job, WorkerProcess, spawn_worker
 from onionlab.crawler.extraction.protocol import HEADER, read_frame, rss_kb
+from onionlab.crawler.extraction.turns import next_job, stuck
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,6 @@ DEFAULT_TIMEOUT: float = default_settings.default("ONIONLAB_EXTRACT_TIMEOUT")
 DEFAULT_MEMORY_MB: int = default_settings.default("ONIONLAB_EXTRACT_MEMORY_MB")
 WATCH_INTERVAL = 0.1  # seconds between two looks at the busy workers' memory
 PIPELINE = 6  # pages sent to a worker ahead of its answers (see ExtractPool._pump)
-SLOW = 1.0  # seconds: a page running longer marks its site as slow (see ExtractPool)
 HELLO_TIMEOUT = 60.0  # seconds a new worker has to load the plugins and say hello (about 2)
 START_TRIES = 3  # starts in a row that fail before the pool gives up (pages get no items)
 
@@ -62,7 +62,7 @@ class ExtractPool:
     """Worker processes doing each page's work (:mod:`~.page`), each bounded in time and memory.
 
     :meth:`run` returns the page's result dict or raises :class:`ExtractFailed`. Pages
-    wait in a queue per site, served in turn (see :meth:`_next_job`).
+    wait in a queue per site, served in turn (:mod:`~.turns`).
     """
 
     def __init__(
@@ -77,7 +77,6 @@ class ExtractPool:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.expected = sorted(expected_plugins) if expected_plugins is not None else None
-        self.per_site = max(1, self.size - 1)
         self.workers: list[WorkerProcess] = []  # started and ready
         self.starting = 0
         self.queues: OrderedDict[str, deque[Job]] = OrderedDict()
@@ -205,36 +204,6 @@ class ExtractPool:
         self.queued_max = max(self.queued_max, sum(len(q) for q in self.queues.values()))
         return await future
 
-    def _stuck(self, worker: WorkerProcess, now: float) -> bool:
-        """Whether the page ``worker`` is on has run longer than :data:`SLOW`."""
-        return bool(worker.jobs) and now - worker.started > SLOW
-
-    def _site_stuck(self, host: str, now: float) -> bool:
-        return any(w.jobs[0].host == host and self._stuck(w, now) for w in self.workers if w.jobs)
-
-    def _next_job(self, worker: WorkerProcess, now: float) -> Job | None:
-        """The next page for ``worker``, sites in turn. A site may use every worker, except
-        one whose page is running slow: it then keeps all workers but one, so other sites'
-        pages keep flowing while its pages run into their time bound."""
-        for host in list(self.queues):
-            if any(j.host == host for j in worker.jobs):
-                pass  # already in this worker's line: no new worker taken
-            elif any(
-                w.jobs and w.jobs[0].host == host and self._stuck(w, now) for w in self.workers
-            ):
-                held = sum(1 for w in self.workers if any(j.host == host for j in w.jobs))
-                if held >= self.per_site:
-                    continue
-            queue = self.queues[host]
-            job = queue.popleft()
-            del self.queues[host]
-            if queue:
-                self.queues[host] = queue  # to the end of the turn
-            if job.future.done():  # given up meanwhile
-                return self._next_job(worker, now)
-            return job
-        return None
-
     def _pump(self) -> None:
         """Hand out waiting pages: up to :data:`PIPELINE` a worker, so a worker never waits
         for this (busy) process to read its last answer before starting the next page."""
@@ -243,9 +212,9 @@ class ExtractPool:
         while progress and self.queues:
             progress = False
             for worker in sorted(self.workers, key=lambda w: len(w.jobs)):
-                if worker.draining or len(worker.jobs) >= PIPELINE or self._stuck(worker, now):
+                if worker.draining or len(worker.jobs) >= PIPELINE or stuck(worker, now):
                     continue
-                job = self._next_job(worker, now)
+                job = next_job(self.queues, worker, self.workers, now)
                 if job is None:
                     continue
                 self._send(worker, job, now)
@@ -349,7 +318,7 @@ class ExtractPool:
         self._watch = None
         busy = [w for w in self.workers if w.jobs]
         now = time.monotonic()
-        demoted = [w for w in busy if not w.demoted and self._stuck(w, now)]
+        demoted = [w for w in busy if not w.demoted and stuck(w, now)]
         for worker in demoted:
             self._demote(worker)
         if self.memory_mb > 0:
@@ -364,7 +333,7 @@ class ExtractPool:
             self._pump()  # their pages not yet begun go to the other workers
 
     def _demote(self, worker: WorkerProcess) -> None:
-        """Give ``worker``, whose page has run over :data:`SLOW`, the lowest CPU priority.
+        """Give ``worker``, whose page has run over :data:`~.turns.SLOW`, the lowest CPU priority.
 
         On a machine with as many workers as cores, a page spinning in a plugin for its
         whole time bound takes a core from the crawl and the other workers; at nice 19 it

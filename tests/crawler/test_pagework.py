@@ -613,3 +613,70 @@ def test_replacing_workers_loses_no_hello() -> None:
 
     took = asyncio.run(replace_and_run(4))
     assert max(took) < 20, took  # a lost hello costs HELLO_TIMEOUT (60 s)
+
+
+HEAVY_SLEEPER = """
+import time
+from onionlab import hookimpl
+
+@hookimpl
+def onionlab_extract(response):
+    if len(response.body) > 100_000:
+        time.sleep(2)  # what a 4 MB page of attributes costs a worker, about
+"""
+
+
+def test_two_heavy_pages_never_hold_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two big pages of one site arriving together took both workers for seconds, and the
+    obstacle gate, which waits for each page's worker, then held every site's fetching (a
+    CI run beside the hostile lab: normal sites at 35 pages/s instead of 172). Now a big
+    page goes to all workers but one: the other site's pages are answered meanwhile."""
+    from onionlab.crawler.extraction import turns
+    from onionlab.crawler.extraction.pool import ExtractPool
+    from onionlab.crawler.extraction.protocol import task_of
+
+    monkeypatch.setenv("ONIONLAB_PLUGINS_DIR", _plugins(tmp_path, heavy=HEAVY_SLEEPER))
+    monkeypatch.setattr(turns, "HEAVY_BYTES", 100_000)
+
+    def job(host: str, size: int) -> tuple[dict[str, Any], bytes]:
+        page = HtmlResponse(f"http://{host}/", body=b"<title>t</title>" + b" " * size)
+        header, body = task_of(page)
+        header.update(domains=[host], plugins=None, max_items=10, max_links=10)
+        return header, body
+
+    async def scenario() -> tuple[float, list[float]]:
+        pool = ExtractPool(2, timeout=30)
+        try:
+            pool.start()
+            await pool.run(FINE, *job(FINE, 10))  # both workers up and warm
+            while len(pool.workers) < 2:
+                await asyncio.sleep(0.05)
+            started = time.monotonic()
+            heavy = [asyncio.ensure_future(pool.run(SLOW, *job(SLOW, 200_000))) for _ in "ab"]
+            await asyncio.sleep(0.1)  # both big pages handed out before the small ones come
+            small = []
+            for _ in range(4):
+                await pool.run(FINE, *job(FINE, 10))
+                small.append(time.monotonic() - started)
+            await asyncio.wait_for(asyncio.gather(*heavy), 20)
+            return time.monotonic() - started, small
+        finally:
+            pool.close()
+
+    heavy_done, small_done = asyncio.run(scenario())
+    assert heavy_done > 3.5  # the two big pages ran one after the other
+    assert max(small_done) < 1.5, small_done  # not after a big page's 2 s
+
+
+def test_a_link_flood_is_cut_at_the_cap_without_making_every_url() -> None:
+    from onionlab.crawler.extraction.page import link_extractor_for
+
+    body = "".join(f'<a href="/p/{n}">{n}</a><a href="/p/{n}">again</a>' for n in range(50))
+    page = HtmlResponse(f"http://{FINE}/", body=body.encode())
+    extractor = link_extractor_for([FINE])
+    everything = extractor.urls(page)
+    capped = extractor.urls(page, limit=10)
+    assert capped[:10] == everything[:10]
+    assert len(capped) == len(everything) == 50  # so the caller counts 40 dropped

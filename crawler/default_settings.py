@@ -34,8 +34,9 @@ CRAWL_DEFAULTS: dict[str, object] = {
     # files and buffer for Elasticsearch, so 4 lose nothing: the open lab went from 185
     # to 201 pages/s (bench.transport_ceiling; 16 gave 191).
     "CONCURRENT_ITEMS": 4,
-    # CONCURRENT_REQUESTS counts the requests not answered yet, not the pages still in the
-    # downloader middlewares waiting for an extraction worker (see the module).
+    # CONCURRENT_REQUESTS counts the requests that can be on the wire, not the pages still
+    # in the downloader middlewares waiting for an extraction worker, nor the requests
+    # queued for a site at its own concurrency or paused (see the module).
     "DOWNLOADER": "onionlab.crawler.downloader.OnionDownloader",
     "DOWNLOAD_TIMEOUT": 60,
     # 8 MiB: far above any onion page's HTML, and what a hostile body (or a bomb inflating)

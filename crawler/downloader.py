@@ -1,35 +1,48 @@
-"""Scrapy's downloader, its global concurrency counting the requests still to be answered.
+"""Scrapy's downloader, its global concurrency counting the requests that can be on the wire.
 
 Scrapy counts a request against ``CONCURRENT_REQUESTS`` from the moment it enters the
-downloader until its response has passed every downloader middleware. onionlab's obstacle
-gate (:mod:`onionlab.crawler.downloadermiddlewares.gate`) has each page worked on by an
-extraction worker while it is still in the middlewares (the page is parsed once, for the
-gate and for its items and links), so with Scrapy's count the pages waiting for a worker
-took network concurrency away: at ``--concurrency 32`` about 13 of the 32 were such pages,
-and the crawl got 205 pages/s where Tor carried 358 (``bench/transport_ceiling.py``).
+downloader until its response has passed every downloader middleware. Three kinds of
+request took network concurrency away that way, measured:
 
-:class:`OnionDownloader` counts the requests not yet answered (queued for their site, or
-on the network) against ``CONCURRENT_REQUESTS``, and those answered and still in the
-middlewares against a bound of their own of the same size: at most twice
-``CONCURRENT_REQUESTS`` requests are ever in the downloader, and never more than
-``CONCURRENT_REQUESTS`` on the network; and the engine is asked for the next request as soon
-as one is answered, not once its page has left the middlewares. Set as Scrapy's
-``DOWNLOADER`` by the add-on.
+- pages waiting for an extraction worker: onionlab's obstacle gate
+  (:mod:`onionlab.crawler.downloadermiddlewares.gate`) has each page worked on while it is
+  still in the middlewares (the page is parsed once, for the gate and for its items and
+  links); at ``--concurrency 32`` about 13 of the 32 were such pages, and the crawl got
+  205 pages/s where Tor carried 358 (``bench/transport_ceiling.py``);
+- requests queued for a site already at its own concurrency (a page gives a dozen links
+  of its own site at once): queued, they counted as if on the wire;
+- requests queued for a paused site (``Retry-After``:
+  :mod:`onionlab.crawler.downloadermiddlewares.politeness`): beside the hostile lab, the
+  hostile site's requests filled the downloader while it was paused for 60 s, and the
+  last normal site waited out the whole pause with it.
+
+:class:`OnionDownloader` counts against ``CONCURRENT_REQUESTS`` only the requests that can
+be on the wire: those still in the request middlewares, and of each site's requests not
+yet answered at most its concurrency, none while it is paused for over
+:data:`PAUSED` seconds. The others have bounds of their own: answered pages still in the
+middlewares at most ``CONCURRENT_REQUESTS``, and all requests in the downloader at most
+:data:`HELD` times that (each is a few KB: 128 of them hold no memory to speak of). The
+engine is asked for the next request as soon as one is answered, not once its page has left
+the middlewares. Set as Scrapy's ``DOWNLOADER`` by the add-on.
 Depends on Scrapy.
 """
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.core.downloader import Downloader
 from scrapy.crawler import Crawler
 
+PAUSED = 1.0  # seconds: a site whose next request waits longer than this is paused
+HELD = 4  # times CONCURRENT_REQUESTS: the most requests ever in the downloader
+
 
 class OnionDownloader(Downloader):
     """A :class:`scrapy.core.downloader.Downloader` whose ``CONCURRENT_REQUESTS`` bounds the
-    requests not yet answered; answered ones still in the middlewares are bounded apart."""
+    requests that can be on the wire; the others are bounded apart (see the module)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -65,8 +78,27 @@ class OnionDownloader(Downloader):
         """Requests in the downloader not answered yet: queued for their site or on the wire."""
         return len(self.active) - len(self.answered)
 
+    @property
+    def ready(self) -> int:
+        """Requests that can be on the wire: those in the request middlewares, and of each
+        site's (its slot's) at most its concurrency, none while it is paused."""
+        in_slots = 0
+        ready = 0
+        now = monotonic()
+        for slot in self.slots.values():
+            waiting = len(slot.active)
+            if not waiting:
+                continue
+            in_slots += waiting
+            if slot.latercall is not None and slot.lastseen + slot.delay - now > PAUSED:
+                continue  # paused: nothing of it goes on the wire for a while
+            ready += min(waiting, slot.concurrency)
+        return self.unanswered - in_slots + ready
+
     def needs_backout(self) -> bool:
         limit = self.total_concurrency
         if limit <= 0:  # Scrapy's: 0 means no limit
             return False
-        return self.unanswered >= limit or len(self.answered) >= limit
+        return (
+            len(self.answered) >= limit or len(self.active) >= HELD * limit or self.ready >= limit
+        )

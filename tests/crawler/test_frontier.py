@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+from time import monotonic
 from typing import Any
 
 import pluggy
 import pytest
 from scrapy import Request
+from scrapy.core.downloader import Slot
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -138,3 +140,44 @@ def test_pages_waiting_for_a_worker_do_not_use_up_the_global_concurrency() -> No
     downloader._answered(third)
     assert downloader.unanswered == 0
     assert downloader.needs_backout()  # but no more than CONCURRENT_REQUESTS such pages
+
+
+def _queue_for_site(downloader: OnionDownloader, host: str, count: int) -> list[Request]:
+    """``count`` requests of ``host`` in the downloader, queued in its slot (not yet sent)."""
+    requests = [Request(f"http://{host}/{n}") for n in range(count)]
+    slot = downloader.slots.setdefault(host, Slot(downloader.domain_concurrency, 0.0, 0.0))
+    for request in requests:
+        downloader.active.add(request)
+        slot.active.add(request)
+    return requests
+
+
+def test_requests_queued_beyond_a_sites_own_concurrency_leave_the_wire_to_others() -> None:
+    crawler = get_crawler(
+        settings_dict={"CONCURRENT_REQUESTS": 4, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
+    )
+    downloader = OnionDownloader(crawler)
+    _queue_for_site(downloader, "a" * 56 + ".onion", 6)  # 2 can be on the wire, 4 wait
+    assert downloader.ready == 2
+    assert not downloader.needs_backout()  # another site may still use 2
+    _queue_for_site(downloader, "b" * 56 + ".onion", 2)
+    assert downloader.needs_backout()
+    # However many a site's slot holds, the downloader holds at most 4 x CONCURRENT_REQUESTS.
+    crowded = OnionDownloader(crawler)
+    _queue_for_site(crowded, "c" * 56 + ".onion", 16)
+    assert crowded.ready == 2 and crowded.needs_backout()
+
+
+def test_a_paused_site_does_not_hold_the_others_back() -> None:
+    """Beside the hostile lab, its requests queued for 60 s behind a Retry-After filled the
+    downloader: the last normal site waited out the pause with it (39 s without a page)."""
+    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS": 4})
+    downloader = OnionDownloader(crawler)
+    paused = "p" * 56 + ".onion"
+    _queue_for_site(downloader, paused, 4)
+    assert downloader.needs_backout()  # 4 ready to go
+    slot = downloader.slots[paused]
+    slot.delay, slot.lastseen = 0.02, monotonic() + 60  # what the politeness pause does
+    slot.latercall = object()  # Scrapy's slot waits out that delay with a timer
+    assert downloader.ready == 0
+    assert not downloader.needs_backout()

@@ -152,26 +152,24 @@ def _queue_for_site(downloader: OnionDownloader, host: str, count: int) -> list[
     return requests
 
 
-def test_requests_queued_beyond_a_sites_own_concurrency_leave_the_wire_to_others() -> None:
+def test_requests_queued_for_a_site_count_as_before_so_a_dead_site_keeps_few() -> None:
     crawler = get_crawler(
         settings_dict={"CONCURRENT_REQUESTS": 4, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
     )
     downloader = OnionDownloader(crawler)
-    _queue_for_site(downloader, "a" * 56 + ".onion", 6)  # 2 can be on the wire, 4 wait
-    assert downloader.ready == 2
-    assert not downloader.needs_backout()  # another site may still use 2
-    _queue_for_site(downloader, "b" * 56 + ".onion", 2)
+    _queue_for_site(downloader, "a" * 56 + ".onion", 3)  # 2 can be sent, 1 waits
+    assert downloader.ready == 3
+    assert not downloader.needs_backout()
+    _queue_for_site(downloader, "b" * 56 + ".onion", 1)
     assert downloader.needs_backout()
-    # However many a site's slot holds, the downloader holds at most 4 x CONCURRENT_REQUESTS.
-    crowded = OnionDownloader(crawler)
-    _queue_for_site(crowded, "c" * 56 + ".onion", 16)
-    assert crowded.ready == 2 and crowded.needs_backout()
 
 
 def test_a_paused_site_does_not_hold_the_others_back() -> None:
     """Beside the hostile lab, its requests queued for 60 s behind a Retry-After filled the
     downloader: the last normal site waited out the pause with it (39 s without a page)."""
-    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS": 4})
+    crawler = get_crawler(
+        settings_dict={"CONCURRENT_REQUESTS": 4, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
+    )
     downloader = OnionDownloader(crawler)
     paused = "p" * 56 + ".onion"
     _queue_for_site(downloader, paused, 4)
@@ -181,3 +179,9 @@ def test_a_paused_site_does_not_hold_the_others_back() -> None:
     slot.latercall = object()  # Scrapy's slot waits out that delay with a timer
     assert downloader.ready == 0
     assert not downloader.needs_backout()
+    # Its queue is free up to its own concurrency (16), then counts again.
+    _queue_for_site(downloader, paused, 16)
+    assert downloader.ready == 4 and downloader.needs_backout()
+    # However much is free, the downloader never holds over 2 x CONCURRENT_REQUESTS.
+    slot.concurrency = 100
+    assert downloader.ready == 0 and downloader.needs_backout()

@@ -8,7 +8,7 @@ core.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -61,14 +61,17 @@ def onionlab_normalize_item(item: Item) -> None:
 
 
 @hookspec
-def onionlab_link_items(items: list[Item]) -> Iterable[Item] | None:
+def onionlab_link_items(items: Collection[Item]) -> Iterable[Item] | None:
     """Derive items that need the whole crawl at once, such as vendor identities across sites.
 
     Called once when a crawl has finished (over every item of the run, resumed sessions
     included) and once per ``onionlab extract`` call (over all the files given). Every
     plugin is called; their results are merged and written like extracted items.
 
-    :param items: every ``Listing``, ``Vendor`` and ``Entity`` of the run.
+    :param items: every ``Listing``, ``Vendor`` and ``Entity`` of the run: a collection
+        (``len``, ``in``, iterated as often as needed), not a list. After a crawl it reads
+        them from the run directory as it is iterated, so a crawl of millions of pages is
+        linked without holding them all: keep only what the plugin needs of each.
     :return: an iterable of new items (e.g. :class:`onionlab.crawler.items.VendorIdentity`), or
         ``None``.
     """

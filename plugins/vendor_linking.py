@@ -35,7 +35,7 @@ another identity are named in ``extra["same_handle_as"]`` (the clone's look-alik
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from onionlab import hookimpl
@@ -205,6 +205,6 @@ def _name_look_alikes(identities: list[VendorIdentity]) -> None:
 
 
 @hookimpl
-def onionlab_link_items(items: list[Item]) -> list[Item] | None:
+def onionlab_link_items(items: Collection[Item]) -> list[Item] | None:
     identities = link(items)
     return list(identities) if identities else None

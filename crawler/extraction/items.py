@@ -7,7 +7,6 @@ the end of a crawl and ``onionlab extract``. Depends on :mod:`onionlab.crawler.p
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -17,7 +16,8 @@ import pluggy
 from scrapy.http import TextResponse
 
 from onionlab.crawler import default_settings
-from onionlab.crawler.items import ITEM_TYPES, Item
+from onionlab.crawler.extraction.runitems import RunItems
+from onionlab.crawler.items import Item
 from onionlab.crawler.pluginmanager import MALFORMED, StatsLike, call_each
 from onionlab.crawler.runs.rundir import AppendFile, RunDir, encode_lines, index_for
 
@@ -153,34 +153,13 @@ def link_items(
     return linked
 
 
-def item_from_doc(doc: dict[str, Any]) -> Item | None:
-    """Rebuild an item from its run-directory document (``None`` for an unknown kind)."""
-    cls = ITEM_TYPES.get(doc.get("kind", ""))
-    if cls is None:
-        return None
-    names = {f.name for f in dataclasses.fields(cls)}  # ClassVars such as ``kind`` excluded
-    fields = {k: v for k, v in doc.items() if k in names}
-    try:
-        return cls(**fields)
-    except TypeError:
-        return None
-
-
 def link_run(pm: pluggy.PluginManager, run: RunDir, stats: StatsLike | None = None) -> int:
     """Link every item of a finished run (all sessions) and append the results to it.
 
     :return: the number of items written.
     """
-    # One pass over items.ndjson, each document made an item at once (the last write of an
-    # id wins, in the order ids first came, kind by kind): the run's documents are never
-    # all held as dicts beside their items (twice the memory, three passes).
-    latest: dict[str, dict[str, Item | None]] = {kind: {} for kind in LINKED_KINDS}
-    for action, doc in run.iter_docs():
-        of_kind = latest.get(str(doc.get("kind")))
-        if of_kind is not None:
-            of_kind[str(next(iter(action.values()))["_id"])] = item_from_doc(doc)
-    items = [item for kind in LINKED_KINDS for item in latest[kind].values() if item is not None]
-    del latest
+    # The items are read from disk as the plugins iterate them, never all held at once.
+    items = RunItems(run, LINKED_KINDS)
     linked = link_items(pm, items, stats)
     # Serialise everything first, then append it in one write: a document that is not
     # JSON data is counted and left out, and a failed write (disk full) leaves nothing

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from onionlab.crawler.default_settings import from_env
 from onionlab.crawler.downloadermiddlewares.offsite import OffsiteRedirect
-from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE, item_from_doc
+from onionlab.crawler.extraction.items import MAX_ITEMS_PER_PAGE
 from onionlab.crawler.extraction.page import (
     HIDDEN,
     MAX_LINKS_PER_PAGE,
@@ -40,6 +40,7 @@ from onionlab.crawler.extraction.process import (
     replay_logs,
 )
 from onionlab.crawler.extraction.protocol import task_of
+from onionlab.crawler.extraction.runitems import item_from_doc
 from onionlab.crawler.frontier import KnownLinks
 from onionlab.crawler.items import Item, Page
 from onionlab.crawler.mirrors import is_mirror_list

@@ -10,7 +10,8 @@ import pluggy
 
 from onionlab import hookimpl
 from onionlab.crawler import hookspecs
-from onionlab.crawler.extraction.items import item_from_doc, link_run
+from onionlab.crawler.extraction.items import link_run
+from onionlab.crawler.extraction.runitems import item_from_doc
 from onionlab.crawler.items import Entity, Listing, Page, Vendor, VendorIdentity
 from onionlab.crawler.runs.rundir import RunDir, index_for
 
@@ -61,3 +62,22 @@ def test_link_run_sees_every_item_and_appends_what_plugins_derive(tmp_path: Path
     [identity] = run.documents("vendor_identity")
     assert identity["members"] == [{"site": HOST, "handle": "Alice"}]
     assert run.count_documents()["vendor_identity"] == 1
+
+
+def test_linking_plugins_get_the_runs_last_writes_read_from_disk(tmp_path: Path) -> None:
+    """A resumed run writes some documents again: the plugins see each id once, its last
+    write, as often as they iterate."""
+    from onionlab.crawler.extraction.items import LINKED_KINDS
+    from onionlab.crawler.extraction.runitems import RunItems
+
+    renamed = Vendor(site=HOST, handle="Alice", url=f"http://{HOST}/v/alice", btc=["1xyz"])
+    run = RunDir(tmp_path)
+    with run.items.open("w") as out:
+        for item in [*WRITTEN, renamed]:
+            out.write(json.dumps({"index": {"_index": index_for(item.kind), "_id": item.doc_id()}}))
+            out.write("\n" + json.dumps(item.to_doc()) + "\n")
+    items = RunItems(run, LINKED_KINDS)
+    assert len(items) == 3
+    assert list(items) == [WRITTEN[1], WRITTEN[3], renamed]  # in the order last written
+    assert list(items) == list(items)
+    assert renamed in items and WRITTEN[2] not in items

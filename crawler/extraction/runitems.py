@@ -49,6 +49,7 @@ class RunItems(Collection[Item]):
         self.lines = array("Q", sorted(last.values()))
 
     def __len__(self) -> int:
+        """The documents (one a distinct id); one that is no item is left out when iterated."""
         return len(self.lines)
 
     def __iter__(self) -> Iterator[Item]:

@@ -11,7 +11,9 @@ Two Scrapy components share one :class:`onionlab.crawler.sitestate.LivenessRegis
   downloaded: they fail with :class:`SiteGone`, which reaches the spider's errback like any
   other failure, so ``errors.ndjson`` lists them with kind ``site_gone`` and the summary
   counts them. The cost of a vanished site is thus bounded by ``K`` plus the attempts that
-  were already in flight. A host that never answered stays **down** (it is never cut off).
+  were already in flight. A request that fails after its site was declared gone while the
+  site's mirror list is still being checked waits for the verdict like the ones not yet sent.
+  A host that never answered stays **down** (it is never cut off).
 * :class:`LivenessExtension` writes ``sites.json`` to the run directory (``ONIONLAB_RUN_DIR``)
   when the spider closes, merged with the history already there (a resumed crawl keeps each
   host's ``first_seen``), and sets the ``onionlab/liveness/*`` stats.
@@ -178,6 +180,14 @@ class LivenessMiddleware:
                 retry.headers[b"Host"] = mirror.encode("ascii")
                 self.registry.stats.inc_value(f"{STATS}/via_mirror")
                 return retry
+        checking = host in self._checking and record is not None and record.state == GONE
+        if request.meta.get(VIA) is None and checking:
+            # Declared gone while its mirror list is still being checked: this request may
+            # have just spent its last retry. Send it round again: process_request holds it
+            # for the verdict, then sends it to the proven mirror or records it as
+            # site_gone. Never a lost page because a failure beat the check.
+            self.registry.stats.inc_value(f"{STATS}/held_for_mirror_check")
+            return request.replace(dont_filter=True)
         return None
 
 

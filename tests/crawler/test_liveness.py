@@ -297,6 +297,34 @@ def test_gone_after_k_consecutive_failures_then_requests_are_cut_off() -> None:
     assert record.failures == {"tor_F0": 2, "timeout": 1, "site_gone": 1}
 
 
+def test_a_request_failing_as_its_site_is_declared_gone_waits_for_the_mirror_check() -> None:
+    # The race a mirror-move crawl lost one page in two runs to: the site's last failures
+    # came while its mirror list was being checked; the request whose fifth failure
+    # declared the site gone had spent its retries and failed for good, although the
+    # mirror was proven a moment later.
+    from twisted.internet import defer
+
+    mw = _middleware({"ONIONLAB_GONE_AFTER": 3})
+    mw.process_response(_request(SITE_B), object())  # type: ignore[arg-type]
+    last = _request(SITE_B, "/p/6")
+    assert mw.process_exception(last, error_for_reply(0xF7, SITE_B)) is None  # no check
+    mw._checking[SITE_B] = defer.Deferred()  # its mirrors.txt is being checked
+    last.meta["retry_times"] = 4  # RetryMiddleware would give up after this failure
+    assert mw.process_exception(last, error_for_reply(0xF2, SITE_B)) is None  # not gone yet
+    again = mw.process_exception(last, error_for_reply(0xF3, SITE_B))  # gone now
+    assert mw.registry.hosts[SITE_B].state == "gone"
+    assert again is not None and again.url == last.url and again.dont_filter
+    assert "onionlab_via" not in again.meta  # to the dead address's queue: held, not sent
+    held = mw.process_request(again)  # not SiteGone: it waits for the verdict
+    assert held is not None and hasattr(held, "__await__")
+    held.close()
+    assert mw.registry.stats.get_value("onionlab/liveness/held_for_mirror_check") == 1
+    del mw._checking[SITE_B]  # the check is over, no mirror proven: cut off as before
+    assert mw.process_exception(again, error_for_reply(0xF0, SITE_B)) is None
+    with pytest.raises(SiteGone):
+        mw.process_request(again)
+
+
 def test_a_response_resets_the_count_and_never_answering_is_down() -> None:
     mw = _middleware()
     for _ in range(3 * DEFAULT_GONE_AFTER):

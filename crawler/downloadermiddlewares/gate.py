@@ -9,6 +9,7 @@ pass it (``onionlab_gate_request``); this middleware does the rest, per onion ho
 - the solving request goes out through the engine (every downloader middleware applies:
   cookies, redirects) in the original request's cookie jar, then the original request is
   fetched again; ``{"wait": s}`` sleeps ``s`` seconds (at most ``ONIONLAB_GATE_MAX_WAIT``);
+- a mirror proof (:data:`onionlab.crawler.mirrortrust.PROBE`) is neither held nor classified;
 - bounded: ``ONIONLAB_GATE_MAX_ATTEMPTS`` gate retries per page, and after
   ``ONIONLAB_GATE_MAX_FAILURES`` solves in a row that did not get past one kind of obstacle
   the host's gate gives up on it; such pages fail with :class:`GateFailed` (the spider's
@@ -26,8 +27,8 @@ counted as ``onionlab/gate/not_checked_large``. Extraction parses it in a bounde
 A spider that offers ``async classify_page(response) -> state | None`` (onionlab's own:
 :meth:`onionlab.crawler.spiders.onion.OnionSpider.classify_page`) is asked instead of the
 plugins being called here: it parses each page once, off the crawl's process, for the gate and
-for its own work. Depends on Scrapy, :mod:`onionlab.crawler.pluginmanager` and
-:mod:`onionlab.crawler.credentials`.
+for its own work. Depends on Scrapy, :mod:`onionlab.crawler.pluginmanager`,
+:mod:`onionlab.crawler.credentials` and :mod:`onionlab.crawler.mirrortrust` (its meta key).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from twisted.internet.defer import Deferred
 
 from onionlab.crawler import default_settings
 from onionlab.crawler.credentials import CredentialsError, CredentialStore, load_credentials
+from onionlab.crawler.mirrortrust import PROBE
 from onionlab.crawler.pluginmanager import call_first, get_plugins
 from onionlab.crawler.sitepolicy import from_settings
 
@@ -163,7 +165,10 @@ class ObstacleGate:
             await gate.wait()
 
     async def process_request(self, request: Request) -> None:
-        if request.meta.get(GATE_REQUEST):
+        # A mirror proof (PROBE) is never held: a solve held by the liveness middleware for
+        # the verdict of that very proof had waited for it for ever (a site that moved in
+        # the middle of its login).
+        if request.meta.get(GATE_REQUEST) or request.meta.get(PROBE):
             return None
         gate = self.gates.get(_host(request))
         if gate is not None:
@@ -176,7 +181,9 @@ class ObstacleGate:
         return None
 
     async def process_response(self, request: Request, response: Response) -> Response | Request:
-        if request.meta.get(GATE_REQUEST) or not isinstance(response, TextResponse):
+        if request.meta.get(GATE_REQUEST) or request.meta.get(PROBE):
+            return response
+        if not isinstance(response, TextResponse):
             return response
         if self.max_bytes > 0 and len(response.body) > self.max_bytes:
             self._inc("not_checked_large")

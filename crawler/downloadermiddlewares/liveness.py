@@ -50,6 +50,10 @@ from onionlab.crawler.tor.handler import VIA
 
 logger = logging.getLogger(__name__)
 
+# Seconds a mirror-list check may take (a key fetch and proofs of 30 s each, gpg): requests
+# of a site declared gone wait for its verdict, so it must come, whatever hangs.
+CHECK_TIMEOUT = 120.0
+
 
 class SiteGone(IgnoreRequest):
     """A request to a host that vanished mid-crawl: not downloaded, recorded as an error."""
@@ -150,6 +154,10 @@ class LivenessMiddleware:
         from scrapy.utils.defer import deferred_from_coro
 
         deferred = deferred_from_coro(coroutine)
+        if site is not None:  # requests wait for this verdict: it comes, at the latest now
+            from twisted.internet import reactor
+
+            deferred.addTimeout(CHECK_TIMEOUT, reactor, self._check_timed_out(site))
         self._pending.add(deferred)
         if site is not None and not deferred.called:
             self._checking[site] = deferred
@@ -162,6 +170,19 @@ class LivenessMiddleware:
                 logger.error("checking a mirror list failed: %s", result.getTraceback())
 
         deferred.addBoth(done)
+
+    def _check_timed_out(self, site: str) -> Any:
+        def timed_out(result: Any, timeout: float) -> Any:
+            self.registry.stats.inc_value(f"{STATS}/mirror_check_timeout")
+            logger.error(
+                "checking the mirror list of %s took over %.0f s: stopped; its mirrors are "
+                "not followed in this crawl",
+                site,
+                timeout,
+            )
+            return None
+
+        return timed_out
 
     def process_exception(self, request: Request, exception: BaseException) -> Request | None:
         host = _host(request)

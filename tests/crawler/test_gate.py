@@ -280,3 +280,35 @@ def test_the_gate_calls_its_plugins_through_pluggy(
     assert crawler.stats.get_value("plugins/crashing/errors") == 1
     assert "trace: answering.onionlab_page_state" in caplog.text
     assert "trace: crashing.onionlab_page_state" in caplog.text
+
+
+def test_a_mirror_proof_is_never_held_behind_a_solve() -> None:
+    """The deadlock a mirror-move crawl hit (it ran on past --max-seconds): the site moved in
+    the middle of its login, so the login's request waited (liveness) for the verdict on
+    the site's mirror list, and the proof of the mirror waited (here) for the login."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from onionlab.crawler.downloadermiddlewares.gate import HostGate, ObstacleGate
+    from onionlab.crawler.mirrortrust import PROBE
+
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    gate = ObstacleGate.from_crawler(crawler)
+    url = "http://" + "a" * 56 + ".onion/mirrors.txt"
+    gate.gates["a" * 56 + ".onion"] = HostGate(solving=True)
+    proof = Request(url, meta={PROBE: True, "onionlab_via": "b" * 56 + ".onion"})
+
+    async def both() -> tuple[bool, object]:
+        page = asyncio.ensure_future(gate.process_request(Request(url)))
+        answer = await asyncio.wait_for(gate.process_request(proof), 5)
+        await asyncio.sleep(0.05)
+        waiting = not page.done()
+        page.cancel()
+        return waiting, answer
+
+    waiting, answer = asyncio.run(both())
+    assert waiting and crawler.stats.get_value("onionlab/gate/held") == 1  # the page waits
+    assert answer is None  # its mirror's proof went on at once

@@ -58,6 +58,13 @@ def _addresses(world: Any) -> list[Address]:
     return found
 
 
+# Seconds the site server may take to build its world and listen: it builds the world
+# again (2.5 s per unit of scale here, single-threaded), so a scale-25 lab on a slow or
+# busy machine needs minutes, not the 60 s that serve the default scale.
+SITES_START_SECONDS = 60.0
+SITES_START_PER_SCALE = 8.0
+
+
 class LabError(RuntimeError):
     """The lab could not be started, found or stopped; the message says what to do."""
 
@@ -134,7 +141,13 @@ class Lab:
         sites_pid = -1
         try:
             sites_pid = self._start_sites(
-                lab_dir, seed, scale, profile, listen, timeout=60, canary=canary
+                lab_dir,
+                seed,
+                scale,
+                profile,
+                listen,
+                timeout=SITES_START_SECONDS + SITES_START_PER_SCALE * scale,
+                canary=canary,
             )
             return self._publish_and_record(
                 world,

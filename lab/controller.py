@@ -4,18 +4,14 @@
 ``docs/lab-contract.md``) and leaves detached processes running; ``down`` (from any
 process) stops them. A profile with the ``hostile`` switch adds the malicious site and its
 loopback canary (port in ``lab.json``, connections in ``canary.ndjson``). Depends on
-``onionlab.lab.world``, ``onionlab.lab.profiles``, ``onionlab.lab.sites`` (as a subprocess; the
-canary's log reader) and ``onionlab.lab.tornet``; never on the crawler.
+``onionlab.lab.world``, ``onionlab.lab.profiles``, ``onionlab.lab.siteserver`` (the site
+server's process), ``onionlab.lab.sites`` (the canary's log reader) and
+``onionlab.lab.tornet``; never on the crawler.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +22,9 @@ from typing import Any
 
 from onionlab.lab.profiles import ProfileError, load_profile
 from onionlab.lab.sites.hostile.canary import canary_count
+from onionlab.lab.siteserver import SiteServerError, start_site_server, start_timeout
+from onionlab.lab.siteserver import pid_alive as _pid_alive
+from onionlab.lab.siteserver import terminate as _terminate
 from onionlab.lab.tornet.network import TorNetwork, TorNetworkError
 from onionlab.lab.tornet.onion_keys import derive_service_key
 from onionlab.lab.tornet.ports import free_ports
@@ -58,29 +57,12 @@ def _addresses(world: Any) -> list[Address]:
     return found
 
 
-# Seconds the site server may take to build its world and listen: it builds the world
-# again (2.5 s per unit of scale here, single-threaded), so a scale-25 lab on a slow or
-# busy machine needs minutes, not the 60 s that serve the default scale.
-SITES_START_SECONDS = 60.0
-SITES_START_PER_SCALE = 8.0
-
-
 class LabError(RuntimeError):
     """The lab could not be started, found or stopped; the message says what to do."""
 
 
 def _quiet(_: str) -> None:
     pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_state(lab_dir: Path) -> dict[str, Any] | None:
@@ -140,13 +122,13 @@ class Lab:
         net = TorNetwork(lab_dir / "tor", progress=progress)
         sites_pid = -1
         try:
-            sites_pid = self._start_sites(
+            sites_pid = start_site_server(
                 lab_dir,
                 seed,
                 scale,
                 profile,
                 listen,
-                timeout=SITES_START_SECONDS + SITES_START_PER_SCALE * scale,
+                timeout=start_timeout(scale),
                 canary=canary,
             )
             return self._publish_and_record(
@@ -167,7 +149,7 @@ class Lab:
             net.stop()
             if sites_pid > 0:
                 _terminate(sites_pid)
-            if isinstance(exc, (TorNetworkError, OSError)):
+            if isinstance(exc, (TorNetworkError, SiteServerError, OSError)):
                 raise LabError(str(exc)) from exc
             raise
 
@@ -341,65 +323,3 @@ class Lab:
                 f"{state['started_at']}). `onionlab down` stops it."
             )
         (lab_dir / "lab.json").rename(lab_dir / "lab.stale.json")
-
-    @staticmethod
-    def _start_sites(
-        lab_dir: Path,
-        seed: int,
-        scale: float,
-        profile: str,
-        listen: dict[str, str],
-        timeout: float,
-        canary: dict[str, Any] | None = None,
-    ) -> int:
-        ready = lab_dir / "sites.ready.json"
-        ready.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(seed)]
-        command += ["--scale", str(scale), "--ready-file", str(ready), "--profile", profile]
-        command += ["--admin-socket", str(lab_dir / "sites.sock")]
-        for name, address in listen.items():
-            command += ["--listen", f"{name}={address}"]
-        if canary is not None:
-            command += ["--canary", f"{canary['host']}:{canary['port']}"]
-            command += ["--canary-log", canary["log"]]
-        log = (lab_dir / "sites.log").open("ab")
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                if ready.exists():
-                    return process.pid
-                if process.poll() is not None:
-                    raise LabError(
-                        f"the site server exited with code {process.returncode}; "
-                        f"see {lab_dir / 'sites.log'}"
-                    )
-                time.sleep(0.05)
-        except BaseException:
-            _terminate(process.pid)  # Ctrl-C or an error while waiting: no orphan
-            raise
-        _terminate(process.pid)
-        raise LabError(f"the site server did not start within {timeout:.0f} s")
-
-
-def _terminate(pid: int, timeout: float = 5.0) -> None:
-    """SIGTERM ``pid``, then SIGKILL if it is still alive after ``timeout``."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            reaped, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            reaped = 0
-            if not _pid_alive(pid):
-                return
-        if reaped == pid:
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)

@@ -1,13 +1,15 @@
 """One extraction worker process as the crawl sees it: started, attached, killed, reaped.
 
-:func:`spawn_worker` starts ``python -P -m onionlab.crawler.extraction.worker`` with the
-crawl's own ``sys.path`` and a culprit page (:mod:`onionlab.crawler.extraction.protocol`);
+:func:`spawn_worker` forks a worker from the crawl's process while that is safe (before the
+crawl runs: :mod:`~.forked`), else starts ``python -P -m onionlab.crawler.extraction.worker``
+with the crawl's own ``sys.path``; each gets a culprit page
+(:mod:`onionlab.crawler.extraction.protocol`);
 :class:`WorkerProcess` holds its pipes (attached to the event loop once it runs) and the
 pages sent to it (:class:`Job`). A page cut off fails with :class:`ExtractFailed`; what a
 worker counted and logged is merged into the crawl's (:func:`apply_result_stats`,
 :func:`replay_logs`); Used by
-:mod:`onionlab.crawler.extraction.pool` and the spider; depends on the standard library and
-the protocol.
+:mod:`onionlab.crawler.extraction.pool` and the spider; depends on the standard library,
+the protocol and :mod:`~.forked`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import os
 import subprocess
 import sys
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from onionlab.crawler.extraction.forked import ForkedProcess, can_fork, fork_worker
 from onionlab.crawler.extraction.protocol import CULPRIT_SIZE, culprit_of
 from onionlab.crawler.pluginmanager import StatsLike
 
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 WORKER_MODULE = "onionlab.crawler.extraction.worker"
 PIPE_SIZE = 1024 * 1024  # bytes of each worker pipe (Linux's default most)
+_LIVE: weakref.WeakSet[WorkerProcess] = weakref.WeakSet()  # not yet closed
 
 
 class ExtractFailed(Exception):
@@ -57,7 +62,9 @@ class Job:
 class WorkerProcess:
     """One worker process, its pipes (attached to the event loop) and its culprit page."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], culprit: mmap.mmap, fd: int) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes] | ForkedProcess, culprit: mmap.mmap, fd: int
+    ) -> None:
         self.proc = proc
         self.pid = proc.pid
         self.culprit = culprit
@@ -72,6 +79,12 @@ class WorkerProcess:
         self.demoted = False  # at the lowest CPU priority since its page ran slow
         self.started = 0.0  # when it began the page it is on (the first of ``jobs``)
         self.killed_for = ""
+        _LIVE.add(self)
+
+    def descriptors(self) -> list[int]:
+        """This process's ends of the worker's pipes, and the culprit page."""
+        pipes = [pipe.fileno() for pipe in (self.proc.stdin, self.proc.stdout) if pipe]
+        return [*pipes, self.fd]
 
     async def attach(self) -> None:
         loop = asyncio.get_running_loop()
@@ -99,6 +112,7 @@ class WorkerProcess:
             self.proc.kill()
 
     def close(self) -> None:
+        _LIVE.discard(self)
         # An attached pipe is closed by its transport (the loop must stop watching it
         # first); one never attached is closed here.
         if self.writer is not None:
@@ -120,7 +134,7 @@ class WorkerProcess:
         _reap(self.proc)
 
 
-def _reap(proc: subprocess.Popen[bytes], tries: int = 50) -> None:
+def _reap(proc: subprocess.Popen[bytes] | ForkedProcess, tries: int = 50) -> None:
     """Collect a killed worker's exit status without blocking the event loop."""
     if proc.poll() is not None or tries <= 0:
         return
@@ -129,10 +143,21 @@ def _reap(proc: subprocess.Popen[bytes], tries: int = 50) -> None:
 
 
 def spawn_worker(memory_mb: int) -> WorkerProcess:
-    """Start one worker process now (no event loop needed); OSError if it cannot start."""
+    """Start one worker process now (no event loop needed); OSError if it cannot start.
+
+    Forked from this process while that is safe (:mod:`~.forked`), else a new interpreter."""
     fd = os.memfd_create("onionlab-culprit")
     os.ftruncate(fd, CULPRIT_SIZE)
     culprit = mmap.mmap(fd, CULPRIT_SIZE)
+    if can_fork():
+        try:
+            crawl_side = [each for worker in _LIVE for each in worker.descriptors()]
+            forked = fork_worker(fd, memory_mb, crawl_side)
+        except OSError:
+            pass  # a new interpreter, below
+        else:
+            _enlarge(forked)
+            return WorkerProcess(forked, culprit, fd)
     # -P and the crawl's own sys.path: the worker imports every module (plugins
     # included) from where the crawl did, never from a folder that happens to be the
     # current directory (an instructor's ``plugins/``, say).
@@ -151,10 +176,14 @@ def spawn_worker(memory_mb: int) -> WorkerProcess:
         culprit.close()
         os.close(fd)
         raise
+    _enlarge(proc)
+    return WorkerProcess(proc, culprit, fd)
+
+
+def _enlarge(proc: subprocess.Popen[bytes] | ForkedProcess) -> None:
     for pipe in (proc.stdin, proc.stdout):  # room for several answers: no waiting
         with contextlib.suppress(OSError, AttributeError):
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
-    return WorkerProcess(proc, culprit, fd)
 
 
 def apply_result_stats(stats: StatsLike, values: dict[str, int]) -> None:

@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, BinaryIO
 
 import pluggy
 from scrapy.http import HtmlResponse
@@ -107,8 +107,9 @@ def _warm_up(pm: pluggy.PluginManager) -> None:
         work_on_page(pm, page, link_extractor_for([]), stats=CountingStats())
 
 
-def worker_main(culprit_fd: int, memory_mb: int) -> None:
-    """A worker: load plugins, then do one page per frame read, until end of input."""
+def worker_main(culprit_fd: int, memory_mb: int, source: BinaryIO | None = None) -> None:
+    """A worker: load plugins, then do one page per frame read from ``source`` (standard
+    input), until end of input; answers go to standard output."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
@@ -116,7 +117,7 @@ def worker_main(culprit_fd: int, memory_mb: int) -> None:
     # Frames go on the real stdout; whatever a plugin prints goes to stderr instead.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    source = sys.stdin.buffer
+    source = source or sys.stdin.buffer
     culprit = mmap.mmap(culprit_fd, CULPRIT_SIZE)
 
     def mark(name: str) -> None:

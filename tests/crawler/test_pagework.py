@@ -436,8 +436,11 @@ def _workers_of(pid: int) -> list[int]:
         with open(f"/proc/{pid}/task/{task}/children") as handle:
             for child in handle.read().split():
                 with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                    if b"onionlab.crawler.extraction.worker" in cmdline.read():
-                        found.append(int(child))
+                    spawned = b"onionlab.crawler.extraction.worker" in cmdline.read()
+                with open(f"/proc/{child}/comm") as comm:
+                    forked = comm.read().strip() == "onionlab-worker"  # started pre-crawl
+                if spawned or forked:
+                    found.append(int(child))
     return found
 
 
@@ -532,19 +535,19 @@ def test_a_worker_whose_crawl_is_gone_exits_quietly() -> None:
 
 
 STUCK_AT_START = """
-import os, sys, time
+import os, time
 from onionlab import hookimpl
-
-main = getattr(sys.modules["__main__"], "__spec__", None)
-if main is not None and main.name.endswith("extraction.worker"):
-    try:  # the first worker to load this plugin never gets as far as saying hello
-        os.close(os.open(os.environ["STUCK_MARKER"], os.O_CREAT | os.O_EXCL))
-        time.sleep(600)
-    except FileExistsError:
-        pass
 
 @hookimpl
 def onionlab_extract(response):
+    # A worker's warm-up page, before it says hello: the first worker there never gets
+    # further (whether it was forked from the crawl or started as a new interpreter).
+    if response.url.endswith("/warm-up"):
+        try:
+            os.close(os.open(os.environ["STUCK_MARKER"], os.O_CREAT | os.O_EXCL))
+            time.sleep(600)
+        except FileExistsError:
+            pass
     return None
 """
 

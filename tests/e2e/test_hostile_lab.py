@@ -88,9 +88,10 @@ def _command(pid: int) -> str:
     return f"{pid} " + " ".join(w.decode(errors="replace") for w in words[1:4])
 
 
-def _tree(root: int) -> list[int]:
-    """``root`` and every process descending from it (from /proc)."""
+def _tree(root: int) -> tuple[list[int], dict[int, int]]:
+    """``root`` and every process descending from it (from /proc), and each one's parent."""
     children: dict[int, list[int]] = defaultdict(list)
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -100,35 +101,32 @@ def _tree(root: int) -> list[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children[ppid].append(int(entry.name))
+        parents[int(entry.name)] = ppid
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
         todo += children.get(pid, [])
-    return found
+    return found, parents
 
 
-def _own_memory(pids: list[int]) -> list[int]:
+def _own_memory(pids: list[int], parents: dict[int, int]) -> list[int]:
     """``pids`` without a fork that has not yet run its program (a worker being started:
     between fork and exec it is a copy of the crawl, its pages the crawl's own, its RSS
-    the crawl's again), so that the sum counts each address space once."""
+    the crawl's again), so that the sum counts each address space once. A worker forked
+    before the crawl runs never execs: it names itself (``/proc/<pid>/comm``) instead, and
+    counts whole (its RSS holds the pages it shares with the crawl: the sum overstates)."""
 
-    def cmdline(pid: int) -> bytes | None:
+    def program(pid: int) -> tuple[bytes, bytes] | None:
         try:
-            return Path(f"/proc/{pid}/cmdline").read_bytes()
+            return Path(f"/proc/{pid}/cmdline").read_bytes(), Path(f"/proc/{pid}/comm").read_bytes()
         except OSError:
             return None
 
-    def parent(pid: int) -> int:
-        try:
-            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            return 0
-
     own = []
     for pid in pids:
-        ppid = parent(pid)
-        if ppid in pids and cmdline(pid) == cmdline(ppid):
+        ppid = parents.get(pid, 0)
+        if ppid in pids and program(pid) == program(ppid):
             continue
         own.append(pid)
     return own
@@ -195,8 +193,8 @@ def hostile_crawl(
     )
     peak, ended, at_peak, peak_pss = 0, True, {}, 0
     while process.poll() is None:
-        pids = _tree(process.pid)[1:] if strace else _tree(process.pid)  # not strace itself
-        pids = _own_memory(pids)
+        pids, parents = _tree(process.pid)
+        pids = _own_memory(pids[1:] if strace else pids, parents)  # not strace itself
         sizes = {pid: _rss(pid) for pid in pids}
         peak_pss = max(peak_pss, sum(_pss(pid) for pid in pids))
         if sum(sizes.values()) > peak:

@@ -47,3 +47,22 @@ def test_only_http_and_https_have_a_handler(user: dict[str, object] | None) -> N
     assert set(default_settings.DOWNLOAD_HANDLERS_BASE) - {"http", "https"} >= {"data", "file"}
     schemes = DownloadHandlers(crawler)._schemes  # what Scrapy will actually load
     assert set(schemes) == {"http", "https"}
+
+
+def test_a_crawl_never_imports_the_remote_control_console() -> None:
+    """Scrapy imports every extension it lists, switched off or not: RemoteControl brought
+    aiohttp's HTTP server into every crawl (0.2 s of its start)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tests.crawler.test_addon_security import _crawler\n"
+        "_crawler()\n"
+        "names = ('aiohttp', 'scrapy.extensions.remote_control')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(names)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -86,6 +86,7 @@ class LivenessMiddleware:
         self.registry = registry
         self._pending: set[Any] = set()
         self._checking: dict[str, Any] = {}  # site -> the check of its mirror list
+        self.clock: Any = None  # what times a check out: Twisted's reactor unless set
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LivenessMiddleware:
@@ -157,7 +158,8 @@ class LivenessMiddleware:
         if site is not None:  # requests wait for this verdict: it comes, at the latest now
             from twisted.internet import reactor
 
-            deferred.addTimeout(CHECK_TIMEOUT, reactor, self._check_timed_out(site))
+            clock = self.clock or reactor
+            deferred.addTimeout(CHECK_TIMEOUT, clock, self._check_timed_out(site))
         self._pending.add(deferred)
         if site is not None and not deferred.called:
             self._checking[site] = deferred

@@ -325,6 +325,30 @@ def test_a_request_failing_as_its_site_is_declared_gone_waits_for_the_mirror_che
         mw.process_request(again)
 
 
+def test_a_mirror_check_that_hangs_ends_after_its_bound() -> None:
+    # Requests of a site declared gone wait for its mirror list's verdict: a check that
+    # never ends (a key server or proof that hangs) must not hold them, and the crawl's
+    # close, for ever (a mirror-move crawl ran past --max-seconds).
+    from twisted.internet import defer, task
+
+    from onionlab.crawler.downloadermiddlewares.liveness import CHECK_TIMEOUT
+
+    mw = _middleware()
+    mw.clock = task.Clock()
+    never: defer.Deferred[None] = defer.Deferred()  # the check, stuck
+    mw._background(never, SITE_B)
+    assert SITE_B in mw._checking and mw._pending
+    mw.clock.advance(CHECK_TIMEOUT - 1)
+    assert SITE_B in mw._checking  # still within its bound
+    mw.clock.advance(2)
+    assert SITE_B not in mw._checking and not mw._pending
+    assert mw.registry.stats.get_value("onionlab/liveness/mirror_check_timeout") == 1
+    with pytest.raises(SiteGone):  # its requests are cut off as for any gone site
+        mw.registry.failed(SITE_B, "tor_F2")
+        mw.registry.hosts[SITE_B].state = "gone"
+        mw.process_request(_request(SITE_B))
+
+
 def test_a_response_resets_the_count_and_never_answering_is_down() -> None:
     mw = _middleware()
     for _ in range(3 * DEFAULT_GONE_AFTER):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 _ARMOR_BEGIN = re.compile(r"-----BEGIN PGP ([A-Z ,/0-9]+)-----")
 # Every END line, overlapping ones too ("-----END PGP A-----END PGP B-----" ends A and B).
 _ARMOR_END = re.compile(r"(?=-----END PGP ([A-Z ,/0-9]+)-----)")
+_ARMOR_END_LINE = "-----END PGP "  # what every match of _ARMOR_END holds
 _SCRIPT_OR_STYLE_OPENING = re.compile(r"<(script|style)\b", re.I)
 
 
@@ -41,8 +42,11 @@ def armor_spans(text: str) -> Iterator[tuple[int, int]]:
     first END of its label after it (a binary search), as the lazy regex would.
     """
     ends: dict[str, list[int]] = {}
-    for found in _ARMOR_END.finditer(text):
-        ends.setdefault(found.group(1), []).append(found.start())
+    # (_ARMOR_END begins with a look-ahead, so it is tried at every position: a text without
+    # an END line, most of them, is not searched by it.)
+    if _ARMOR_END_LINE in text:
+        for found in _ARMOR_END.finditer(text):
+            ends.setdefault(found.group(1), []).append(found.start())
     pos = 0
     while (begin := _ARMOR_BEGIN.search(text, pos)) is not None:
         label = begin.group(1)

@@ -2,19 +2,20 @@
 
 HTML without its chrome (navigation, headers, footers, side bars, forms), or plain text by
 lines; PGP blocks left out. A heading, or a short line with a quantity, is a product name
-(:attr:`Segment.product`). Depends on :mod:`onionlab.plugins._substance_tokens`, Scrapy and
-the standard library only.
+(:attr:`Segment.product`). Depends on :mod:`onionlab.plugins._substance_tokens`, Scrapy (and
+the lxml tree under its selectors, walked with ``lxml.etree.iterwalk``) and the standard
+library only.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
-from onionlab.plugins._substance_tokens import normal, tokenize
+from onionlab.plugins._substance_tokens import normal, token_count
 
 # Starts only where a number does ("(?<!\d)"): a start inside one has no way to match that
 # its start lacks, and without it a long run of digits is read once per digit (quadratic).
@@ -30,9 +31,10 @@ _BLOCKS = frozenset({"address", "article", "blockquote", "body", "br", "caption"
                      "dl", "dt", "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
                      "h6", "hr", "li", "main", "ol", "p", "pre", "section", "table", "tbody",
                      "td", "tfoot", "th", "thead", "tr", "ul"})  # fmt: skip
+_LEAVING = _BLOCKS - _SKIP  # blocks whose end is reached inside the walk (all of them)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
 _MAX_PRODUCT_TOKENS = 12
-_ENTER, _TAIL, _LEAVE = 0, 1, 2  # the steps of the walk over a page's elements (segments)
+_EVENTS = ("start", "end", "comment", "pi")  # what the walk over a page reports (segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Segment:
         """A heading, or a short line with a quantity ("Скорость мокрый 0.5г")."""
         if self.heading:
             return True
-        return bool(QUANTITY.search(self.text)) and len(tokenize(self.text)) <= _MAX_PRODUCT_TOKENS
+        return bool(QUANTITY.search(self.text)) and token_count(self.text) <= _MAX_PRODUCT_TOKENS
 
 
 def segments(response: TextResponse) -> list[Segment]:
@@ -70,30 +72,33 @@ def segments(response: TextResponse) -> list[Segment]:
         if text and "BEGIN PGP" not in text:
             out.append(Segment(text, heading))
 
-    # Depth first, with a stack of what is left to do rather than recursion: markup nested
-    # thousands deep (which lxml parses) would exceed Python's recursion limit.
-    todo: list[tuple[int, Any]] = [(_ENTER, response.selector.root)]
-    while todo:
-        step, element = todo.pop()
-        if step == _TAIL:
-            if element.tail:
-                buffer.append(element.tail)
+    # One depth-first walk by lxml's iterwalk (in C, without recursion: markup nested
+    # thousands deep, which lxml parses, is read like any other). Each element starts, its
+    # children follow, then it ends; its tail comes after its end. A skipped element's
+    # subtree is not entered, but its end (and so its tail) still comes; a comment or
+    # processing instruction is one event, of which only the tail is text.
+    root = response.selector.root
+    walker = etree.iterwalk(root, events=_EVENTS)
+    for event, element in walker:
+        if event == "start":
+            tag = element.tag
+            tag = tag.lower() if isinstance(tag, str) else ""
+            if not tag or tag in _SKIP:
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCKS:
+                flush()
+            if element.text:
+                buffer.append(element.text)
             continue
-        tag = element.tag
-        tag = tag.lower() if isinstance(tag, str) else ""
-        if step == _LEAVE:
-            flush(heading=tag in _HEADINGS)
-            continue
-        if not tag or tag in _SKIP:
-            continue
-        block = tag in _BLOCKS
-        if block:
-            flush()
-            todo.append((_LEAVE, element))
-        if element.text:
-            buffer.append(element.text)
-        for child in reversed(element):
-            todo.append((_TAIL, child))
-            todo.append((_ENTER, child))
+        if event == "end":
+            tag = element.tag
+            tag = tag.lower() if isinstance(tag, str) else ""
+            if tag in _LEAVING:
+                flush(heading=tag in _HEADINGS)
+            if element is root:
+                continue  # the root's tail is outside the page
+        if element.tail:
+            buffer.append(element.tail)
     flush()
     return out

@@ -32,6 +32,7 @@ VOCABULARY_FILE = Path(__file__).with_name("data") / "substances.toml"
 
 NAME, SLANG, AMBIGUOUS, CUE, TAG = "name", "slang", "ambiguous", "cue", "tag"
 _JOINER = re.compile(r"[\s\-‐‑–—_./·+']{0,3}")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _MENTIONS_CACHE = 1024  # texts whose vocabulary words are remembered (see Vocabulary)
 _CACHED_TEXT = 8192  # longer texts are not cached: a hostile site's would fill the cache
 
@@ -151,7 +152,7 @@ class Vocabulary:
 
     def is_department(self, text: str) -> bool:
         """``text`` is only a department's name ("Cannabis (86)"), the heading of a category."""
-        words = " ".join(re.findall(r"[^\W\d_]+", normal(text).lower()))
+        words = " ".join(_LETTERS.findall(normal(text).lower()))
         return words in self.departments
 
     def mentions(self, text: str) -> list[Mention]:
@@ -222,6 +223,8 @@ class Vocabulary:
         text = normal(text)
         reading = Reading(text)
         mentions = self.mentions(text)
+        if not mentions:
+            return reading  # most texts name nothing (and then nothing below applies)
         for m in mentions:
             if m.term.kind == NAME or (m.term.kind == SLANG and product):
                 reading.substances.setdefault(m.term.substances[0], m)

@@ -175,12 +175,15 @@ def _rejoined_runs(text: str) -> _Rejoined:
     lines stay two addresses), within :data:`_MAX_REJOINED_CHARS`. Cached: each identifier
     plugin scans the same text.
     """
+    # A chain shorter than the shortest run has none (most are two words a tag break cut):
+    # it is not split into pieces at all.
     chains = [
         [
             (piece.start(), piece.end())
             for piece in _PIECE.finditer(text, chain.start(), chain.end())
         ]
         for chain in _BROKEN_TOKENS.finditer(text)
+        if chain.end() - chain.start() >= _MIN_REJOINED
     ]
     # Chains are rejoined fewest pieces first until the budget is spent, then their runs are
     # listed in text order: under the budget (every page of the lab) all of them, as before.

@@ -60,9 +60,11 @@ from onionlab.plugins._markup import (
 # unterminated BEGIN line (4,000 of them took seconds).
 KEY_BEGIN, KEY_END = "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----"
 # 40 hex digits, or ten groups of four separated by (up to three) spaces; not part of a longer
-# hex run and not an Ethereum address ("0x…").
+# hex run and not an Ethereum address ("0x…"). The look-behind comes after the first digit
+# (it looks at the character before that one): a regex that begins with a look-behind is tried
+# at every position of the text, one that begins with a digit only at the digits.
 PRINTED_FINGERPRINT = re.compile(
-    r"(?<![0-9A-Fa-fxX])([0-9A-Fa-f]{4}(?:\s{0,3}[0-9A-Fa-f]{4}){9})(?![0-9A-Fa-f])"
+    r"([0-9A-Fa-f](?<![0-9A-Fa-fxX].)[0-9A-Fa-f]{3}(?:\s{0,3}[0-9A-Fa-f]{4}){9})(?![0-9A-Fa-f])"
 )
 KEY_LABEL = re.compile(r"pgp|gpg|key|fingerprint|fpr|encrypt|ключ|отпеч", re.I)
 LABEL_REACH = 40

@@ -41,9 +41,20 @@ class ElasticUnavailable(RuntimeError):
 
 
 def check_reachable(client: Elasticsearch, url: str) -> dict[str, Any]:
-    """The cluster's ``GET /`` answer, or :class:`ElasticUnavailable` with a one-line reason."""
+    """The cluster's ``GET /`` answer, or :class:`ElasticUnavailable` with a one-line reason.
+
+    A node without the root endpoint (Elastic's integration-test distribution has no
+    ``rest-root`` module, and a proxy may block ``/``: HTTP 404 or 405) is asked its
+    version by ``GET /_nodes/_local`` instead, and answers ``{"version": {"number": …}}``."""
     try:
-        return dict(client.info())
+        try:
+            return dict(client.info())
+        except ApiError as exc:
+            if exc.meta.status not in (404, 405):
+                raise
+            nodes = client.nodes.info(node_id="_local", filter_path="nodes.*.version")
+            versions = [node.get("version") for node in dict(nodes).get("nodes", {}).values()]
+            return {"version": {"number": versions[0] if versions else None}}
     except (TransportConnectionError, ConnectionTimeout) as exc:
         raise ElasticUnavailable(f"Elasticsearch is not reachable at {url}: {START_HINT}") from exc
     except (AuthenticationException, AuthorizationException) as exc:

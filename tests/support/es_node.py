@@ -1,0 +1,39 @@
+"""A real Elasticsearch node for the tests, started and stopped with ``bin/elasticsearch``.
+
+The node is the stack's version (``STACK_VERSION`` in ``.env.example``), Elastic's
+integration-test distribution that ``bin/test`` fetches from Maven Central before pytest
+runs (the tests themselves only talk to 127.0.0.1: the node is never downloaded here). It
+listens on a free loopback port, with its data in a temporary directory. Test code only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bin" / "elasticsearch"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_node(directory: Path, port: int | None = None) -> str:
+    """Start a node with its files in ``directory``; its URL once it answers (yellow)."""
+    env = {**os.environ, "ONIONLAB_ES_NO_FETCH": "1"}
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "start", str(directory), str(port or free_port())],
+        capture_output=True, text=True, timeout=180, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"the Elasticsearch node did not start:\n{result.stderr[-3000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def stop_node(directory: Path) -> None:
+    subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], timeout=60, check=False)

@@ -1,17 +1,19 @@
-"""Bulk indexing speed into osmem-server: documents per second through onionlab's bulk path.
+"""Bulk indexing speed into a real Elasticsearch node: onionlab's bulk path against raw ``_bulk``.
 
     python -m bench.bulk_index [--docs 20000] [--chunk 500,1000,2000] [--streams 1,2]
                                [--run-dir RUN_DIR]
 
-Starts an osmem-server on 127.0.0.1 (a free port), applies ``onionlab index setup`` and
-indexes documents with :func:`onionlab.crawler.sinks.elastic.bulk.index_actions` (streaming_bulk
-with per-item accounting, the path the crawl pipeline and ``onionlab index load`` use). Documents
+Starts a node of the stack's version on 127.0.0.1 (a free port: ``bin/elasticsearch``, the
+test suite's; run ``bash bin/elasticsearch fetch`` once first), applies ``onionlab index
+setup`` and indexes documents with :func:`onionlab.crawler.sinks.elastic.bulk.index_actions`
+(streaming_bulk with per-item accounting, the path the crawl pipeline and ``onionlab index
+load`` use). Documents
 are a synthetic crawl's items transformed by :mod:`onionlab.crawler.sinks.elastic.documents` (or a
 real run's, with ``--run-dir``), repeated under fresh ids up to ``--docs``. Also prints a
 raw ``_bulk`` POST of the same bytes without the client, to separate the client's cost from
-the server's, and N parallel streams (threads) to show how the server scales. The official
-client talks to osmem through the test adapter (``tests.support.osmem``). Goal: 10,000
-docs/s. Prints a table; asserts nothing. Loopback only.
+the server's, and N parallel streams (threads) to show how the server scales; the node is
+emptied and set up again before each line. Goal: 10,000 docs/s. Prints a table; asserts
+nothing. Loopback only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 import urllib.request
@@ -28,10 +31,15 @@ from pathlib import Path
 from onionlab.crawler.runs.rundir import RunDir
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
+from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.documents import RunInfo
 from onionlab.crawler.sinks.elastic.load import item_actions
+from tests.support.es_node import start_node, stop_node, wipe
 from tests.support.known_crawl import known_items, write_run
-from tests.support.osmem import Osmem, free_port
+
+
+def client(url: str, **options: object):  # type: ignore[no-untyped-def]
+    return make_client(resolve_settings({"url": url})).options(**options)
 
 
 def documents(run_dir: Path | None, count: int) -> list[Action]:
@@ -45,9 +53,9 @@ def documents(run_dir: Path | None, count: int) -> list[Action]:
     ]
 
 
-def through_client(osmem: Osmem, actions: list[Action], chunk: int, streams: int) -> float:
+def through_client(url: str, actions: list[Action], chunk: int, streams: int) -> float:
     """Seconds to index ``actions`` in ``streams`` parallel streams of ``chunk``-sized bulks."""
-    clients = [osmem.client(request_timeout=60) for _ in range(streams)]
+    clients = [client(url, request_timeout=60) for _ in range(streams)]
     shards = [actions[i::streams] for i in range(streams)]
     started = time.perf_counter()
     with ThreadPoolExecutor(streams) as pool:
@@ -64,7 +72,7 @@ def through_client(osmem: Osmem, actions: list[Action], chunk: int, streams: int
     return elapsed
 
 
-def raw_bulk(osmem: Osmem, actions: list[Action], chunk: int) -> float:
+def raw_bulk(url: str, actions: list[Action], chunk: int) -> float:
     """Seconds to POST the same documents to ``_bulk`` with urllib (no client, no accounting)."""
     bodies = []
     for start in range(0, len(actions), chunk):
@@ -76,7 +84,7 @@ def raw_bulk(osmem: Osmem, actions: list[Action], chunk: int) -> float:
     started = time.perf_counter()
     for body in bodies:
         request = urllib.request.Request(
-            f"{osmem.url}/_bulk", data=body, headers={"Content-Type": "application/x-ndjson"}
+            f"{url}/_bulk", data=body, headers={"Content-Type": "application/x-ndjson"}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             if json.loads(response.read()).get("errors"):
@@ -99,19 +107,23 @@ def main() -> None:
     size = sum(len(json.dumps(a.doc)) for a in actions) / len(actions)
     print(f"{len(actions)} documents, {size:.0f} bytes each on average, {os.cpu_count()} CPUs")
     print(f"{'path':<28}{'chunk':>7}{'streams':>9}{'seconds':>9}{'docs/s':>9}")
-    for chunk in (int(c) for c in args.chunk.split(",")):
-        for streams in (int(s) for s in args.streams.split(",")):
-            osmem = Osmem(free_port())
-            osmem.start()
-            try:
-                assert provision.setup(osmem.client()).ok
-                seconds = through_client(osmem, actions, chunk, streams)
+    directory = Path(tempfile.mkdtemp(prefix="onionlab-es-bench-"))
+    directory.chmod(0o755)  # as root the node runs as its own user
+    try:
+        url = start_node(directory)
+        admin = client(url, request_timeout=60)
+        for chunk in (int(c) for c in args.chunk.split(",")):
+            for streams in (int(s) for s in args.streams.split(",")):
+                wipe(admin)
+                assert provision.setup(admin).ok
+                seconds = through_client(url, actions, chunk, streams)
                 row("index_actions (client)", chunk, streams, seconds, len(actions))
                 if streams == 1:
-                    seconds = raw_bulk(osmem, actions, chunk)
+                    seconds = raw_bulk(url, actions, chunk)
                     row("raw _bulk (urllib)", chunk, 1, seconds, len(actions))
-            finally:
-                osmem.stop()
+    finally:
+        stop_node(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Fixtures of the Elasticsearch sink tests: a real node per session (``ES_URL`` when set,
-else one started by ``bin/elasticsearch``), emptied for each test that takes ``es``; an
-osmem-server per test for the tests not yet moved to the real node; a known crawl."""
+else one started by ``bin/elasticsearch``), emptied of onionlab's indices and templates for
+each test that takes ``es`` or ``bare_es``; a known crawl."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from elasticsearch import Elasticsearch
 
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
-from tests.support.es_node import start_node, stop_node
+from tests.support.es_node import start_node, stop_node, wipe
 from tests.support.known_crawl import known_items, write_run
-from tests.support.osmem import Osmem, osmem  # noqa: F401  (the fixture)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,19 +42,13 @@ def real_node_url() -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _wipe(client: Elasticsearch) -> None:
-    """Nothing of onionlab's left on the node: indices (and their aliases), index and
-    component templates."""
-    # By name: Elasticsearch 8 refuses wildcard deletes (action.destructive_requires_name).
-    names = list(client.indices.get(index="onionlab-*", expand_wildcards="all"))
-    if names:
-        client.indices.delete(index=",".join(names))
-    found = client.options(ignore_status=404).indices.get_index_template(name="onionlab*")
-    for template in found.get("index_templates", []):
-        client.indices.delete_index_template(name=template["name"])
-    found = client.options(ignore_status=404).cluster.get_component_template(name="onionlab*")
-    for template in found.get("component_templates", []):
-        client.cluster.delete_component_template(name=template["name"])
+@pytest.fixture
+def bare_es(real_node_url: str) -> Iterator[Elasticsearch]:
+    """The official client on the session's real node, with nothing of onionlab's on it."""
+    client = make_client(resolve_settings({"url": real_node_url}))
+    wipe(client)
+    yield client
+    wipe(client)
 
 
 @pytest.fixture
@@ -63,10 +56,10 @@ def es(real_node_url: str) -> Iterator[Elasticsearch]:
     """The official client on the session's real node, emptied of onionlab's indices and
     templates, then set up."""
     client = make_client(resolve_settings({"url": real_node_url}))
-    _wipe(client)
+    wipe(client)
     assert provision.setup(client).ok
     yield client
-    _wipe(client)
+    wipe(client)
 
 
 @pytest.fixture

@@ -15,11 +15,12 @@ from onionlab.crawler.sinks.elastic.bulk import (
     Failure,
     index_actions,
 )
+from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
 from onionlab.crawler.sinks.elastic.load import load_run_dir
 from onionlab.crawler.sinks.elastic.spool import Spool
+from tests.support.es_node import free_port
 from tests.support.known_crawl import latest_docs
-from tests.support.osmem import Osmem
 
 RUN = RunInfo("run-1", "2026-11-22T15:31:36+00:00")
 HOST = "b" * 56 + ".onion"
@@ -52,17 +53,18 @@ def test_partial_failures_are_accounted_per_item(es: Elasticsearch) -> None:
     assert count(es, "onionlab-listings") == 10
 
 
-def test_without_setup_nothing_is_created_and_items_wait(osmem: Osmem) -> None:
-    client = osmem.client()
+def test_without_setup_nothing_is_created_and_items_wait(bare_es: Elasticsearch) -> None:
+    client = bare_es
     report = index_actions(client, [listing_action(1)])
     [failure] = report.failures
     assert failure.reason == UNAVAILABLE and failure.status == 404
     assert not client.indices.exists(index="onionlab-listings")  # no ad-hoc index
 
 
-def test_unreachable_cluster_reports_every_item_unavailable(osmem: Osmem) -> None:
-    client = osmem.client(max_retries=0)
-    osmem.stop()
+def test_unreachable_cluster_reports_every_item_unavailable() -> None:
+    # Nothing listens on a free loopback port: what a stopped node looks like to the client.
+    client = make_client(resolve_settings({"url": f"http://127.0.0.1:{free_port()}"}))
+    client = client.options(max_retries=0)
     actions = [listing_action(n) for n in range(7)]
     report = index_actions(client, actions, chunk_size=3)
     assert report.indexed_total == 0

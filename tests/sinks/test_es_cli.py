@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from elasticsearch import Elasticsearch
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from onionlab.crawler.commands import cli
-from onionlab.crawler.commands import index as commands
 from onionlab.crawler.sinks.elastic.client import (
     ElasticConfigError,
     make_client,
@@ -20,7 +19,7 @@ from onionlab.crawler.sinks.elastic.client import (
     scrapy_flags,
 )
 from onionlab.crawler.sinks.elastic.pipeline import ElasticsearchPipeline
-from tests.support.osmem import Osmem, PlainJsonNode, free_port
+from tests.support.es_node import free_port
 
 
 def test_flags_beat_environment_beat_config_file(tmp_path: Path) -> None:
@@ -110,14 +109,6 @@ def test_pipeline_is_off_without_a_url(tmp_path: Path, monkeypatch: pytest.Monke
         ElasticsearchPipeline.from_crawler(crawler)
 
 
-@pytest.fixture
-def via_osmem(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands build their client through the test adapter (osmem answers 406 otherwise)."""
-    monkeypatch.setattr(
-        commands, "make_client", functools.partial(make_client, node_class=PlainJsonNode)
-    )
-
-
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["index", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -133,9 +124,9 @@ def test_unreachable_cluster_is_one_clear_line_and_exit_5(monkeypatch: pytest.Mo
 
 
 def test_setup_load_status_round_trip(
-    osmem: Osmem, known_run: Path, via_osmem: None, monkeypatch: pytest.MonkeyPatch
+    bare_es: Elasticsearch, real_node_url: str, known_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ONIONLAB_ES_URL", osmem.url)
+    monkeypatch.setenv("ONIONLAB_ES_URL", real_node_url)
     code, out, _ = run("setup", "--json")
     assert code == 0
     assert {s["action"] for s in json.loads(out)["steps"]} == {"created"}
@@ -148,7 +139,7 @@ def test_setup_load_status_round_trip(
     assert loaded["rejected"] == loaded["unavailable"] == 0
     assert loaded["indexed"] == loaded["read"]
 
-    osmem.client().indices.refresh(index="onionlab-*")
+    bare_es.indices.refresh(index="onionlab-*")
     code, out, _ = run("status", str(known_run), "--json")
     assert code == 0
     status = json.loads(out)
@@ -159,9 +150,9 @@ def test_setup_load_status_round_trip(
 
 
 def test_load_says_what_was_not_indexed_and_exits_1(
-    osmem: Osmem, known_run: Path, via_osmem: None, monkeypatch: pytest.MonkeyPatch
+    bare_es: Elasticsearch, real_node_url: str, known_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ONIONLAB_ES_URL", osmem.url)
+    monkeypatch.setenv("ONIONLAB_ES_URL", real_node_url)
     items = known_run / "items.ndjson"
     lines = items.read_text().splitlines()
     first_listing = next(i for i, line in enumerate(lines) if '"kind": "listing"' in line)

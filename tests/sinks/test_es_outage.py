@@ -1,18 +1,21 @@
 """Elasticsearch goes down mid-crawl and comes back: nothing lost, nothing duplicated.
 
 A real Scrapy crawl (in a subprocess: one reactor per process) feeds the run-directory and
-Elasticsearch pipelines; the test stops osmem-server after the first phase and restarts it
-on the same port after the second. osmem-server keeps data in memory, so its restart loses
-what phase 1 indexed (a real cluster would keep it): the spool replay must bring phase 2,
-and ``index load`` the whole run, with every document exactly once.
+Elasticsearch pipelines; the test stops a real Elasticsearch node of its own after the first
+phase and starts it again, on the same port and data, after the second. Phase 1 is kept by
+the node, phase 2 must come back by the spool's replay, and ``index load`` of the whole run
+afterwards changes nothing: every document exactly once.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +23,12 @@ from elasticsearch import Elasticsearch
 
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.bulk import REJECTED
+from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.load import load_run_dir
 from onionlab.crawler.sinks.elastic.spool import Spool
 from tests.support.es_crawl import PER_PHASE, SERVICE
+from tests.support.es_node import free_port, start_node, stop_node
 from tests.support.known_crawl import latest_docs
-from tests.support.osmem import Osmem
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -43,14 +47,32 @@ def listings(client: Elasticsearch) -> int:
     return int(client.count(index="onionlab-listings")["count"])
 
 
-def test_cluster_down_mid_crawl_then_back(osmem: Osmem, tmp_path: Path) -> None:
-    client = osmem.client(max_retries=0, request_timeout=5)
+@pytest.fixture
+def node() -> Iterator[tuple[Path, int, str]]:
+    """A node of this test's own (it is stopped and started again): folder, port, URL."""
+    directory = Path(tempfile.mkdtemp(prefix="onionlab-es-outage-"))
+    directory.chmod(0o755)  # as root the node runs as its own user
+    port = free_port()
+    try:
+        yield directory, port, start_node(directory, port)
+    finally:
+        stop_node(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _client(url: str) -> Elasticsearch:
+    return make_client(resolve_settings({"url": url})).options(max_retries=0, request_timeout=5)
+
+
+def test_cluster_down_mid_crawl_then_back(node: tuple[Path, int, str], tmp_path: Path) -> None:
+    directory, port, url = node
+    client = _client(url)
     assert provision.setup(client).ok
     run_dir, control = tmp_path / "run", tmp_path / "control"
     run_dir.mkdir()
     control.mkdir()
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.es_crawl", str(run_dir), osmem.url, str(control)],
+        [sys.executable, "-m", "tests.support.es_crawl", str(run_dir), url, str(control)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -59,13 +81,13 @@ def test_cluster_down_mid_crawl_then_back(osmem: Osmem, tmp_path: Path) -> None:
     try:
         wait_until(lambda: (control / "phase1").exists(), "phase 1")
         wait_until(lambda: listings(client) == PER_PHASE, "phase 1 indexed")
-        osmem.stop()
+        stop_node(directory)
         (control / "stopped").write_text("")
         wait_until(lambda: (control / "phase2").exists(), "phase 2 spooled")
         assert Spool.of_run_dir(run_dir).sizes()["unavailable"] >= PER_PHASE
-        osmem.start()  # same port, empty: the stand-in keeps nothing across restarts
-        client = osmem.client(max_retries=0, request_timeout=5)
-        assert provision.setup(client).ok
+        assert start_node(directory, port) == url  # same port, same data
+        client = _client(url)
+        assert provision.setup(client).ok and provision.setup(client).changed() == []
         (control / "restarted").write_text("")
         out, err = crawl.communicate(timeout=120)
     finally:
@@ -80,11 +102,11 @@ def test_cluster_down_mid_crawl_then_back(osmem: Osmem, tmp_path: Path) -> None:
     spool = Spool.of_run_dir(run_dir)
     [kept] = spool.entries()
     assert kept.reason == REJECTED and "price_usd" in kept.error
-    assert listings(client) == 2 * PER_PHASE - 1  # phases 2 and 3, each document once
+    assert listings(client) == 3 * PER_PHASE - 1  # phase 1 kept, 2 replayed, 3 live: once each
     named = client.count(index="onionlab-listings", query={"term": {"site_name": SERVICE}})
-    assert named["count"] == 2 * PER_PHASE - 1  # the live sink named the site
+    assert named["count"] == 3 * PER_PHASE - 1  # the live sink named the site
 
-    report = load_run_dir(client, run_dir)  # what the restart lost comes back from the run
+    report = load_run_dir(client, run_dir)  # the whole run again: the same documents
     assert report.bulk.count(REJECTED) == 1 and report.bulk.indexed_total == 3 * PER_PHASE - 1
     expected = {doc_id for (alias, doc_id) in latest_docs(run_dir) if alias == "onionlab-listings"}
     assert len(expected) == 3 * PER_PHASE

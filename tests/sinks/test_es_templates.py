@@ -30,7 +30,6 @@ from onionlab.crawler.sinks.elastic.templates import (
     field_types,
     index_templates,
 )
-from tests.support.osmem import Osmem
 
 RUN = RunInfo("run-1", "2026-11-22T15:31:36+00:00")
 HOST = "a" * 56 + ".onion"
@@ -45,8 +44,8 @@ def cluster_state(client: Elasticsearch) -> dict[str, Any]:
     }
 
 
-def test_setup_twice_changes_nothing_the_second_time(osmem: Osmem) -> None:
-    client = osmem.client()
+def test_setup_twice_changes_nothing_the_second_time(bare_es: Elasticsearch) -> None:
+    client = bare_es
     first = provision.setup(client)
     assert first.ok
     assert {(s.what, s.action) for s in first.steps} == {
@@ -64,8 +63,8 @@ def test_setup_twice_changes_nothing_the_second_time(osmem: Osmem) -> None:
         assert alias["is_write_index"] is True
 
 
-def test_setup_refuses_an_index_created_without_it(osmem: Osmem) -> None:
-    client = osmem.client()
+def test_setup_refuses_an_index_created_without_it(bare_es: Elasticsearch) -> None:
+    client = bare_es
     client.indices.create(index="onionlab-pages")  # what indexing without setup would leave
     report = provision.setup(client)
     assert not report.ok
@@ -148,8 +147,8 @@ def _contributions() -> list[tuple[str, Any]]:
     return list(call_each(manager, "onionlab_index_fields"))
 
 
-def test_plugin_fields_reach_templates_and_the_live_index(osmem: Osmem) -> None:
-    client = osmem.client()
+def test_plugin_fields_reach_templates_and_the_live_index(bare_es: Elasticsearch) -> None:
+    client = bare_es
     assert provision.setup(client).ok
     report = provision.setup(client, _contributions())  # the plugin installed later
     assert ("index template", "onionlab-listings", "updated") in {

@@ -74,7 +74,6 @@ def main(run_dir: str, es_url: str, control: str) -> None:
             "ONIONLAB_RUN_DIR": run_dir,
             "ONIONLAB_SITE_SERVICES": {SERVICE: [HOST]},
             "ES_URL": es_url,
-            "ES_NODE_CLASS": "tests.support.osmem.PlainJsonNode",
             "ES_CHUNK_SIZE": 20,
             "ES_FLUSH_INTERVAL": 0.2,
             "LOG_LEVEL": "WARNING",

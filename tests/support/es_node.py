@@ -13,6 +13,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bin" / "elasticsearch"
 
@@ -37,3 +39,18 @@ def start_node(directory: Path, port: int | None = None) -> str:
 
 def stop_node(directory: Path) -> None:
     subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], timeout=60, check=False)
+
+
+def wipe(client: Elasticsearch) -> None:
+    """Nothing of onionlab's left on the node: indices (and their aliases), index and
+    component templates."""
+    # By name: Elasticsearch 8 refuses wildcard deletes (action.destructive_requires_name).
+    names = list(client.indices.get(index="onionlab-*", expand_wildcards="all"))
+    if names:
+        client.indices.delete(index=",".join(names))
+    found = client.options(ignore_status=404).indices.get_index_template(name="onionlab*")
+    for template in found.get("index_templates", []):
+        client.indices.delete_index_template(name=template["name"])
+    found = client.options(ignore_status=404).cluster.get_component_template(name="onionlab*")
+    for template in found.get("component_templates", []):
+        client.cluster.delete_component_template(name=template["name"])

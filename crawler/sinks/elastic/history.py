@@ -9,7 +9,8 @@ crawl, so loading runs in any order gives the same document. A document indexed 
 these fields existed counts as first seen at its ``@timestamp``.
 
 Why not a scripted upsert (``ctx._source.first_seen = …``)? It would be atomic, but the
-CI stand-in (osmem-server) refuses update scripts, and ``doc`` + ``upsert`` (no script)
+in-memory stand-in CI used before its real node refused update scripts (a change worth
+making now), and ``doc`` + ``upsert`` (no script)
 merges partial documents, so a field a listing lost would survive from an older crawl. The
 trade-off of reading first: two writers of the same listing at the same moment (a live
 crawl and ``onionlab index load`` of another run) may both read "not there yet" and the

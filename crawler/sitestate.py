@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,9 @@ class LivenessRegistry(MirrorTrust):
         self.hosts: dict[str, HostRecord] = self._load_history()
         # Hosts gone in an earlier run of this crawl get one probe before being cut off again.
         self._probe = {host for host, r in self.hosts.items() if r.state in (GONE, MOVED)}
+        # host -> when (time.monotonic) this session declared it gone (or moved): an answer
+        # to a request sent before then was on its way already and says nothing of now
+        self._declared: dict[str, float] = {}
         # Each site's official addresses: seeded by settings, learnt from its mirrors.txt.
         self.mirrors: dict[str, list[str]] = {
             host: list(record.mirrors) for host, record in self.hosts.items() if record.mirrors
@@ -137,11 +141,22 @@ class LivenessRegistry(MirrorTrust):
             return False
         return True
 
-    def answered(self, host: str) -> None:
+    def answered(self, host: str, sent_at: float | None = None) -> None:
+        """``host`` answered a request sent at ``sent_at`` (``time.monotonic``; None: now).
+
+        A site declared gone or moved comes back only by answering a request sent after the
+        declaration: a page downloaded just before it moved can reach this point later (the
+        obstacle gate holds each page for its worker), and counted as "answers again" it put
+        the moved bazaar back up and sent its remaining requests to the dead address."""
         record = self._record(host)
         record.first_seen = record.first_seen or record.last_attempt
         record.last_seen = record.last_attempt
         record.responses += 1
+        declared = self._declared.get(host)
+        late = sent_at is not None and declared is not None and sent_at < declared
+        if record.state in (GONE, MOVED) and late:
+            self.stats.inc_value(f"{STATS}/late_answers")
+            return
         record.consecutive_failures = 0
         if record.state in (GONE, MOVED):
             logger.warning("site %s answers again after it was declared %s", host, record.state)
@@ -216,6 +231,7 @@ class LivenessRegistry(MirrorTrust):
 
     def _declare_gone(self, host: str, record: HostRecord, kind: str) -> None:
         record.gone_at = record.last_attempt
+        self._declared[host] = time.monotonic()
         mirror = self.mirror_for(host)
         if mirror is not None:
             record.state, record.moved_to = MOVED, mirror

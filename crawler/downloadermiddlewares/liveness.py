@@ -30,6 +30,7 @@ Twisted, :mod:`onionlab.crawler.sitestate` and :mod:`onionlab.crawler.runs`.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 # Seconds a mirror-list check may take (a key fetch and proofs of 30 s each, gpg): requests
 # of a site declared gone wait for its verdict, so it must come, whatever hangs.
 CHECK_TIMEOUT = 120.0
+SENT_AT = "onionlab_sent_at"  # request meta: when it passed this middleware (time.monotonic)
 
 
 class SiteGone(IgnoreRequest):
@@ -101,6 +103,7 @@ class LivenessMiddleware:
 
     def process_request(self, request: Request) -> Any:
         host = _host(request)
+        request.meta[SENT_AT] = time.monotonic()  # an answer to it counts from now on
         if host is None or not self.registry.is_gone(host):
             return None
         if request.meta.get(VIA) is None and host in self._checking:
@@ -128,7 +131,7 @@ class LivenessMiddleware:
         host = _host(request)
         if host is None:
             return response
-        self.registry.answered(host)
+        self.registry.answered(host, request.meta.get(SENT_AT))
         if getattr(response, "status", None) != 200 or request.meta.get(PROBE):
             return response
         site = _url_host(request) or host

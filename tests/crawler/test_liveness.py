@@ -325,6 +325,27 @@ def test_a_request_failing_as_its_site_is_declared_gone_waits_for_the_mirror_che
         mw.process_request(again)
 
 
+def test_an_answer_to_a_request_sent_before_the_site_went_does_not_bring_it_back() -> None:
+    # The mirror-move e2e failed one run in three: the bazaar was declared gone, then moved,
+    # then "answers again" put it back up. That answer was a page downloaded before the
+    # move, held by the obstacle gate for its worker, reaching liveness after the verdict.
+    mw = _middleware({"ONIONLAB_GONE_AFTER": 3})
+    mw.process_response(_request(SITE_B), object())  # type: ignore[arg-type]
+    early = _request(SITE_B, "/early")
+    assert mw.process_request(early) is None  # sent while the site was up
+    for n in range(3):
+        mw.process_exception(_request(SITE_B, f"/p/{n}"), error_for_reply(0xF2, SITE_B))
+    assert mw.registry.hosts[SITE_B].state == "gone"
+    mw.process_response(early, object())  # type: ignore[arg-type]  # its answer, late
+    assert mw.registry.hosts[SITE_B].state == "gone"
+    assert mw.registry.stats.get_value("onionlab/liveness/late_answers") == 1
+    mw.registry._probe.add(SITE_B)  # a probe, sent after the verdict, is let through
+    probe = _request(SITE_B, "/probe")
+    assert mw.process_request(probe) is None
+    mw.process_response(probe, object())  # type: ignore[arg-type]
+    assert mw.registry.hosts[SITE_B].state == "up"  # a real answer: it is back
+
+
 def test_a_mirror_check_that_hangs_ends_after_its_bound() -> None:
     # Requests of a site declared gone wait for its mirror list's verdict: a check that
     # never ends (a key server or proof that hangs) must not hold them, and the crawl's

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import tempfile
 import time
 import urllib.request
@@ -34,7 +33,7 @@ from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
 from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.documents import RunInfo
 from onionlab.crawler.sinks.elastic.load import item_actions
-from tests.support.es_node import start_node, stop_node, wipe
+from tests.support.es_node import running_node, wipe
 from tests.support.known_crawl import known_items, write_run
 
 
@@ -107,23 +106,17 @@ def main() -> None:
     size = sum(len(json.dumps(a.doc)) for a in actions) / len(actions)
     print(f"{len(actions)} documents, {size:.0f} bytes each on average, {os.cpu_count()} CPUs")
     print(f"{'path':<28}{'chunk':>7}{'streams':>9}{'seconds':>9}{'docs/s':>9}")
-    directory = Path(tempfile.mkdtemp(prefix="onionlab-es-bench-"))
-    directory.chmod(0o755)  # as root the node runs as its own user
-    try:
-        url = start_node(directory)
-        admin = client(url, request_timeout=60)
+    with running_node("onionlab-es-bench-") as node:
+        admin = client(node.url, request_timeout=60)
         for chunk in (int(c) for c in args.chunk.split(",")):
             for streams in (int(s) for s in args.streams.split(",")):
                 wipe(admin)
                 assert provision.setup(admin).ok
-                seconds = through_client(url, actions, chunk, streams)
+                seconds = through_client(node.url, actions, chunk, streams)
                 row("index_actions (client)", chunk, streams, seconds, len(actions))
                 if streams == 1:
-                    seconds = raw_bulk(url, actions, chunk)
+                    seconds = raw_bulk(node.url, actions, chunk)
                     row("raw _bulk (urllib)", chunk, 1, seconds, len(actions))
-    finally:
-        stop_node(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,6 @@ each test that takes ``es`` or ``bare_es``; a known crawl."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from elasticsearch import Elasticsearch
 
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
-from tests.support.es_node import start_node, stop_node, wipe
+from tests.support.es_node import running_node, wipe
 from tests.support.known_crawl import known_items, write_run
 
 
@@ -32,14 +30,8 @@ def real_node_url() -> Iterator[str]:
     if os.environ.get("ES_URL"):
         yield os.environ["ES_URL"]
         return
-    # Not under pytest's folder: as root the node runs as its own user, to whom that is closed.
-    directory = Path(tempfile.mkdtemp(prefix="onionlab-es-"))
-    directory.chmod(0o755)
-    try:
-        yield start_node(directory)
-    finally:
-        stop_node(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+    with running_node() as node:
+        yield node.url
 
 
 @pytest.fixture

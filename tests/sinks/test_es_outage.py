@@ -10,10 +10,8 @@ afterwards changes nothing: every document exactly once.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,7 @@ from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.load import load_run_dir
 from onionlab.crawler.sinks.elastic.spool import Spool
 from tests.support.es_crawl import PER_PHASE, SERVICE
-from tests.support.es_node import free_port, start_node, stop_node
+from tests.support.es_node import Node, running_node, start_node, stop_node
 from tests.support.known_crawl import latest_docs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,24 +46,18 @@ def listings(client: Elasticsearch) -> int:
 
 
 @pytest.fixture
-def node() -> Iterator[tuple[Path, int, str]]:
-    """A node of this test's own (it is stopped and started again): folder, port, URL."""
-    directory = Path(tempfile.mkdtemp(prefix="onionlab-es-outage-"))
-    directory.chmod(0o755)  # as root the node runs as its own user
-    port = free_port()
-    try:
-        yield directory, port, start_node(directory, port)
-    finally:
-        stop_node(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+def node() -> Iterator[Node]:
+    """A node of this test's own (it is stopped and started again)."""
+    with running_node("onionlab-es-outage-") as own:
+        yield own
 
 
 def _client(url: str) -> Elasticsearch:
     return make_client(resolve_settings({"url": url})).options(max_retries=0, request_timeout=5)
 
 
-def test_cluster_down_mid_crawl_then_back(node: tuple[Path, int, str], tmp_path: Path) -> None:
-    directory, port, url = node
+def test_cluster_down_mid_crawl_then_back(node: Node, tmp_path: Path) -> None:
+    directory, port, url = node.directory, node.port, node.url
     client = _client(url)
     assert provision.setup(client).ok
     run_dir, control = tmp_path / "run", tmp_path / "control"

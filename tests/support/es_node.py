@@ -9,8 +9,13 @@ listens on a free loopback port, with its data in a temporary directory. Test co
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -39,6 +44,27 @@ def start_node(directory: Path, port: int | None = None) -> str:
 
 def stop_node(directory: Path) -> None:
     subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], timeout=60, check=False)
+
+
+@dataclass(frozen=True)
+class Node:
+    directory: Path
+    port: int
+    url: str
+
+
+@contextmanager
+def running_node(prefix: str = "onionlab-es-") -> Iterator[Node]:
+    """A node in a fresh folder (not under pytest's: as root the node runs as its own user,
+    to whom that is closed), stopped and its folder removed at the end."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    directory.chmod(0o755)
+    port = free_port()
+    try:
+        yield Node(directory, port, start_node(directory, port))
+    finally:
+        stop_node(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def wipe(client: Elasticsearch) -> None:

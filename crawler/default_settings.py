@@ -38,6 +38,8 @@ CRAWL_DEFAULTS: dict[str, object] = {
     # in the downloader middlewares waiting for an extraction worker, nor the requests
     # queued for a site at its own concurrency or paused (see the module).
     "DOWNLOADER": "onionlab.crawler.downloader.OnionDownloader",
+    # Requests queued in memory up to ONIONLAB_SCHEDULER_MEMORY, then on disk (JOBDIR).
+    "SCHEDULER": "onionlab.crawler.scheduler.OnionScheduler",
     # Scrapy's collector without its per-access deprecation wrapper (3 % of the CPU).
     "STATS_CLASS": "onionlab.crawler.stats.OnionStatsCollector",
     "DOWNLOAD_TIMEOUT": 60,
@@ -83,6 +85,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ONIONLAB_PROGRESS": (False, "show the live progress display on stderr"),
     "ONIONLAB_STOP_TIMEOUT": (None, "seconds a Ctrl-C'd crawl may take (None: $env, else 10)"),
     "ONIONLAB_RESUME_FSYNC": (False, "fsync the resume ledger after every event"),
+    # onionlab.crawler.scheduler: the frontier in memory up to this, on disk beyond
+    "ONIONLAB_SCHEDULER_MEMORY": (2_000, "requests queued in memory before the disk queue"),
     # sites
     "ONIONLAB_SITE_PROFILES": (None, "the site-profile TOML file (per-site crawl policy)"),
     "ONIONLAB_SITE_SERVICES": ({}, "service name -> its onion hosts (profiles, reports)"),

@@ -7,9 +7,9 @@ with the crawl's own ``sys.path``; each gets a culprit page
 :class:`WorkerProcess` holds its pipes (attached to the event loop once it runs) and the
 pages sent to it (:class:`Job`). A page cut off fails with :class:`ExtractFailed`; what a
 worker counted and logged is merged into the crawl's (:func:`apply_result_stats`,
-:func:`replay_logs`); Used by
+:func:`replay_logs`). Used by
 :mod:`onionlab.crawler.extraction.pool` and the spider; depends on the standard library,
-the protocol and :mod:`~.forked`.
+the protocol, :mod:`~.forked` and :mod:`~.warmup`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 
 from onionlab.crawler.extraction.forked import ForkedProcess, can_fork, fork_worker
 from onionlab.crawler.extraction.protocol import CULPRIT_SIZE, culprit_of
+from onionlab.crawler.extraction.warmup import prepare
 from onionlab.crawler.pluginmanager import StatsLike
 
 logger = logging.getLogger(__name__)
@@ -145,11 +146,13 @@ def _reap(proc: subprocess.Popen[bytes] | ForkedProcess, tries: int = 50) -> Non
 def spawn_worker(memory_mb: int) -> WorkerProcess:
     """Start one worker process now (no event loop needed); OSError if it cannot start.
 
-    Forked from this process while that is safe (:mod:`~.forked`), else a new interpreter."""
+    Forked from this process while that is safe (:mod:`~.forked`; its plugins warmed up
+    here first, :func:`~.warmup.prepare`), else a new interpreter."""
     fd = os.memfd_create("onionlab-culprit")
     os.ftruncate(fd, CULPRIT_SIZE)
     culprit = mmap.mmap(fd, CULPRIT_SIZE)
     if can_fork():
+        prepare()  # once: the plugins loaded and warmed up here, for every forked worker
         try:
             crawl_side = [each for worker in _LIVE for each in worker.descriptors()]
             forked = fork_worker(fd, memory_mb, crawl_side)

@@ -8,7 +8,8 @@ to stderr). A worker ignores SIGINT (the crawl handles Ctrl-C), dies with the cr
 (:func:`onionlab.crawler.pluginmanager.load_plugins`, the same environment and ``sys.path``:
 entry points, ``ONIONLAB_PLUGINS_DIR``, ``ONIONLAB_LOAD_PLUGINS``,
 ``ONIONLAB_DISABLE_PLUGINS``); the pool refuses a worker that loads a different set. Before
-its first page it does a warm-up page (:data:`WARM_UP_PAGE`), then measures its memory
+its first page it does a warm-up page (:mod:`~.warmup`; a worker forked from a crawl that
+did it already starts with its plugins loaded and warm), then measures its memory
 baseline and sets an address-space limit (``RLIMIT_AS``) that much above it: an allocation
 over it fails at once, even inside C code. Its stats and log records (warnings and up) go
 back with each answer, to be merged into the crawl's. Depends on Scrapy, lxml,
@@ -28,8 +29,6 @@ import sys
 import time
 from typing import Any, BinaryIO
 
-import pluggy
-from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from onionlab.crawler import default_settings
@@ -49,6 +48,7 @@ from onionlab.crawler.extraction.protocol import (
     rss_kb,
     write_frame,
 )
+from onionlab.crawler.extraction.warmup import prepared, warm_up
 from onionlab.crawler.pluginmanager import observe_calls
 
 logger = logging.getLogger(__name__)
@@ -87,26 +87,6 @@ class _LogRecords(logging.Handler):
             self.records.append([record.levelno, record.name, record.getMessage()])
 
 
-WARM_UP_PAGE = """<html><head><title>warm-up</title></head><body>
-<h1>Vendor profile</h1><p>Price: $120.00 (0.0021 BTC) for 3.5 g, ships from NL.</p>
-<p>Мефедрон кристаллы 1 г, доставка. MDMA pills 120mg. Contact: vendor@example.onion</p>
-<a href="/item/1">item</a><a href="/vendor/x" style="display:none">hidden</a>
-<pre>-----BEGIN PGP PUBLIC KEY BLOCK-----
------END PGP PUBLIC KEY BLOCK-----</pre>
-<p>bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 1BoatSLRHtKNngkdXEeobR76b53LETtpyT</p>
-</body></html>"""
-"""A page like the lab's, done once by each new worker before it takes pages: plugins
-that load lazily (dictionaries, compiled patterns) do it then, not on a crawled page, and
-the memory baseline is measured after."""
-
-
-def _warm_up(pm: pluggy.PluginManager) -> None:
-    url = "http://" + "w" * 56 + ".onion/warm-up"
-    page = HtmlResponse(url, body=WARM_UP_PAGE.encode(), encoding="utf-8")
-    with contextlib.suppress(Exception):
-        work_on_page(pm, page, link_extractor_for([]), stats=CountingStats())
-
-
 def worker_main(culprit_fd: int, memory_mb: int, source: BinaryIO | None = None) -> None:
     """A worker: load plugins, then do one page per frame read from ``source`` (standard
     input), until end of input; answers go to standard output."""
@@ -128,8 +108,10 @@ def worker_main(culprit_fd: int, memory_mb: int, source: BinaryIO | None = None)
     records = _LogRecords()
     logging.getLogger().addHandler(records)
     logging.getLogger().setLevel(logging.WARNING)
-    loaded = load_plugins()
-    _warm_up(loaded.manager)
+    loaded = prepared()  # forked from a crawl that warmed them up already (warmup.prepare)
+    if loaded is None:
+        loaded = load_plugins()
+        warm_up(loaded.manager)
     observe_calls(mark)
     baseline = rss_kb()
     limit = 0

@@ -202,3 +202,79 @@ def test_a_closed_forked_worker_leaves_no_zombie() -> None:
     finally:
         later.kill("test")
         later.close()
+
+
+COUNTING = """
+import os
+from onionlab import hookimpl
+
+@hookimpl
+def onionlab_extract(response):
+    if response.url.endswith("/warm-up"):
+        with open(os.environ["WARM_UPS"], "a") as handle:
+            handle.write(f"{os.getpid()}\\n")
+"""
+
+
+def test_forked_workers_start_warm_from_one_warm_up_in_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugins' warm-up page (0.55 s of CPU a worker) is done once, in the crawl's
+    process, before the first fork: the workers do none of their own, and work as before."""
+    from onionlab.crawler.extraction import warmup
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "counting.py").write_text(COUNTING)
+    monkeypatch.setenv("ONIONLAB_PLUGINS_DIR", str(tmp_path / "plugins"))
+    monkeypatch.setenv("WARM_UPS", str(tmp_path / "warm-ups"))
+    pool = ExtractPool(2, timeout=30)
+    pool.start()
+    try:
+        answers = asyncio.run(_answers(pool, times=4))
+        kinds = {type(worker.proc).__name__ for worker in pool.workers}
+    finally:
+        pool.close()
+    assert kinds == {"ForkedProcess"}
+    assert (tmp_path / "warm-ups").read_text().split() == [str(os.getpid())]
+    assert warmup.prepared() is not None
+    assert all(answer["ok"] and answer["docs"] for answer in answers)
+
+
+def test_plugins_that_fail_the_crawls_warm_up_are_warmed_up_by_each_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plugin that takes too long on the warm-up page in the crawl's process does not
+    hold the crawl up: after the bound, each worker does its own warm-up, as before."""
+    from onionlab.crawler.extraction import warmup
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "slow.py").write_text(SLOW_IN_THE_CRAWL)
+    monkeypatch.setenv("ONIONLAB_PLUGINS_DIR", str(tmp_path / "plugins"))
+    monkeypatch.setenv("CRAWL_PID", str(os.getpid()))
+    monkeypatch.setattr(warmup, "PREPARE_TIMEOUT", 0.5)
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger=warmup.__name__):
+        pool = ExtractPool(1, timeout=30)
+        pool.start()
+        try:
+            answers = asyncio.run(_answers(pool, times=2))
+        finally:
+            pool.close()
+    assert time.monotonic() - started < 30
+    assert warmup.prepared() is None
+    assert "each extraction worker warms its plugins up itself: their warm-up took over 0.5 s" in (
+        caplog.text
+    )
+    assert all(answer["ok"] and answer["docs"] for answer in answers)
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the crawl's handler is back
+
+
+SLOW_IN_THE_CRAWL = """
+import os, time
+from onionlab import hookimpl
+
+@hookimpl
+def onionlab_extract(response):
+    if response.url.endswith("/warm-up") and os.getpid() == int(os.environ["CRAWL_PID"]):
+        time.sleep(600)
+"""

@@ -541,7 +541,11 @@ from onionlab import hookimpl
 @hookimpl
 def onionlab_extract(response):
     # A worker's warm-up page, before it says hello: the first worker there never gets
-    # further (whether it was forked from the crawl or started as a new interpreter).
+    # further (whether it was forked from the crawl or started as a new interpreter). In
+    # the crawl's own process (its parent is the test) the warm-up fails, so that each
+    # worker does its own (onionlab.crawler.extraction.warmup).
+    if response.url.endswith("/warm-up") and os.getppid() == int(os.environ["TEST_PID"]):
+        raise RuntimeError("not in the crawl's process")
     if response.url.endswith("/warm-up"):
         try:
             os.close(os.open(os.environ["STUCK_MARKER"], os.O_CREAT | os.O_EXCL))
@@ -569,6 +573,7 @@ def test_a_worker_that_never_starts_is_replaced(tmp_path: Path) -> None:
         **os.environ,
         "ONIONLAB_PLUGINS_DIR": _plugins(tmp_path, stuck=STUCK_AT_START),
         "STUCK_MARKER": str(tmp_path / "stuck"),
+        "TEST_PID": str(os.getpid()),
     }
     # 0.5 s a page, one link deep at a time: the crawl outlasts the stuck start (3 s).
     with LinkedSite(pages=12, delay=0.5) as fine, FakeTorSocks(routes={FINE: fine.port}) as socks:

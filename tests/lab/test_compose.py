@@ -173,6 +173,20 @@ def test_without_an_env_file_the_stack_names_the_missing_secret(
     assert "set ELASTIC_PASSWORD in .env" in result.stderr
 
 
+def test_the_project_is_named_onionlab_wherever_it_is_checked_out(
+    validator: str, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "checkout-elsewhere" / "docker-compose.yml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(COMPOSE.read_text())
+    shown = _compose(validator, elsewhere, "config", "--format", "json", project=None)
+    assert shown.returncode == 0, shown.stderr
+    model = json.loads(shown.stdout)
+    assert model["name"] == "onionlab"
+    assert model["volumes"]["certs"]["name"] == "onionlab_certs"
+    assert model["networks"]["labnet"]["name"] == "onionlab_labnet"
+
+
 # -- the lab ------------------------------------------------------------------------------
 
 

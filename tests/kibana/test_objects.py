@@ -40,6 +40,18 @@ OPERATION_TYPES = {
     "range": NUMERIC,
     "date_histogram": {"date"},
 }
+# Lens's own value formats (its lens_format_column's supported formats) and the parameters
+# each one reads. Any other id is handed to Kibana's field formats as is: its parameters
+# (decimals…) are dropped and it replaces the data view's format of the field.
+LENS_FORMATS = {
+    "number": {"decimals", "suffix", "compact"},
+    "percent": {"decimals", "suffix", "compact"},
+    "bytes": {"decimals", "suffix"},
+    "bits": {"decimals", "suffix"},
+    "duration": {"decimals", "suffix", "compact", "fromUnit", "toUnit"},
+    "custom": {"pattern", "suffix"},
+}
+PRICE_FIELDS = {"price_per_unit_usd", "price_usd"}
 KQL_FIELD = re.compile(r"(?<![\w.@\"])([@\w][\w.@]*)\s*(?::|>=|<=|>|<)")
 GRID_COLUMNS = 48
 
@@ -318,6 +330,51 @@ def test_the_substances_dashboard_shows_each_substances_first_appearance(
         if {("terms", "substance"), ("min", "first_seen")} <= used:
             first_appearance.append(lens_id)
     assert first_appearance == ["onionlab-lens-substance-first-seen"]
+
+
+def test_every_lens_value_format_is_one_lens_supports_with_its_own_parameters(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    problems = []
+    for body in of_type(objects, "lens"):
+        for column in columns_of(body["attributes"]["state"]):
+            value_format = column.get("params", {}).get("format")
+            if value_format is None:
+                continue
+            name = f"{body['id']}: {column['label']!r}"
+            if value_format["id"] not in LENS_FORMATS:
+                problems.append(f"{name}: format {value_format['id']!r} is not a Lens format")
+                continue
+            unread = set(value_format.get("params", {})) - LENS_FORMATS[value_format["id"]]
+            if unread:
+                problems.append(f"{name}: {value_format['id']} ignores {sorted(unread)}")
+            if value_format["id"] == "custom" and not value_format.get("params", {}).get("pattern"):
+                problems.append(f"{name}: a custom format without a pattern")
+    assert not problems, "\n".join(problems)
+
+
+def test_prices_are_shown_in_dollars_with_cents(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """A price column formats as US dollars with two decimals: its own Lens format, or else
+    the format its data view gives the field."""
+    shown = {}
+    for body in of_type(objects, "lens"):
+        refs = {ref["name"]: ref["id"] for ref in body["references"]}
+        layers = body["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+        for layer_id, layer in layers.items():
+            view = objects[("index-pattern", refs[f"indexpattern-datasource-layer-{layer_id}"])]
+            view_formats = json.loads(view["attributes"].get("fieldFormatMap") or "{}")
+            for column in layer["columns"].values():
+                if column["sourceField"] in PRICE_FIELDS:
+                    value_format = column.get("params", {}).get("format") or view_formats.get(
+                        column["sourceField"], {}
+                    )
+                    pattern = value_format.get("params", {}).get("pattern", "")
+                    shown[f"{body['id']}: {column['label']!r}"] = (value_format.get("id"), pattern)
+    assert shown
+    wrong = {name: how for name, how in shown.items() if how[1] != "$0,0.00"}
+    assert not wrong, wrong
 
 
 # -- layout ------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ Every reference resolves (dashboard panels and controls → Lens visualisations 
 searches → data views), every field a visualisation, search, query, control or data view
 uses exists in the index template of the data view's alias (built by
 :mod:`onionlab.crawler.sinks.elastic.templates`, the mapping `onionlab index setup` installs) with a
-type the operation can aggregate, ids are unique and prefixed, there are at least five
-dashboards, and their panels fit the grid without overlapping. The bundler's own
-validation is tested on broken copies.
+type the operation can aggregate, every Lens value format is one Lens supports, ids are
+unique and prefixed, there are at least five dashboards, their panels tile the grid without
+overlaps or holes, and titles are capitalised. The bundler's own validation is tested on
+broken copies.
 """
 
 from __future__ import annotations
@@ -395,6 +396,42 @@ def test_dashboard_panels_fit_the_grid_without_overlapping(
             }
             assert not cells & taken, (body["id"], grid)
             taken |= cells
+
+
+def test_dashboard_panels_tile_the_grid_without_holes(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """From the top to the lowest panel's bottom, every cell of every column is a panel's."""
+    for body in of_type(objects, "dashboard"):
+        grids = [panel["gridData"] for panel in json.loads(body["attributes"]["panelsJSON"])]
+        bottom = max(grid["y"] + grid["h"] for grid in grids)
+        taken = {
+            (x, y)
+            for grid in grids
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        holes = {(x, y) for x in range(GRID_COLUMNS) for y in range(bottom)} - taken
+        if holes:
+            xs, ys = sorted({x for x, _ in holes}), sorted({y for _, y in holes})
+            hole = f"x {xs[0]}-{xs[-1]}, y {ys[0]}-{ys[-1]} ({len(holes)} cells)"
+            pytest.fail(f"{body['id']}: empty grid cells at {hole}")
+
+
+def test_every_panel_and_control_title_starts_with_a_capital(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    titles = []
+    for body in of_type(objects, "dashboard"):
+        references = {ref["name"]: ref for ref in body["references"]}
+        for panel in json.loads(body["attributes"]["panelsJSON"]):
+            ref = references[f"{panel['panelIndex']}:{panel['panelRefName']}"]
+            own = panel.get("title") or panel.get("embeddableConfig", {}).get("title")
+            titles.append(own or objects[(ref["type"], ref["id"])]["attributes"]["title"])
+        controls = (body["attributes"].get("controlGroupInput") or {}).get("panelsJSON", "{}")
+        titles += [c["explicitInput"]["title"] for c in json.loads(controls).values()]
+    assert titles
+    assert [t for t in titles if not t[:1].isupper()] == []
 
 
 # -- the bundler's validation ----------------------------------------------------------------

@@ -26,7 +26,8 @@ Exit codes:
   0  every object imported (or the bundle was written)
   1  the bundle is invalid, or Kibana refused the import or some objects (each is listed)
   2  wrong usage
-  {EXIT_NOT_READY}  Kibana did not answer as available within --wait seconds
+  {EXIT_NOT_READY}  Kibana was not serving within --wait seconds (unreachable, or its Elasticsearch
+     or saved-objects service unavailable; a degraded plugin does not count)
 """
 CA_CERT_ENV = "ONIONLAB_CA_CERT"
 DEPRECATED_CA_CERT_ENV = "ONIONLAB_ES_CA_CERT"  # read after CA_CERT_ENV, with a warning
@@ -136,7 +137,7 @@ def bundle(objects_dir: Path, out: Path) -> None:
     type=click.FloatRange(min=0),
     default=300.0,
     show_default=True,
-    help="Seconds to wait for Kibana to report itself available.",
+    help="Seconds to wait for Kibana to serve (core available; degraded plugins are accepted).",
 )
 @click.option(
     "--interval",
@@ -157,7 +158,11 @@ def setup(
     interval: float,
     as_json: bool,
 ) -> None:
-    """Wait until Kibana is available, then import every saved object (overwriting).
+    """Wait until Kibana serves, then import every saved object (overwriting).
+
+    Kibana serves when its core services (Elasticsearch, saved objects) are available or
+    degraded: a Kibana that reports itself degraded for a plugin (task manager at start,
+    say) is imported into, and the command says so.
 
     Idempotent: run it again after editing kibana/objects/. Every object Kibana refuses
     is listed with its reason, and the exit code is then 1.
@@ -175,7 +180,7 @@ def setup(
             max_wait, interval=interval, report=lambda line: err.print(line, markup=False)
         )
         if waited >= 1:
-            err.print(f"Kibana at {url} is available after {waited:.0f} s", markup=False)
+            err.print(f"Kibana at {url} is serving after {waited:.0f} s", markup=False)
         result = client.import_objects(data, overwrite=True)
     except KibanaNotReady as exc:
         raise _error(str(exc), EXIT_NOT_READY) from exc

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 XSRF_HEADER = "kbn-xsrf"
+AVAILABLE = "available"
+SERVING = (AVAILABLE, "degraded")  # levels at which Kibana still answers API requests
+CORE_SERVICES = ("elasticsearch", "savedObjects")  # what the saved-objects import needs
 
 
 class KibanaError(RuntimeError):
@@ -62,6 +65,64 @@ def describe_import_error(error: dict[str, Any]) -> str:
     return f"{what}: {reason}" + (f": {details}" if details else "")
 
 
+@dataclass(frozen=True)
+class KibanaStatus:
+    """One answer of ``GET /api/status`` (Kibana 8.19).
+
+    ``level`` is ``status.overall.level`` (``available``, ``degraded``, ``unavailable``,
+    ``critical``); ``core`` has ``status.core.<service>.level`` for ``elasticsearch`` and
+    ``savedObjects`` when Kibana sent them (an unauthenticated request gets a redacted body:
+    the overall level only, which is then the core services' level).
+    """
+
+    code: int
+    level: str
+    summary: str = ""
+    core: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: int, body: bytes) -> KibanaStatus:
+        """Read the answer; a body that is not Kibana's JSON keeps its first characters."""
+        try:
+            status = json.loads(body)["status"]
+            overall = status["overall"]
+            level = str(overall.get("level") or overall.get("state") or "unknown")
+            core = {
+                name: str(service.get("level"))
+                for name, service in (status.get("core") or {}).items()
+                if isinstance(service, dict)
+            }
+            return cls(code, level, str(overall.get("summary") or ""), core)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls(code, body[:80].decode("utf-8", "replace").strip() or "no body")
+
+    @property
+    def serving(self) -> bool:
+        """Whether the saved-objects import can run now.
+
+        Kibana may stay ``degraded`` for long with its core working (a plugin such as task
+        manager degraded at start, elastic/kibana#138680), so the overall level is not the
+        test: with the core services listed, Elasticsearch and saved objects must each be
+        ``available`` or ``degraded``; without them, Kibana must answer 200 (since 7.16 it
+        answers 503 exactly when a core service is unavailable) at a serving level.
+        """
+        if self.core:
+            return all(self.core.get(name) in SERVING for name in CORE_SERVICES)
+        return self.code == 200 and self.level in SERVING
+
+    def describe(self) -> str:
+        """``degraded (1 service is degraded: taskManager) but serving (…)``."""
+        what = self.level + (f" ({self.summary})" if self.summary else "")
+        levels = [self.core.get(name) for name in CORE_SERVICES]
+        if not self.core:
+            why = f"HTTP {self.code}"
+        elif levels == [AVAILABLE, AVAILABLE]:
+            why = "Elasticsearch and saved objects available"
+        else:
+            why = f"Elasticsearch {levels[0]}, saved objects {levels[1]}"
+        return f"{what} but serving ({why})"
+
+
 class KibanaClient:
     """Talks to one Kibana (optionally one space) with basic auth and an optional CA."""
 
@@ -87,18 +148,13 @@ class KibanaClient:
             self._headers["Authorization"] = f"Basic {token}"
         self._context = ssl.create_default_context(cafile=str(ca_cert)) if ca_cert else None
 
-    def status(self) -> tuple[int, str]:
-        """``(HTTP status, overall level)`` of ``GET /api/status``; raises ``OSError``."""
+    def status(self) -> KibanaStatus:
+        """What ``GET /api/status`` answers, HTTP errors included; raises ``OSError``."""
         try:
             code, body = self._request("GET", "/api/status")
         except urllib.error.HTTPError as exc:
             code, body = exc.code, exc.read()
-        try:
-            overall = json.loads(body)["status"]["overall"]
-            level = overall.get("level") or overall.get("state") or "unknown"
-        except (ValueError, KeyError, TypeError):
-            level = body[:80].decode("utf-8", "replace").strip() or "no body"
-        return code, str(level)
+        return KibanaStatus.of(code, body)
 
     def wait_until_ready(
         self,
@@ -107,25 +163,29 @@ class KibanaClient:
         interval: float = 5.0,
         report: Callable[[str], None] = lambda _line: None,
     ) -> float:
-        """Poll ``/api/status`` until Kibana is available; return the seconds waited.
+        """Poll ``/api/status`` until Kibana serves (:attr:`KibanaStatus.serving`); return the
+        seconds waited.
 
         ``report`` gets one line whenever the observed status changes:
-        ``waiting for Kibana at URL (status: 503 degraded)``. Raises
-        :class:`KibanaNotReady` after ``max_wait`` seconds, and :class:`KibanaError` at
-        once on 401/403 (waiting cannot fix credentials).
+        ``waiting for Kibana at URL (status: 503 unavailable)``, and one when Kibana serves
+        but is not wholly available: ``Kibana at URL is degraded (…) but serving …: importing
+        anyway``. Raises :class:`KibanaNotReady` after ``max_wait`` seconds, and
+        :class:`KibanaError` at once on 401/403 (waiting cannot fix credentials).
         """
         started = time.monotonic()
         last = ""
         while True:
             try:
-                code, level = self.status()
-                seen = f"{code} {level}"
-                if code in (401, 403):
+                status = self.status()
+                seen = f"{status.code} {status.level}"
+                if status.code in (401, 403):
                     raise KibanaError(
-                        f"Kibana at {self.url} refused the credentials (HTTP {code}): "
+                        f"Kibana at {self.url} refused the credentials (HTTP {status.code}): "
                         "check ONIONLAB_KIBANA_USER / ONIONLAB_KIBANA_PASSWORD"
                     )
-                if code == 200 and level == "available":
+                if status.serving:
+                    if status.level != AVAILABLE:
+                        report(f"Kibana at {self.url} is {status.describe()}: importing anyway")
                     return time.monotonic() - started
             except (OSError, ssl.SSLError) as exc:
                 seen = _reason(exc)

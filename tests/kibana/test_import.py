@@ -36,6 +36,34 @@ AVAILABLE = {"status": {"overall": {"level": "available"}}}
 NOT_READY = {"status": {"overall": {"level": "unavailable"}}}
 
 
+def status(overall: str, summary: str, elasticsearch: str, saved_objects: str) -> dict[str, Any]:
+    """A full ``/api/status`` body of Kibana 8.19 (what an authenticated request gets)."""
+    return {
+        "name": "kibana",
+        "version": {"number": "8.19.21"},
+        "status": {
+            "overall": {"level": overall, "summary": summary},
+            "core": {
+                "elasticsearch": {
+                    "level": elasticsearch,
+                    "summary": "Elasticsearch is " + elasticsearch,
+                },
+                "savedObjects": {
+                    "level": saved_objects,
+                    "summary": "SavedObjects is " + saved_objects,
+                },
+            },
+            "plugins": {},
+        },
+    }
+
+
+# Task manager degraded at start (elastic/kibana#138680): core serves, overall is degraded, and
+# Kibana answers 200 (since 7.16 it answers 503 only when a core service is unavailable).
+DEGRADED = status("degraded", "1 service is degraded: taskManager", "available", "available")
+MIGRATING = status("unavailable", "SavedObjects service is migrating", "available", "unavailable")
+
+
 @dataclass
 class Seen:
     method: str
@@ -277,6 +305,59 @@ def test_a_kibana_that_never_gets_ready_fails_after_the_wait(
     assert result.exit_code == 5
     assert "is not ready after" in result.stderr
     assert "(last status: 503 unavailable)" in result.stderr
+    assert not kibana.imports()
+
+
+def test_a_degraded_kibana_whose_core_serves_is_imported_into_and_says_so(
+    kibana: FakeKibana, objects: Path
+) -> None:
+    kibana.statuses = [(200, DEGRADED)]
+    result = setup(kibana.url, objects, "--interval", "0.05", "--wait", "0.5")
+
+    assert result.exit_code == 0, result.stderr
+    assert len(kibana.imports()) == 1
+    assert (
+        f"Kibana at {kibana.url} is degraded (1 service is degraded: taskManager) but serving "
+        "(Elasticsearch and saved objects available): importing anyway"
+    ) in result.stderr
+    assert "imported 2 of 2 saved objects" in result.stderr
+
+
+def test_an_unauthenticated_degraded_status_is_serving_when_kibana_answers_200(
+    kibana: FakeKibana, objects: Path
+) -> None:
+    # Without credentials Kibana answers the redacted body: the core services' level only.
+    kibana.statuses = [(200, {"status": {"overall": {"level": "degraded"}}})]
+    result = setup(kibana.url, objects, "--interval", "0.05", "--wait", "0.5")
+    assert result.exit_code == 0, result.stderr
+    assert f"Kibana at {kibana.url} is degraded but serving (HTTP 200): importing anyway" in (
+        result.stderr
+    )
+
+
+def test_a_kibana_whose_saved_objects_are_not_available_is_waited_for(
+    kibana: FakeKibana, objects: Path
+) -> None:
+    kibana.statuses = [(503, MIGRATING), (200, MIGRATING), (200, DEGRADED)]
+    result = setup(kibana.url, objects, "--interval", "0.05", "--wait", "10")
+
+    assert result.exit_code == 0, result.stderr
+    waiting = [line for line in result.stderr.splitlines() if line.startswith("waiting")]
+    assert waiting == [
+        f"waiting for Kibana at {kibana.url} (status: 503 unavailable)",
+        f"waiting for Kibana at {kibana.url} (status: 200 unavailable)",
+    ]
+    statuses = [r for r in kibana.requests if r.path == "/api/status"]
+    assert len(statuses) == 3 and len(kibana.imports()) == 1
+
+
+def test_a_degraded_kibana_with_unavailable_saved_objects_is_not_ready(
+    kibana: FakeKibana, objects: Path
+) -> None:
+    kibana.statuses = [(200, status("degraded", "migrating", "available", "unavailable"))]
+    result = setup(kibana.url, objects, "--interval", "0.05", "--wait", "0.3")
+    assert result.exit_code == 5
+    assert "(last status: 200 degraded)" in result.stderr
     assert not kibana.imports()
 
 

@@ -4,9 +4,10 @@ Every reference resolves (dashboard panels and controls → Lens visualisations 
 searches → data views), every field a visualisation, search, query, control or data view
 uses exists in the index template of the data view's alias (built by
 :mod:`onionlab.crawler.sinks.elastic.templates`, the mapping `onionlab index setup` installs) with a
-type the operation can aggregate, ids are unique and prefixed, there are at least five
-dashboards, and their panels fit the grid without overlapping. The bundler's own
-validation is tested on broken copies.
+type the operation can aggregate, every Lens value format is one Lens supports, ids are
+unique and prefixed, there are at least five dashboards, their panels tile the grid without
+overlaps or holes, and titles are capitalised. The bundler's own validation is tested on
+broken copies.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ OPERATION_TYPES = {
     "range": NUMERIC,
     "date_histogram": {"date"},
 }
+# Lens's own value formats (its lens_format_column's supported formats) and the parameters
+# each one reads. Any other id is handed to Kibana's field formats as is: its parameters
+# (decimals…) are dropped and it replaces the data view's format of the field.
+LENS_FORMATS = {
+    "number": {"decimals", "suffix", "compact"},
+    "percent": {"decimals", "suffix", "compact"},
+    "bytes": {"decimals", "suffix"},
+    "bits": {"decimals", "suffix"},
+    "duration": {"decimals", "suffix", "compact", "fromUnit", "toUnit"},
+    "custom": {"pattern", "suffix"},
+}
+PRICE_FIELDS = {"price_per_unit_usd", "price_usd"}
 KQL_FIELD = re.compile(r"(?<![\w.@\"])([@\w][\w.@]*)\s*(?::|>=|<=|>|<)")
 GRID_COLUMNS = 48
 
@@ -320,6 +333,51 @@ def test_the_substances_dashboard_shows_each_substances_first_appearance(
     assert first_appearance == ["onionlab-lens-substance-first-seen"]
 
 
+def test_every_lens_value_format_is_one_lens_supports_with_its_own_parameters(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    problems = []
+    for body in of_type(objects, "lens"):
+        for column in columns_of(body["attributes"]["state"]):
+            value_format = column.get("params", {}).get("format")
+            if value_format is None:
+                continue
+            name = f"{body['id']}: {column['label']!r}"
+            if value_format["id"] not in LENS_FORMATS:
+                problems.append(f"{name}: format {value_format['id']!r} is not a Lens format")
+                continue
+            unread = set(value_format.get("params", {})) - LENS_FORMATS[value_format["id"]]
+            if unread:
+                problems.append(f"{name}: {value_format['id']} ignores {sorted(unread)}")
+            if value_format["id"] == "custom" and not value_format.get("params", {}).get("pattern"):
+                problems.append(f"{name}: a custom format without a pattern")
+    assert not problems, "\n".join(problems)
+
+
+def test_prices_are_shown_in_dollars_with_cents(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """A price column formats as US dollars with two decimals: its own Lens format, or else
+    the format its data view gives the field."""
+    shown = {}
+    for body in of_type(objects, "lens"):
+        refs = {ref["name"]: ref["id"] for ref in body["references"]}
+        layers = body["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+        for layer_id, layer in layers.items():
+            view = objects[("index-pattern", refs[f"indexpattern-datasource-layer-{layer_id}"])]
+            view_formats = json.loads(view["attributes"].get("fieldFormatMap") or "{}")
+            for column in layer["columns"].values():
+                if column["sourceField"] in PRICE_FIELDS:
+                    value_format = column.get("params", {}).get("format") or view_formats.get(
+                        column["sourceField"], {}
+                    )
+                    pattern = value_format.get("params", {}).get("pattern", "")
+                    shown[f"{body['id']}: {column['label']!r}"] = (value_format.get("id"), pattern)
+    assert shown
+    wrong = {name: how for name, how in shown.items() if how[1] != "$0,0.00"}
+    assert not wrong, wrong
+
+
 # -- layout ------------------------------------------------------------------------------
 
 
@@ -338,6 +396,42 @@ def test_dashboard_panels_fit_the_grid_without_overlapping(
             }
             assert not cells & taken, (body["id"], grid)
             taken |= cells
+
+
+def test_dashboard_panels_tile_the_grid_without_holes(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """From the top to the lowest panel's bottom, every cell of every column is a panel's."""
+    for body in of_type(objects, "dashboard"):
+        grids = [panel["gridData"] for panel in json.loads(body["attributes"]["panelsJSON"])]
+        bottom = max(grid["y"] + grid["h"] for grid in grids)
+        taken = {
+            (x, y)
+            for grid in grids
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        holes = {(x, y) for x in range(GRID_COLUMNS) for y in range(bottom)} - taken
+        if holes:
+            xs, ys = sorted({x for x, _ in holes}), sorted({y for _, y in holes})
+            hole = f"x {xs[0]}-{xs[-1]}, y {ys[0]}-{ys[-1]} ({len(holes)} cells)"
+            pytest.fail(f"{body['id']}: empty grid cells at {hole}")
+
+
+def test_every_panel_and_control_title_starts_with_a_capital(
+    objects: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    titles = []
+    for body in of_type(objects, "dashboard"):
+        references = {ref["name"]: ref for ref in body["references"]}
+        for panel in json.loads(body["attributes"]["panelsJSON"]):
+            ref = references[f"{panel['panelIndex']}:{panel['panelRefName']}"]
+            own = panel.get("title") or panel.get("embeddableConfig", {}).get("title")
+            titles.append(own or objects[(ref["type"], ref["id"])]["attributes"]["title"])
+        controls = (body["attributes"].get("controlGroupInput") or {}).get("panelsJSON", "{}")
+        titles += [c["explicitInput"]["title"] for c in json.loads(controls).values()]
+    assert titles
+    assert [t for t in titles if not t[:1].isupper()] == []
 
 
 # -- the bundler's validation ----------------------------------------------------------------

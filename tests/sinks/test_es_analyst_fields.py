@@ -129,7 +129,7 @@ def test_mirrors_share_their_service_name_and_count_as_one_site(tmp_path: Path) 
     doc = to_es(identity.to_doc(), run)
     assert [m["site_name"] for m in doc["members"]] == ["Hydra", "Hydra", "Shop"]
     assert (doc["member_count"], doc["site_count"]) == (3, 2)
-    assert "site_name" not in doc  # an identity has no site of its own
+    assert doc["site_name"] == ["Hydra", "Shop"]  # an identity is on its members' sites
 
     run_dir = write_run(tmp_path, [Page(f"http://{MIRROR}/", MIRROR, 200)], site_services=services)
     assert RunInfo.of_run_dir(run_dir).site_name(MIRROR) == "Hydra"

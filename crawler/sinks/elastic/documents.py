@@ -1,11 +1,12 @@
 """Run-directory documents → Elasticsearch documents (the one place the two shapes differ).
 
 Adds ``@timestamp``, ``run_id``, ``site_name`` (the lab service a host belongs to, from the
-run's ``config.json`` ``site_services``), a listing's ``first_seen``/``last_seen`` and
-ECS-style objects (``url.*``, ``http.response.*``, ``geo.*``); everything else is kept as the
-run directory has it, so the mapping in ``mappings/*.json`` is the run-dir field list plus
-these. docs/elasticsearch.md has the table. Depends on :mod:`onionlab.crawler.items`,
-:mod:`onionlab.crawler.sinks.elastic.geo` and the standard library.
+run's ``config.json`` ``site_services``; a vendor identity's lists its members' sites), a
+listing's ``first_seen``/``last_seen`` and ECS-style objects (``url.*``, ``http.response.*``,
+``geo.*``); everything else is kept as the run directory has it, so the mapping in
+``mappings/*.json`` is the run-dir field list plus these. docs/elasticsearch.md has the
+table. Depends on :mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.sinks.elastic.geo`
+and the standard library.
 """
 
 from __future__ import annotations
@@ -131,8 +132,11 @@ def _vendor_identity(doc: dict[str, Any], run: RunInfo) -> None:
             member["site_name"] = run.site_name(member["site"])
     doc["member_count"] = len(members)
     # Sites are lab services when known: a vendor on a market's main address and on its
-    # mirror is on one site.
-    doc["site_count"] = len({m["site_name"] for m in members if m.get("site_name")})
+    # mirror is on one site. The identity is on every site of its members: a dashboard's
+    # site control (a filter on site_name) keeps it when one of them is chosen.
+    sites = sorted({m["site_name"] for m in members if m.get("site_name")})
+    doc["site_name"] = sites
+    doc["site_count"] = len(sites)
 
 
 _BY_KIND: dict[str, Callable[[dict[str, Any], RunInfo], None]] = {

@@ -175,6 +175,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "onionlab.crawler.downloadermiddlewares.offsite.OffsiteRedirectMiddleware": 610,
     # after the gate (585), before MetaRefresh
     "onionlab.crawler.downloadermiddlewares.offsite.OffsiteRefreshMiddleware": 583,
+    # Scrapy's, at its place, searching only pages that can have a refresh
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "onionlab.crawler.downloadermiddlewares.metarefresh.MetaRefreshMiddleware": 580,
     # sees 429/503 before RetryMiddleware (550)
     "onionlab.crawler.downloadermiddlewares.politeness.RetryAfterMiddleware": 560,
     # after HttpCompression (590), before MetaRefresh (580)

@@ -9,8 +9,8 @@ page. Each is counted as ``onionlab/dropped/offsite_redirect`` and recorded in
 ``errors.ndjson`` with kind ``offsite_redirect`` and the message ``<url> -> <target>: …``
 (not an error of the crawl: ``onionlab/errors/*`` does not count it). A page whose meta
 refresh points off-site is kept as it is.
-Depends on Scrapy, w3lib and :mod:`onionlab.crawler.signals` (the refresh is recorded through
-``page_failed``).
+Depends on Scrapy, w3lib, :mod:`~.metarefresh` and :mod:`onionlab.crawler.signals` (the
+refresh is recorded through ``page_failed``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import Response
 from scrapy.utils.response import get_meta_refresh
 from w3lib.url import safe_url_string
 
+from onionlab.crawler.downloadermiddlewares.metarefresh import may_refresh
 from onionlab.crawler.signals import page_failed
 
 OFFSITE_REDIRECT = "offsite_redirect"
@@ -116,7 +117,7 @@ class OffsiteRefreshMiddleware(_OffsiteRedirectBase):
     recorded."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("dont_redirect") or not isinstance(response, HtmlResponse):
+        if request.meta.get("dont_redirect") or not may_refresh(response):
             return response
         try:
             _interval, url = get_meta_refresh(response)

@@ -20,13 +20,17 @@ from onionlab.crawler.frontier import digest_of
 from onionlab.crawler.items import ITEM_TYPES, Item
 from onionlab.crawler.runs.rundir import RunDir, bulk_pairs
 
+_NAMES: dict[type, frozenset[str]] = {}  # an item class -> its field names
+
 
 def item_from_doc(doc: dict[str, Any]) -> Item | None:
     """Rebuild an item from its run-directory document (``None`` for an unknown kind)."""
     cls = ITEM_TYPES.get(doc.get("kind", ""))
     if cls is None:
         return None
-    names = {f.name for f in dataclasses.fields(cls)}  # ClassVars such as ``kind`` excluded
+    names = _NAMES.get(cls)
+    if names is None:  # ClassVars such as ``kind`` excluded
+        names = _NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
     fields = {k: v for k, v in doc.items() if k in names}
     try:
         return cls(**fields)

@@ -1,5 +1,5 @@
-"""Index design: setup is idempotent, every item field is mapped (observations too), plugins
-add fields (to observations of their kind as well)."""
+"""Index design: setup is idempotent, every item field is mapped (observations and site
+states too), plugins add fields (to observations of their kind as well)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from onionlab.crawler.pluginmanager import call_each
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
 from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
+from onionlab.crawler.sinks.elastic.events import site_state
 from onionlab.crawler.sinks.elastic.observations import with_observations
 from onionlab.crawler.sinks.elastic.templates import (
     INDICES,
@@ -119,10 +120,19 @@ def test_every_field_of_every_item_kind_is_mapped() -> None:
 
 
 def test_full_items_index_without_rejection_under_strict_mappings(es: Elasticsearch) -> None:
-    """Items and their observations: every field has its mapping."""
+    """Items, their observations and a site's state: every field has its mapping."""
     items = [Action(SPECS[i.kind].alias, i.doc_id(), to_es(i.to_doc(), RUN)) for i in _full_items()]
     actions = list(with_observations(items))
     assert len(actions) == len(items) + 2  # a page's and a listing's observation
+    at = "2026-11-22T15:31:55+00:00"
+    record = {
+        "state": "gone",
+        "responses": 3,
+        "failures": {"timeout": 2},
+        "consecutive_failures": 2,
+    }
+    record |= {"first_seen": at, "last_seen": at, "last_attempt": at, "gone_at": at}
+    actions.append(site_state(RUN, HOST, record))
     report = index_actions(es, actions)
     assert report.failures == []
     assert report.indexed_total == len(actions)

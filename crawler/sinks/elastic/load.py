@@ -1,7 +1,8 @@
 """Loads a whole run directory into Elasticsearch: items, crawl events, then the spool.
 
 Listings and pages also get their observation in this crawl
-(:mod:`onionlab.crawler.sinks.elastic.observations`).
+(:mod:`onionlab.crawler.sinks.elastic.observations`); sites their latest state
+(:func:`onionlab.crawler.sinks.elastic.events.site_state`).
 
 Idempotent (deterministic ids). The latest version of each item in ``items.ndjson`` wins
 over a spooled copy; spooled documents found nowhere else are sent as they are, rejected

@@ -2,9 +2,10 @@
 
 Builds the bodies ``onionlab index setup`` sends (pure functions, no I/O but reading the
 JSON files in :mod:`onionlab.crawler.sinks.elastic.mappings`). Plugins' ``onionlab_index_fields``
-answers are merged under ``extra`` of their kind. Two indices have no file of their own:
+answers are merged under ``extra`` of their kind. Three indices have no file of their own:
 the observations of listings and of pages (one document per item and crawl: their history)
-are mapped as what they observe plus ``observed_id``. Depends on
+are mapped as what they observe plus ``observed_id``, and sites (one document per onion
+host, its latest liveness) as the ``liveness`` object of crawl events. Depends on
 :mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.runs.rundir` and the standard library.
 """
 
@@ -28,6 +29,7 @@ BASE_COMPONENT = f"{INDEX_PREFIX}-base"
 COMPONENTS: dict[str, str] = {SETTINGS_COMPONENT: "settings.json", BASE_COMPONENT: "base.json"}
 EVENTS_KIND = "crawl_event"
 EVENTS_ALIAS = f"{INDEX_PREFIX}-crawl-events"
+SITE_KIND = "site"
 OBSERVED_ID = "observed_id"  # an observation's link to the document it observes (its _id)
 # The kinds whose every crawl is kept as an observation: kind -> its observations' kind.
 OBSERVED_KINDS: dict[str, str] = {"listing": "listing_observation", "page": "page_observation"}
@@ -64,6 +66,7 @@ INDICES: tuple[IndexSpec, ...] = (
         IndexSpec(observation, f"{INDEX_PREFIX}-{kind}-observations")
         for kind, observation in OBSERVED_KINDS.items()
     ),
+    IndexSpec(SITE_KIND, index_for(SITE_KIND)),
 )
 SPECS: dict[str, IndexSpec] = {spec.kind: spec for spec in INDICES}
 ALIAS_KIND: dict[str, str] = {spec.alias: spec.kind for spec in INDICES}
@@ -101,6 +104,9 @@ def kind_mapping(kind: str) -> dict[str, Any]:
     observed = next((k for k, o in OBSERVED_KINDS.items() if o == kind), None)
     if observed is not None:
         return observation_mapping(kind_mapping(observed))
+    if kind == SITE_KIND:
+        liveness = kind_mapping(EVENTS_KIND)["properties"]["liveness"]
+        return {"dynamic": "strict", "properties": {"liveness": liveness}}
     mapping = load(f"{kind}.json")["mappings"]
     if kind == "identifier":
         mapping["properties"]["identifier"]["properties"] = {

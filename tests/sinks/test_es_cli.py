@@ -162,6 +162,7 @@ def test_load_says_what_was_not_indexed_and_exits_1(
 
     code, out, err = run("load", str(known_run))
     assert code == 1
-    assert "1 rejected" in err and "price_usd" in err and "spool.ndjson" in err
+    # Two documents: the listing and its observation in this crawl.
+    assert "2 rejected" in err and "price_usd" in err and "spool.ndjson" in err
     code, out, _ = run("status", str(known_run), "--json")
-    assert json.loads(out)["spools"] == {str(known_run): {"rejected": 1}}
+    assert json.loads(out)["spools"] == {str(known_run): {"rejected": 2}}

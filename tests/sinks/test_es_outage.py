@@ -4,7 +4,8 @@ A real Scrapy crawl (in a subprocess: one reactor per process) feeds the run-dir
 Elasticsearch pipelines; the test stops a real Elasticsearch node of its own after the first
 phase and starts it again, on the same port and data, after the second. Phase 1 is kept by
 the node, phase 2 must come back by the spool's replay, and ``index load`` of the whole run
-afterwards changes nothing: every document exactly once.
+afterwards changes nothing: every document exactly once, each listing's observation of the
+crawl too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.support.es_node import Node, running_node, start_node, stop_node
 from tests.support.known_crawl import latest_docs
 
 REPO = Path(__file__).resolve().parents[2]
+OBSERVATIONS = "onionlab-listing-observations"
 pytestmark = pytest.mark.slow
 
 
@@ -40,9 +42,9 @@ def wait_until(condition, what: str, timeout: float = 60.0) -> None:  # type: ig
         time.sleep(0.05)
 
 
-def listings(client: Elasticsearch) -> int:
-    client.indices.refresh(index="onionlab-listings")
-    return int(client.count(index="onionlab-listings")["count"])
+def listings(client: Elasticsearch, alias: str = "onionlab-listings") -> int:
+    client.indices.refresh(index=alias)
+    return int(client.count(index=alias)["count"])
 
 
 @pytest.fixture
@@ -87,26 +89,29 @@ def test_cluster_down_mid_crawl_then_back(node: Node, tmp_path: Path) -> None:
     assert crawl.returncode == 0, err
     stats = json.loads(out.strip().splitlines()[-1])
 
-    # Phase 2 went to the spool and came back by replay; one phase-3 item is refused for good.
-    assert stats["onionlab/es/spooled"] >= PER_PHASE
-    assert stats["onionlab/es/rejected"] == 1
-    assert stats["onionlab/es/replayed"] == stats["onionlab/es/spooled"] - 1
+    # Phase 2 went to the spool and came back by replay; one phase-3 item is refused for good:
+    # the listing and its observation (each listing is sent with one).
+    assert stats["onionlab/es/spooled"] >= 2 * PER_PHASE
+    assert stats["onionlab/es/rejected"] == 2
+    assert stats["onionlab/es/replayed"] == stats["onionlab/es/spooled"] - 2
     spool = Spool.of_run_dir(run_dir)
-    [kept] = spool.entries()
-    assert kept.reason == REJECTED and "price_usd" in kept.error
+    kept = spool.entries()
+    assert {entry.action.alias for entry in kept} == {OBSERVATIONS, "onionlab-listings"}
+    assert all(entry.reason == REJECTED and "price_usd" in entry.error for entry in kept)
     assert listings(client) == 3 * PER_PHASE - 1  # phase 1 kept, 2 replayed, 3 live: once each
+    assert listings(client, OBSERVATIONS) == 3 * PER_PHASE - 1
     named = client.count(index="onionlab-listings", query={"term": {"site_name": SERVICE}})
     assert named["count"] == 3 * PER_PHASE - 1  # the live sink named the site
 
     report = load_run_dir(client, run_dir)  # the whole run again: the same documents
-    assert report.bulk.count(REJECTED) == 1 and report.bulk.indexed_total == 3 * PER_PHASE - 1
+    assert report.bulk.count(REJECTED) == 2
+    assert report.bulk.indexed_total == 2 * (3 * PER_PHASE - 1)
     expected = {doc_id for (alias, doc_id) in latest_docs(run_dir) if alias == "onionlab-listings"}
     assert len(expected) == 3 * PER_PHASE
-    assert listings(client) == len(expected) - 1
-    response = client.search(
-        index="onionlab-listings",
-        size=0,
-        aggs={"ids": {"terms": {"field": "listing_id", "size": 400}}},
-    )
-    assert {b["doc_count"] for b in response["aggregations"]["ids"]["buckets"]} == {1}
-    assert spool.sizes() == {REJECTED: 1}
+    for alias in ("onionlab-listings", OBSERVATIONS):
+        assert listings(client, alias) == len(expected) - 1
+        response = client.search(
+            index=alias, size=0, aggs={"ids": {"terms": {"field": "listing_id", "size": 400}}}
+        )
+        assert {b["doc_count"] for b in response["aggregations"]["ids"]["buckets"]} == {1}
+    assert spool.sizes() == {REJECTED: 2}

@@ -1,4 +1,5 @@
-"""Index design: setup is idempotent, every item field is mapped, plugins add fields."""
+"""Index design: setup is idempotent, every item field is mapped (observations and site
+states too), plugins add fields (to observations of their kind as well)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from onionlab.crawler.pluginmanager import call_each
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.bulk import Action, index_actions
 from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
+from onionlab.crawler.sinks.elastic.events import site_state
+from onionlab.crawler.sinks.elastic.observations import with_observations
 from onionlab.crawler.sinks.elastic.templates import (
     INDICES,
     SPECS,
@@ -117,9 +120,19 @@ def test_every_field_of_every_item_kind_is_mapped() -> None:
 
 
 def test_full_items_index_without_rejection_under_strict_mappings(es: Elasticsearch) -> None:
-    actions = [
-        Action(SPECS[i.kind].alias, i.doc_id(), to_es(i.to_doc(), RUN)) for i in _full_items()
-    ]
+    """Items, their observations and a site's state: every field has its mapping."""
+    items = [Action(SPECS[i.kind].alias, i.doc_id(), to_es(i.to_doc(), RUN)) for i in _full_items()]
+    actions = list(with_observations(items))
+    assert len(actions) == len(items) + 2  # a page's and a listing's observation
+    at = "2026-11-22T15:31:55+00:00"
+    record = {
+        "state": "gone",
+        "responses": 3,
+        "failures": {"timeout": 2},
+        "consecutive_failures": 2,
+    }
+    record |= {"first_seen": at, "last_seen": at, "last_attempt": at, "gone_at": at}
+    actions.append(site_state(RUN, HOST, record))
     report = index_actions(es, actions)
     assert report.failures == []
     assert report.indexed_total == len(actions)
@@ -161,12 +174,12 @@ def test_plugin_fields_reach_templates_and_the_live_index(bare_es: Elasticsearch
     assert extra["city"] == {"type": "keyword"}  # the built-in mapping wins, reported above
 
     listing = Listing(HOST, "9", f"http://{HOST}/i/9", "OG Kush", extra={"strain": "OG Kush"})
-    index_actions(
-        client, [Action("onionlab-listings", listing.doc_id(), to_es(listing.to_doc(), RUN))]
-    )
-    client.indices.refresh(index="onionlab-listings")
-    hits = client.search(index="onionlab-listings", query={"term": {"extra.strain": "OG Kush"}})
-    assert hits["hits"]["total"]["value"] == 1
+    action = Action("onionlab-listings", listing.doc_id(), to_es(listing.to_doc(), RUN))
+    assert index_actions(client, with_observations([action])).failures == []
+    for alias in ("onionlab-listings", "onionlab-listing-observations"):  # observations too
+        client.indices.refresh(index=alias)
+        hits = client.search(index=alias, query={"term": {"extra.strain": "OG Kush"}})
+        assert hits["hits"]["total"]["value"] == 1, alias
     assert provision.setup(client, _contributions()).changed() == []
 
 

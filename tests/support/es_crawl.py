@@ -56,8 +56,8 @@ class PhasedSpider(scrapy.Spider):
         for number in range(PER_PHASE, 2 * PER_PHASE):
             yield listing(number)
         stats = self.crawler.stats
-        while (stats.get_value("onionlab/es/spooled") or 0) < PER_PHASE:
-            await asyncio.sleep(0.05)  # every phase-2 item went to the spool
+        while (stats.get_value("onionlab/es/spooled") or 0) < 2 * PER_PHASE:
+            await asyncio.sleep(0.05)  # every phase-2 listing and its observation was spooled
         await self._mark("phase2")
         await self._wait_for("restarted")
         for number in range(2 * PER_PHASE, 3 * PER_PHASE):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from onionlab.crawler.items import Entity, Item, Listing, Page, Vendor, VendorIdentity
@@ -91,11 +93,15 @@ def write_run(
     *,
     started: str = STATS_START,
     site_services: dict[str, list[str]] | None = None,
+    states: Mapping[int, str] | None = None,
 ) -> Path:
     """Write ``items`` and a few failures and liveness records as the run directory ``name``.
 
-    ``started`` is the crawl's start (``stats.json``); ``site_services`` (lab service name →
-    hosts), when given, goes into ``config.json`` as a crawl of the lab writes it.
+    ``started`` is the crawl's start (``stats.json``); the liveness times follow it (first
+    seen 1 s later, last seen 14 s, last attempt 19 s). ``site_services`` (lab service name →
+    hosts), when given, goes into ``config.json`` as a crawl of the lab writes it. ``states``
+    gives the liveness state of sites by their position in sorted order (default: the fourth
+    is ``gone``); the others are ``up``.
     """
     run = RunDir(root / name)
     run.path.mkdir(parents=True)
@@ -116,16 +122,22 @@ def write_run(
         {"url": f"http://{sites[1]}/c", "kind": "tor_F0", "message": "onion not found"},
     ] if len(sites) > 1 else []  # fmt: skip
     run.errors.write_text("".join(json.dumps(f) + "\n" for f in failures))
+    start = datetime.fromisoformat(started)
+
+    def after(seconds: int) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+    states = {3: "gone"} if states is None else states
     liveness = {
         site: {
-            "first_seen": "2026-11-22T15:31:37+00:00",
-            "last_seen": "2026-11-22T15:31:50+00:00",
-            "last_attempt": "2026-11-22T15:31:55+00:00",
+            "first_seen": after(1),
+            "last_seen": after(14),
+            "last_attempt": after(19),
             "responses": 10 + i,
             "failures": {"timeout": i} if i else {},
             "consecutive_failures": 0,
-            "gone_at": "2026-11-22T15:31:55+00:00" if i == 3 else None,
-            "state": "gone" if i == 3 else "up",
+            "gone_at": after(19) if states.get(i) == "gone" else None,
+            "state": states.get(i, "up"),
         }
         for i, site in enumerate(sites)
     }

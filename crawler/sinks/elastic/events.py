@@ -4,7 +4,11 @@ Two ECS ``event.action`` values go to the ``onionlab-crawl-events`` alias:
 ``page_failed`` (one per URL and failure kind, from ``errors.ndjson`` or live from a crawl)
 and ``site_liveness`` (one per onion host and run, from ``sites.json``), each with the
 host (``site``) and its lab service's name (``site_name``). Ids are deterministic, so
-loading a run twice updates the same documents. A plain aliased index, not a data stream:
+loading a run twice updates the same documents. Each host also has one document in
+``onionlab-sites`` (:func:`site_state`, id: the host's) holding its state in the latest
+crawl that tried it: the sink keeps the newer of the stored and the new one
+(:mod:`onionlab.crawler.sinks.elastic.history`), so a site is counted once, in its latest
+state, however many crawls saw it. A plain aliased index, not a data stream:
 reloads must overwrite (data streams are append-only) and the test stand-in has no data
 streams. Depends on :mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.sinks.elastic` siblings
 and the standard library.
@@ -21,7 +25,7 @@ from typing import Any
 from onionlab.crawler.items import host_of, stable_id
 from onionlab.crawler.sinks.elastic.bulk import Action
 from onionlab.crawler.sinks.elastic.documents import RunInfo, iso_time, url_fields
-from onionlab.crawler.sinks.elastic.templates import EVENTS_ALIAS, EVENTS_KIND
+from onionlab.crawler.sinks.elastic.templates import EVENTS_ALIAS, EVENTS_KIND, SITE_KIND, SPECS
 
 DATASET = "onionlab.crawl"
 PAGE_FAILED, SITE_LIVENESS = "page_failed", "site_liveness"
@@ -85,8 +89,18 @@ def liveness_event(run: RunInfo, host: str, record: dict[str, Any]) -> Action:
     return Action(EVENTS_ALIAS, stable_id(EVENTS_KIND, run.run_id, SITE_LIVENESS, host), doc)
 
 
+def site_state(run: RunInfo, host: str, record: dict[str, Any]) -> Action:
+    """The ``onionlab-sites`` document of one host's entry of ``sites.json``: its state as of
+    this crawl, stamped (``@timestamp``) with the crawl's last attempt at it."""
+    event = liveness_event(run, host, record).doc
+    doc = {key: event[key] for key in ("@timestamp", "run_id", "site", "site_name", "url")}
+    doc |= {"kind": SITE_KIND, "liveness": event["liveness"]}
+    return Action(SPECS[SITE_KIND].alias, stable_id(SITE_KIND, host), doc)
+
+
 def run_events(run_dir: Path, run: RunInfo | None = None) -> Iterator[Action]:
-    """Every crawl event of a run directory: its ``errors.ndjson``, then its ``sites.json``."""
+    """Every crawl event of a run directory (its ``errors.ndjson``, then its ``sites.json``),
+    each host's liveness event followed by its site document."""
     run = run or RunInfo.of_run_dir(run_dir)
     errors = run_dir / "errors.ndjson"
     if errors.exists():
@@ -105,6 +119,7 @@ def run_events(run_dir: Path, run: RunInfo | None = None) -> Iterator[Action]:
     if sites.exists():
         for host, record in sorted(json.loads(sites.read_text(encoding="utf-8")).items()):
             yield liveness_event(run, host, record)
+            yield site_state(run, host, record)
 
 
 def now() -> str:

@@ -1,28 +1,37 @@
-"""A listing's ``first_seen``/``last_seen`` across crawls, kept by a read before each write.
+"""What a document keeps across crawls, kept by a read before each write.
 
-A listing's ``_id`` is stable across crawls, so every crawl's write replaces the document.
-Before a chunk of listings is written (:func:`onionlab.crawler.sinks.elastic.bulk.index_actions`),
-:class:`History` reads the stored versions of the same ids (one ``mget``, real time: it sees
-writes not yet refreshed) and merges each pair (:func:`merge`): ``first_seen`` is the
-earlier of the two, ``last_seen`` the later, and the content is that of the more recent
-crawl, so loading runs in any order gives the same document. A document indexed before
-these fields existed counts as first seen at its ``@timestamp``.
+A listing's ``_id`` is stable across crawls, so every crawl's write replaces the document;
+so is a site's (``onionlab-sites``, one document per onion host). Before a chunk of either
+is written (:func:`onionlab.crawler.sinks.elastic.bulk.index_actions`), :class:`History`
+reads the stored versions of the same ids (one ``mget`` per alias, real time: it sees writes
+not yet refreshed) and merges each pair with its alias's rule (:data:`MERGES`):
 
-Why not a scripted upsert (``ctx._source.first_seen = …``)? It would be atomic, but the
-in-memory stand-in CI used before its real node refused update scripts (a change worth
-making now), and ``doc`` + ``upsert`` (no script)
-merges partial documents, so a field a listing lost would survive from an older crawl. The
-trade-off of reading first: two writers of the same listing at the same moment (a live
-crawl and ``onionlab index load`` of another run) may both read "not there yet" and the
-later write's ``first_seen`` wins; and ``mget`` needs the alias to have one index (a
-rolled-over alias gives per-document errors: those listings are not written, but kept as
-``unavailable``, rather than lose their ``first_seen``). Depends on ``elasticsearch``, the
+- listings (:func:`merge`): ``first_seen`` is the earlier of the two, ``last_seen`` the
+  later, and the content is that of the more recent crawl. A document indexed before these
+  fields existed counts as first seen at its ``@timestamp``.
+- sites (:func:`newest`): the more recent of the two (``@timestamp``, the crawl's last
+  attempt at the site) wins whole, so a site's state is that of its latest crawl.
+
+Either way loading runs in any order gives the same document.
+
+Why not a scripted upsert (``_update`` whose script keeps ``ctx._source.first_seen``, or
+drops an older site state with ``ctx.op = 'noop'``)? It would be atomic and save the
+``mget``, and the real node runs update scripts (the in-memory stand-in CI had before did
+not). It is not done yet because an update is another bulk operation than the ``index``
+the sink sends and spools (spools of earlier runs hold index actions; the bulk module is
+being tuned for speed separately), and ``doc`` + ``upsert`` without a script merges partial
+documents, so a field a listing lost would survive from an older crawl. The trade-off of
+reading first: two writers of the same document at the same moment (a live crawl and
+``onionlab index load`` of another run) may both read "not there yet" and the later write
+wins; and ``mget`` needs the alias to have one index (a rolled-over alias gives
+per-document errors: those documents are not written, but kept as ``unavailable``, rather
+than lose their history). Depends on ``elasticsearch``, the
 :mod:`onionlab.crawler.runs.rundir` index names and the standard library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +41,6 @@ from elasticsearch import ApiError, Elasticsearch
 from onionlab.crawler.runs.rundir import index_for
 
 FIRST_SEEN, LAST_SEEN = "first_seen", "last_seen"
-TRACKED_ALIASES = frozenset({index_for("listing")})
 # mget reports a missing index per document, without an HTTP status: the one bulk would give.
 _ERROR_STATUS = {"index_not_found_exception": 404}
 
@@ -85,6 +93,23 @@ def merge(new: dict[str, Any], stored: Mapping[str, Any] | None) -> dict[str, An
     return merged
 
 
+def newest(new: dict[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The later of ``new`` and ``stored`` by ``@timestamp`` (a tie, or a time that is no
+    ISO 8601 instant on the stored side: ``new``), so replays and loads in any order agree."""
+    if not stored:
+        return new
+    new_at, stored_at = _moment(new.get("@timestamp")), _moment(stored.get("@timestamp"))
+    if stored_at is not None and (new_at is None or stored_at > new_at):
+        return dict(stored)
+    return new
+
+
+Merge = Callable[[dict[str, Any], Mapping[str, Any] | None], dict[str, Any]]
+# The aliases whose documents are merged with their stored versions, and how.
+MERGES: dict[str, Merge] = {index_for("listing"): merge, index_for("site"): newest}
+TRACKED_ALIASES = frozenset(MERGES)
+
+
 def read_stored(client: Elasticsearch, alias: str, ids: Sequence[str]) -> Stored:
     """The stored ``_source`` of ``ids`` in ``alias`` (one ``mget``).
 
@@ -98,7 +123,7 @@ def read_stored(client: Elasticsearch, alias: str, ids: Sequence[str]) -> Stored
         response = client.mget(index=alias, ids=list(ids))
     except ApiError as exc:
         status = exc.meta.status if isinstance(exc.meta.status, int) else None
-        message = f"reading stored listings failed: {exc.message}"
+        message = f"reading stored documents of {alias} failed: {exc.message}"
         stored.errors = {doc_id: (status, message) for doc_id in ids}
         return stored
     for doc in response.body.get("docs", []):
@@ -106,7 +131,7 @@ def read_stored(client: Elasticsearch, alias: str, ids: Sequence[str]) -> Stored
         error = doc.get("error")
         if isinstance(error, dict):
             kind = str(error.get("type", "error"))
-            text = f"reading the stored listing failed: {kind}: {error.get('reason', '')}"
+            text = f"reading the stored document failed: {kind}: {error.get('reason', '')}"
             stored.errors[doc_id] = (_ERROR_STATUS.get(kind), text.strip())
         elif doc.get("found"):
             stored.found[doc_id] = doc.get("_source") or {}
@@ -160,9 +185,9 @@ class History:
                 continue
             key = (alias, doc_id)
             known = current.get(key) or stored[alias].found.get(doc_id)
-            doc = merge(doc, known)
+            doc = MERGES[alias](doc, known)
             if key in self._previous:
-                doc = merge(doc, self._previous[key])
+                doc = MERGES[alias](doc, self._previous[key])
             current[key] = doc
             merged.append(Merged(doc))
         self._previous = current

@@ -1,5 +1,9 @@
 """Loads a whole run directory into Elasticsearch: items, crawl events, then the spool.
 
+Listings and pages also get their observation in this crawl
+(:mod:`onionlab.crawler.sinks.elastic.observations`); sites their latest state
+(:func:`onionlab.crawler.sinks.elastic.events.site_state`).
+
 Idempotent (deterministic ids). The latest version of each item in ``items.ndjson`` wins
 over a spooled copy; spooled documents found nowhere else are sent as they are, rejected
 ones included (``load`` is the explicit retry). Whatever still fails goes back to the spool.
@@ -28,6 +32,7 @@ from onionlab.crawler.sinks.elastic.bulk import (
 )
 from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
 from onionlab.crawler.sinks.elastic.events import failure_event, liveness_event, run_events
+from onionlab.crawler.sinks.elastic.observations import with_observations
 from onionlab.crawler.sinks.elastic.spool import Spool
 
 
@@ -104,7 +109,8 @@ def check_run_dir(path: Path) -> None:
 
 
 def load_run_dir(client: Elasticsearch, path: Path, *, chunk_size: int = 500) -> LoadReport:
-    """Index every item and event of the run in ``path``, then what only the spool holds."""
+    """Index every item (and the observations of its listings and pages) and event of the
+    run in ``path``, then what only the spool holds."""
     run = RunInfo.of_run_dir(path)
     report = LoadReport()
     seen: set[tuple[str, str]] = set()
@@ -115,7 +121,8 @@ def load_run_dir(client: Elasticsearch, path: Path, *, chunk_size: int = 500) ->
             seen.add((action.alias, action.id))
             yield action
 
-    main = index_actions(client, counted(item_actions(RunDir(path), run)), chunk_size=chunk_size)
+    items = with_observations(item_actions(RunDir(path), run))
+    main = index_actions(client, counted(items), chunk_size=chunk_size)
     main.add(index_actions(client, counted(run_events(path, run)), chunk_size=chunk_size))
     spool = Spool.of_run_dir(path)
     replay = spool.replay(client, retry_rejected=True, skip=seen, chunk_size=chunk_size)

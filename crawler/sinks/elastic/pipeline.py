@@ -5,7 +5,9 @@ On when ``ES_URL``/``ONIONLAB_ES_URL`` is set (Scrapy setting, else environment,
 at a time, so the reactor never waits on the cluster; what cannot be indexed goes to the run
 directory's spool (:mod:`onionlab.crawler.sinks.elastic.spool`). Documents get their ``site_name``
 from the Scrapy setting ``ONIONLAB_SITE_SERVICES`` (lab service name → hosts), else from
-the run directory's ``config.json``. Stats: ``onionlab/es/indexed``,
+the run directory's ``config.json``. A listing or a page is sent with its observation in
+this crawl (:mod:`onionlab.crawler.sinks.elastic.observations`). Stats (documents, observations
+included): ``onionlab/es/indexed``,
 ``failed``, ``rejected``, ``spooled``, ``replayed``. Depends on Scrapy, Twisted and the
 :mod:`onionlab.crawler.sinks.elastic` siblings.
 """
@@ -50,6 +52,7 @@ from onionlab.crawler.sinks.elastic.documents import (
     to_es,
 )
 from onionlab.crawler.sinks.elastic.events import failure_event, now
+from onionlab.crawler.sinks.elastic.observations import with_observations
 from onionlab.crawler.sinks.elastic.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -172,7 +175,9 @@ class ElasticsearchPipeline:
         if not isinstance(item, Item):
             return item
         assert self.run is not None, "open_spider was not called"
-        self._add(Action(index_for(item.kind), item.doc_id(), to_es(item.to_doc(), self.run)))
+        action = Action(index_for(item.kind), item.doc_id(), to_es(item.to_doc(), self.run))
+        for each in with_observations([action]):  # a listing's or page's crawl is kept too
+            self._add(each)
         if self._inflight is not None and len(self._buffer) >= self.max_buffer:
             await self._flushed()  # back-pressure: the cluster is slower than the crawl
         return item

@@ -2,8 +2,11 @@
 
 Builds the bodies ``onionlab index setup`` sends (pure functions, no I/O but reading the
 JSON files in :mod:`onionlab.crawler.sinks.elastic.mappings`). Plugins' ``onionlab_index_fields``
-answers are merged under ``extra`` of their kind. Depends on :mod:`onionlab.crawler.items`,
-:mod:`onionlab.crawler.runs.rundir` and the standard library.
+answers are merged under ``extra`` of their kind. Three indices have no file of their own:
+the observations of listings and of pages (one document per item and crawl: their history)
+are mapped as what they observe plus ``observed_id``, and sites (one document per onion
+host, its latest liveness) as the ``liveness`` object of crawl events. Depends on
+:mod:`onionlab.crawler.items`, :mod:`onionlab.crawler.runs.rundir` and the standard library.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ BASE_COMPONENT = f"{INDEX_PREFIX}-base"
 COMPONENTS: dict[str, str] = {SETTINGS_COMPONENT: "settings.json", BASE_COMPONENT: "base.json"}
 EVENTS_KIND = "crawl_event"
 EVENTS_ALIAS = f"{INDEX_PREFIX}-crawl-events"
+SITE_KIND = "site"
+OBSERVED_ID = "observed_id"  # an observation's link to the document it observes (its _id)
+# The kinds whose every crawl is kept as an observation: kind -> its observations' kind.
+OBSERVED_KINDS: dict[str, str] = {"listing": "listing_observation", "page": "page_observation"}
 HASH_KEY = "onionlab_hash"
 
 
@@ -55,9 +62,18 @@ INDICES: tuple[IndexSpec, ...] = (
         for kind in ("page", "listing", "vendor", "identifier", "vendor_identity")
     ),
     IndexSpec(EVENTS_KIND, EVENTS_ALIAS),
+    *(
+        IndexSpec(observation, f"{INDEX_PREFIX}-{kind}-observations")
+        for kind, observation in OBSERVED_KINDS.items()
+    ),
+    IndexSpec(SITE_KIND, index_for(SITE_KIND)),
 )
 SPECS: dict[str, IndexSpec] = {spec.kind: spec for spec in INDICES}
 ALIAS_KIND: dict[str, str] = {spec.alias: spec.kind for spec in INDICES}
+# The alias of each observed kind's documents -> the alias of their observations.
+OBSERVATION_ALIASES: dict[str, str] = {
+    SPECS[kind].alias: SPECS[observation].alias for kind, observation in OBSERVED_KINDS.items()
+}
 
 
 @cache
@@ -75,8 +91,22 @@ def load(name: str) -> dict[str, Any]:
     return copy.deepcopy(_load(name))
 
 
+def observation_mapping(observed: Mapping[str, Any]) -> dict[str, Any]:
+    """The mapping of observations of a kind mapped as ``observed``: its fields and
+    ``observed_id``."""
+    mapping = copy.deepcopy(dict(observed))
+    mapping["properties"][OBSERVED_ID] = {"type": "keyword"}
+    return mapping
+
+
 def kind_mapping(kind: str) -> dict[str, Any]:
     """The kind's own mapping (without the shared base fields)."""
+    observed = next((k for k, o in OBSERVED_KINDS.items() if o == kind), None)
+    if observed is not None:
+        return observation_mapping(kind_mapping(observed))
+    if kind == SITE_KIND:
+        liveness = kind_mapping(EVENTS_KIND)["properties"]["liveness"]
+        return {"dynamic": "strict", "properties": {"liveness": liveness}}
     mapping = load(f"{kind}.json")["mappings"]
     if kind == "identifier":
         mapping["properties"]["identifier"]["properties"] = {
@@ -148,9 +178,17 @@ def component_templates() -> dict[str, dict[str, Any]]:
 def index_templates(
     contributions: Iterable[tuple[str, Mapping[str, Mapping[str, Any]] | None]] = (),
 ) -> tuple[dict[str, dict[str, Any]], list[FieldConflict]]:
-    """``({name: body}, conflicts)`` of the index templates, plugin fields merged in."""
-    mappings = {spec.kind: kind_mapping(spec.kind) for spec in INDICES}
+    """``({name: body}, conflicts)`` of the index templates, plugin fields merged in.
+
+    A plugin names the kind it extracts (``listing``); its observations get the field too.
+    """
+    observations = set(OBSERVED_KINDS.values())
+    mappings = {
+        spec.kind: kind_mapping(spec.kind) for spec in INDICES if spec.kind not in observations
+    }
     conflicts = merge_plugin_fields(mappings, contributions)
+    for kind, observation in OBSERVED_KINDS.items():
+        mappings[observation] = observation_mapping(mappings[kind])
     bodies = {
         spec.template: _with_meta(
             {

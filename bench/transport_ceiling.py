@@ -20,9 +20,10 @@ Brings up its own lab (a temporary directory, loopback only), then, for each con
 It prints pages/s of each and the ratio of onionlab to the ceiling (1) (the crawl's own
 ``duration_s``: from the engine's start to its stop, so the crawl's start-up before that, the
 plugins' warm-up for the workers included, is not in it), the crawl's pages/s over the whole
-command's time as well (Python's start, imports, Tor check and set-up in it), and for the crawl: CPU-seconds per page in the fetching process and
-in all (the extraction workers too), the share of each core that was busy while it ran
-(``/proc/stat``) and the crawl process's peak RSS. Every request goes to 127.0.0.1; every
+command's time as well (Python's start, imports, Tor check and set-up in it), and for the
+crawl: CPU-seconds per page in the fetching process and in all (the extraction workers
+too), the share of each core that was busy while it ran (``/proc/stat``) and the crawl
+process's peak RSS. Every request goes to 127.0.0.1; every
 wait is bounded (``--max-seconds`` per fetch pass, 900 s per crawl). Asserts nothing.
 """
 

@@ -13,7 +13,8 @@ Pipelined: while one chunk's request is on the wire (a worker thread), the next 
 read, merged and encoded, so the client's work overlaps the server's. Requests stay one at a
 time and in order, and a chunk's history is read only once the chunk two before it is
 acknowledged (what :class:`~onionlab.crawler.sinks.elastic.history.History` expects).
-Documents are encoded with the client's JSON serializer. Depends on
+Documents are encoded with the client's JSON serializer
+(:func:`onionlab.crawler.sinks.elastic.client.make_client` picks orjson). Depends on
 ``elasticsearch``, :mod:`onionlab.crawler.sinks.elastic.history` and the standard library.
 """
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from elasticsearch import Elasticsearch
 
-from onionlab.crawler.items import Listing
+from onionlab.crawler.items import Listing, Page
+from onionlab.crawler.sinks.elastic import bulk
 from onionlab.crawler.sinks.elastic.bulk import (
     REJECTED,
     UNAVAILABLE,
     Action,
+    Backoff,
     Failure,
     index_actions,
+    send,
 )
 from onionlab.crawler.sinks.elastic.client import make_client, resolve_settings
 from onionlab.crawler.sinks.elastic.documents import RunInfo, to_es
@@ -26,9 +33,9 @@ RUN = RunInfo("run-1", "2026-11-22T15:31:36+00:00")
 HOST = "b" * 56 + ".onion"
 
 
-def listing_action(number: int, **fields: object) -> Action:
+def listing_action(number: int, run: RunInfo = RUN, **fields: object) -> Action:
     listing = Listing(HOST, str(number), f"http://{HOST}/i/{number}", f"Item {number}")
-    doc = to_es(listing.to_doc(), RUN) | fields
+    doc = to_es(listing.to_doc(), run) | fields
     return Action("onionlab-listings", listing.doc_id(), doc)
 
 
@@ -123,3 +130,58 @@ def test_load_sends_spool_only_documents_and_prefers_items(
     assert es.get(index=alias, id=doc_id)["_source"].get("title") == doc.get("title")
     assert es.get(index="onionlab-listings", id=orphan.id)["found"]
     assert spool.sizes() == {}
+
+
+# The flood-stage disk watermark's block: the node answers each write 429, as when overloaded.
+FLOOD_BLOCK = "index.blocks.read_only_allow_delete"
+
+
+def test_items_answered_429_are_sent_again_after_a_back_off(
+    es: Elasticsearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    es.indices.put_settings(index="onionlab-listings", settings={FLOOD_BLOCK: True})
+    retries: list[int] = []
+
+    def lift_the_block(_backoff: Backoff, attempt: int) -> None:
+        if attempt:
+            retries.append(attempt)
+            es.indices.put_settings(index="onionlab-listings", settings={FLOOD_BLOCK: None})
+
+    monkeypatch.setattr(Backoff, "wait", lift_the_block)
+    report = index_actions(es, [listing_action(n) for n in range(5)], chunk_size=2)
+    assert report.failures == [] and report.indexed_total == 5
+    assert retries == [1]  # the first chunk, once; the block was gone for the others
+    assert count(es, "onionlab-listings") == 5
+
+
+def test_items_still_answered_429_after_the_retries_wait_as_unavailable(es: Elasticsearch) -> None:
+    es.indices.put_settings(index="onionlab-listings", settings={FLOOD_BLOCK: True})
+    page = Page(f"http://{HOST}/", HOST, 200)
+    page_action = Action("onionlab-pages", page.doc_id(), to_es(page.to_doc(), RUN))
+    listings = [listing_action(n) for n in range(3)]
+    report = index_actions(es, [*listings, page_action], max_retries=2, initial_backoff=0.01)
+    assert report.indexed == {"onionlab-pages": 1}
+    assert sorted(f.action.id for f in report.failures) == sorted(a.id for a in listings)
+    assert {(f.reason, f.status) for f in report.failures} == {(UNAVAILABLE, 429)}
+    assert "read-only-allow-delete" in report.failures[0].error
+
+
+def test_a_listing_two_chunks_apart_keeps_both_dates(
+    es: Elasticsearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While a chunk is on the wire the next one is read and merged: the one after must see
+    # the first chunk's write, however slow the wire.
+    def slow_send(*args: Any) -> Any:
+        time.sleep(0.3)
+        return send(*args)
+
+    monkeypatch.setattr(bulk, "send", slow_send)
+    t1, t2 = "2026-11-22T15:31:36+00:00", "2026-12-06T09:00:00+00:00"
+    newer, older = listing_action(1, RunInfo("r2", t2)), listing_action(1, RunInfo("r1", t1))
+    others = [listing_action(n, RunInfo("r2", t2)) for n in (2, 3)]
+    report = index_actions(es, [newer, *others, older], chunk_size=1)
+    assert report.failures == [] and report.indexed_total == 4
+    doc = es.get(index="onionlab-listings", id=newer.id)["_source"]
+    seen = (datetime.fromisoformat(doc["first_seen"]), datetime.fromisoformat(doc["last_seen"]))
+    assert seen == (datetime.fromisoformat(t1), datetime.fromisoformat(t2))
+    assert doc["run_id"] == "r2"

@@ -6,7 +6,7 @@ Precedence, as everywhere in onionlab: flags (or Scrapy settings ``ES_*``) > env
 ``ONIONLAB_CONFIG`` names) > defaults. ``ONIONLAB_CA_CERT`` is the CA setting Kibana's
 client reads too; the former ``ONIONLAB_ES_CA_CERT`` is still read after it, with a
 deprecation warning. Secrets are never shown: :class:`ElasticSettings` hides them in its
-``repr``. Depends on ``elasticsearch`` and the standard library.
+``repr``. Depends on ``elasticsearch`` (with ``orjson``) and the standard library.
 """
 
 from __future__ import annotations
@@ -148,7 +148,11 @@ def make_client(settings: ElasticSettings, **options: Any) -> Elasticsearch:
         # One CA setting serves Elasticsearch and Kibana, so it may be set for a plain-HTTP
         # cluster; the client refuses TLS options there, and they would mean nothing.
         kwargs["ca_certs"] = str(Path(settings.ca_cert).expanduser())
-    kwargs.update(options)
     from elasticsearch import Elasticsearch  # 17 MB of modules: only when a client is made
+    from elasticsearch.serializer import OrjsonSerializer
 
+    # orjson encodes bulk bodies (twice as fast here) and decodes answers faster than the
+    # standard json the client uses by default: the same JSON, refusing only non-string keys.
+    kwargs["serializer"] = OrjsonSerializer()
+    kwargs.update(options)
     return Elasticsearch(settings.url, **kwargs)

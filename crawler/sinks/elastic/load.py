@@ -24,6 +24,7 @@ from elasticsearch import Elasticsearch
 
 from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, bulk_pairs, ndjson_lines
 from onionlab.crawler.sinks.elastic.bulk import (
+    DEFAULT_CHUNK_SIZE,
     REJECTED,
     UNAVAILABLE,
     Action,
@@ -108,7 +109,9 @@ def check_run_dir(path: Path) -> None:
     Spool.of_run_dir(path).entries()
 
 
-def load_run_dir(client: Elasticsearch, path: Path, *, chunk_size: int = 500) -> LoadReport:
+def load_run_dir(
+    client: Elasticsearch, path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> LoadReport:
     """Index every item (and the observations of its listings and pages) and event of the
     run in ``path``, then what only the spool holds."""
     run = RunInfo.of_run_dir(path)

@@ -32,6 +32,7 @@ from onionlab.crawler.runs import notsaved
 from onionlab.crawler.runs.rundir import WriteFailed, index_for
 from onionlab.crawler.signals import page_failed
 from onionlab.crawler.sinks.elastic.bulk import (
+    DEFAULT_CHUNK_SIZE,
     REJECTED,
     UNAVAILABLE,
     Action,
@@ -105,7 +106,7 @@ class ElasticsearchPipeline:
         client: Elasticsearch,
         run_dir: Path,
         *,
-        chunk_size: int = 500,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         flush_interval: float = 5.0,
         max_buffer: int = 5000,
         description: str = "",
@@ -151,7 +152,7 @@ class ElasticsearchPipeline:
             crawler,
             make_client(es, **options),
             Path(run_dir),
-            chunk_size=settings.getint("ES_CHUNK_SIZE", 500),
+            chunk_size=settings.getint("ES_CHUNK_SIZE", DEFAULT_CHUNK_SIZE),
             flush_interval=settings.getfloat("ES_FLUSH_INTERVAL", 5.0),
             max_buffer=settings.getint("ES_MAX_BUFFER", 5000),
             description=es.describe(),

@@ -28,6 +28,7 @@ from elasticsearch import Elasticsearch
 
 from onionlab.crawler.runs.rundir import AppendFile, RunDirDamaged, bulk_pairs
 from onionlab.crawler.sinks.elastic.bulk import (
+    DEFAULT_CHUNK_SIZE,
     REJECTED,
     UNAVAILABLE,
     Action,
@@ -138,7 +139,7 @@ class Spool:
         *,
         retry_rejected: bool = False,
         skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
-        chunk_size: int = 500,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> BulkReport:
         """Send the spooled documents again; keep in the spool only those that fail again.
 

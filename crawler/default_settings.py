@@ -39,7 +39,7 @@ CRAWL_DEFAULTS: dict[str, object] = {
     # queued for a site at its own concurrency or paused (see the module).
     "DOWNLOADER": "onionlab.crawler.downloader.OnionDownloader",
     # Requests queued in memory up to ONIONLAB_SCHEDULER_MEMORY, then on disk (JOBDIR).
-    "SCHEDULER": "onionlab.crawler.scheduler.OnionScheduler",
+    "SCHEDULER_DISK_QUEUE": "onionlab.crawler.scheduler.MemoryFirstDiskQueue",
     # Scrapy's collector without its per-access deprecation wrapper (3 % of the CPU).
     "STATS_CLASS": "onionlab.crawler.stats.OnionStatsCollector",
     "DOWNLOAD_TIMEOUT": 60,

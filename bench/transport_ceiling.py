@@ -267,6 +267,7 @@ def crawl(data: Path, socks: str, concurrency: int) -> dict[str, Any]:
         "cpu_ms_per_page_total": 1000 * total / pages,
         "busy": watch.busy(),
         "peak_rss_mb": watch.peak_rss_kb / 1024,
+        "run_dir": summary.get("run_dir"),
     }
 
 

@@ -39,11 +39,14 @@ CACHED_WORD = 64
 
 
 # Words remembered by each cache below. The crawl's extraction workers are replaced when
-# they grow 16 MB over their start (ONIONLAB_EXTRACT_MEMORY_MB / 2): 65,536 entries a cache
-# grew past that on a scale-5 lab and had workers replaced every 2,500 pages, caches cold
-# again. 8,192 of each is about 3 MB in all and still holds the few thousand words a
-# crawl reads over and over.
-WORD_CACHE = 8192
+# they grow 16 MB over their start (ONIONLAB_EXTRACT_MEMORY_MB / 2), caches cold again and
+# a new interpreter's start paid (0.7 s of CPU): what the caches hold must stay well under
+# that. Measured over every page of a scale-1 lab, three passes in one process, with
+# _substance_vocabulary's text cache at an eighth of this: 8,192 words grew the process by
+# 7.3 MB (workers forked from the crawl reached 16 MB after 750 to 930 pages and were
+# replaced), 4,096 by 5.1 MB, 2,048 by 3.5 MB, at the same CPU per page (1.5-1.6 ms, the
+# few thousand words a crawl reads over and over are still held); 65,536 grew past 16 MB.
+WORD_CACHE = 2048
 
 
 @cache

@@ -33,7 +33,9 @@ VOCABULARY_FILE = Path(__file__).with_name("data") / "substances.toml"
 NAME, SLANG, AMBIGUOUS, CUE, TAG = "name", "slang", "ambiguous", "cue", "tag"
 _JOINER = re.compile(r"[\s\-‐‑–—_./·+']{0,3}")
 _LETTERS = re.compile(r"[^\W\d_]+")
-_MENTIONS_CACHE = 1024  # texts whose vocabulary words are remembered (see Vocabulary)
+_MENTIONS_CACHE = 256  # texts whose vocabulary words are remembered (see Vocabulary and
+# _substance_tokens.WORD_CACHE: what the caches hold must stay well under what gets an
+# extraction worker replaced)
 _CACHED_TEXT = 8192  # longer texts are not cached: a hostile site's would fill the cache
 
 

@@ -111,7 +111,10 @@ def worker_main(culprit_fd: int, memory_mb: int, source: BinaryIO | None = None)
     loaded = prepared()  # forked from a crawl that warmed them up already (warmup.prepare)
     if loaded is None:
         loaded = load_plugins()
-        warm_up(loaded.manager)
+    # Once more in a forked worker: the first page a process works on allocates what lxml
+    # and the allocator keep (3.5 MB here, though the crawl did the page before the fork);
+    # measured into the baseline, not into what a crawled page may add.
+    warm_up(loaded.manager)
     observe_calls(mark)
     baseline = rss_kb()
     limit = 0

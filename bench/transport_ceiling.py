@@ -11,11 +11,15 @@ Brings up its own lab (a temporary directory, loopback only), then, for each con
    name resolved by Tor (SOCKS5 ``ATYP 3``), ``concurrency`` requests in flight, each of
    its ``concurrency`` clients keeping one stream per site open (HTTP/1.1 keep-alive, as
    a browser or Scrapy's connection pool does), the pages in a fixed shuffled order so
-   that every site is busy at once, as in a crawl;
+   that every site is busy at once, as in a crawl, each host's streams on the circuit the
+   crawl uses for it (SOCKS user name = the host, Tor's ``IsolateSOCKSAuth``, as
+   ``onionlab.crawler.tor.handler`` does: the same Tor client and the same circuits);
 2. **onionlab**: ``onionlab crawl --concurrency N --json`` of every lab service through the
    same Tor client, discovering the same pages by following links;
 3. the minimal client again, one stream per page (``Connection: close``): what a client
-   without a connection pool gets.
+   without a connection pool gets;
+4. the minimal client, keep-alive, with no isolation ("shared": the circuits Tor picks for
+   a client that asks for none; runs here swung by a tenth either side of the isolated).
 
 It prints pages/s of each and the ratio of onionlab to the ceiling (1) (the crawl's own
 ``duration_s``: from the engine's start to its stop, so the crawl's start-up before that, the
@@ -48,18 +52,29 @@ from onionlab.lab.controller import Lab
 
 CLOCK = os.sysconf("SC_CLK_TCK")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+PASSWORD = b"onionlab"  # onionlab.crawler.tor.handler's, with the host as user name
 USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 # --- the ceiling: a minimal SOCKS5 client ---------------------------------------------------
 
 
-async def _open(socks: tuple[str, int], host: str, port: int, timeout: float) -> Stream:
-    """A stream to ``host:port`` through SOCKS5, the host name resolved by Tor."""
+async def _open(
+    socks: tuple[str, int], host: str, port: int, timeout: float, isolate: bool
+) -> Stream:
+    """A stream to ``host:port`` through SOCKS5, the host name resolved by Tor; with
+    ``isolate``, on the circuit the crawl uses for that host (its SOCKS user name is the
+    host, as ``onionlab.crawler.tor.handler`` sends it: Tor's IsolateSOCKSAuth)."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection(*socks), timeout)
-    writer.write(b"\x05\x01\x00")
-    if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != 0:
-        raise OSError("SOCKS5: no authentication method accepted")
+    method = 2 if isolate else 0
+    writer.write(bytes([5, 1, method]))
+    if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != method:
+        raise OSError("SOCKS5: the authentication method was not accepted")
+    if isolate:
+        user = host.encode()
+        writer.write(bytes([1, len(user)]) + user + bytes([len(PASSWORD)]) + PASSWORD)
+        if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != 0:
+            raise OSError("SOCKS5: user name and password refused")
     name = host.encode()
     writer.write(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
     reply = await asyncio.wait_for(reader.readexactly(4), timeout)
@@ -98,7 +113,7 @@ async def _response(reader: asyncio.StreamReader, timeout: float) -> tuple[int, 
 
 
 async def _fetch_all(
-    socks: tuple[str, int], urls: list[str], concurrency: int, keep_alive: bool
+    socks: tuple[str, int], urls: list[str], concurrency: int, keep_alive: bool, isolate: bool
 ) -> list[int]:
     """GET every URL, ``concurrency`` at once; with ``keep_alive`` each of the
     ``concurrency`` clients keeps one stream per host open and sends its next request
@@ -116,7 +131,7 @@ async def _fetch_all(
             stream = streams.pop(host, None)
             try:
                 if stream is None:
-                    stream = await _open(socks, host, parts.port or 80, timeout)
+                    stream = await _open(socks, host, parts.port or 80, timeout, isolate)
                 stream[1].write(
                     f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: "
                     f"{USER_AGENT}\r\nAccept: */*\r\n"
@@ -140,11 +155,17 @@ async def _fetch_all(
 
 
 def ceiling(
-    socks: tuple[str, int], urls: list[str], concurrency: int, limit: float, keep_alive: bool
+    socks: tuple[str, int],
+    urls: list[str],
+    concurrency: int,
+    limit: float,
+    keep_alive: bool,
+    isolate: bool = True,
 ) -> dict:
-    """Fetch ``urls`` with the minimal client; pages/s of the pages that answered 2xx-4xx."""
+    """Fetch ``urls`` with the minimal client; pages/s of the pages that answered 2xx-4xx.
+    ``isolate``: each host's streams on the circuit the crawl uses for it (see :func:`_open`)."""
     started = time.monotonic()
-    fetching = _fetch_all(socks, urls, concurrency, keep_alive)
+    fetching = _fetch_all(socks, urls, concurrency, keep_alive, isolate)
     statuses = asyncio.run(asyncio.wait_for(fetching, limit))
     elapsed = time.monotonic() - started
     answered = sum(1 for status in statuses if 200 <= status < 500)
@@ -282,7 +303,7 @@ def main() -> None:
     options = parser.parse_args()
     levels = [int(level) for level in options.concurrency.split(",")]
 
-    rows: list[tuple[int, list[dict], list[dict], list[dict]]] = []
+    rows: list[tuple[int, list[dict], list[dict], list[dict], list[dict]]] = []
     with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
         data = Path(tmp)
         started = time.monotonic()
@@ -300,20 +321,22 @@ def main() -> None:
         socks = ("127.0.0.1", int(state["socks"]["port"]))
         socks_text = f"127.0.0.1:{socks[1]}"
         try:
-            ceiling(socks, urls[:200], 32, options.max_seconds, True)  # warm the circuits
+            for isolate in (True, False):  # warm the circuits, the crawl's and the others
+                ceiling(socks, urls[:200], 32, options.max_seconds, True, isolate)
             for level in levels:
-                alive, close, ours = [], [], []
+                alive, close, ours, shared = [], [], [], []
                 for _ in range(options.repeat):
                     alive.append(ceiling(socks, urls, level, options.max_seconds, True))
                     ours.append(crawl(data, socks_text, level))
                     close.append(ceiling(socks, urls, level, options.max_seconds, False))
+                    shared.append(ceiling(socks, urls, level, options.max_seconds, True, False))
                     print(
                         f"c={level}: minimal {alive[-1]['pages_per_s']:.1f} pages/s "
-                        f"(one stream a page: {close[-1]['pages_per_s']:.1f}), "
-                        f"onionlab {ours[-1]['pages_per_s']:.1f}",
+                        f"(one stream a page: {close[-1]['pages_per_s']:.1f}, not isolated: "
+                        f"{shared[-1]['pages_per_s']:.1f}), onionlab {ours[-1]['pages_per_s']:.1f}",
                         file=sys.stderr,
                     )
-                rows.append((level, alive, close, ours))
+                rows.append((level, alive, close, ours, shared))
         finally:
             Lab().down(data_dir=data / "lab")
 
@@ -325,30 +348,35 @@ def main() -> None:
         f"{len(urls)} truth pages; {os.cpu_count()} cores; median of {options.repeat} runs"
     )
     print(
-        "minimal = the minimal SOCKS5 client, keep-alive streams (the ceiling); "
-        "1/page = the same, one stream per page; onionlab = pages / the crawl's duration_s; "
+        "minimal = the minimal SOCKS5 client, keep-alive streams, each host on the circuit the "
+        "crawl uses for it (the ceiling); 1/page = the same, one stream per page; shared = "
+        "keep-alive, no isolation (Tor's own circuits for the client); "
+        "onionlab = pages / the crawl's duration_s; "
         "wall = pages / the whole command's time (Python's start, imports and set-up too)"
     )
     print(
-        f"{'conc':>5} {'minimal':>8} {'1/page':>7} {'onionlab':>9} {'ratio':>6} {'wall':>6} "
+        f"{'conc':>5} {'minimal':>8} {'1/page':>7} {'shared':>7} {'onionlab':>9} {'ratio':>6} "
+        f"{'wall':>6} "
         f"{'pages':>6} "
         f"{'CPU ms/page: fetching':>22} {'all':>5} {'cores busy':>11} {'RSS MB':>7}"
     )
-    for level, alive, close, ours in rows:
+    for level, alive, close, ours, shared in rows:
         cores = len(ours[0]["busy"])
         busy = [statistics.median(run["busy"][i] for run in ours) for i in range(cores)]
         rate, mine = med(alive, "pages_per_s"), med(ours, "pages_per_s")
         print(
-            f"{level:>5} {rate:>8.1f} {med(close, 'pages_per_s'):>7.1f} {mine:>9.1f} "
+            f"{level:>5} {rate:>8.1f} {med(close, 'pages_per_s'):>7.1f} "
+            f"{med(shared, 'pages_per_s'):>7.1f} {mine:>9.1f} "
             f"{mine / rate:>6.2f} {med(ours, 'wall_pages_per_s'):>6.1f} {med(ours, 'pages'):>6.0f} "
             f"{med(ours, 'cpu_ms_per_page_fetching'):>22.2f} "
             f"{med(ours, 'cpu_ms_per_page_total'):>5.2f} "
             f"{' '.join(f'{b:.0%}' for b in busy):>11} {med(ours, 'peak_rss_mb'):>7.0f}"
         )
-    for level, alive, close, ours in rows:
+    for level, alive, close, ours, shared in rows:
         print(
             f"runs at c={level} (pages/s): minimal {[round(r['pages_per_s']) for r in alive]}, "
             f"1/page {[round(r['pages_per_s']) for r in close]}, "
+            f"shared {[round(r['pages_per_s']) for r in shared]}, "
             f"onionlab {[round(r['pages_per_s']) for r in ours]}"
         )
 

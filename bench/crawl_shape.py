@@ -26,17 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from bench.benchlab import bench_lab
 from bench.transport_ceiling import ceiling, crawl
-from onionlab.lab.controller import Lab
 
 
 def crawl_order(run_dir: str) -> list[str]:
@@ -71,40 +68,25 @@ def main() -> None:
     options = parser.parse_args()
     level = options.concurrency
     runs: dict[str, list[float]] = {"shuffled": [], "onionlab": [], "order": [], "scrapy": []}
-    with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
-        data = Path(tmp)
-        started = time.monotonic()
-        state_path = Lab().up(seed=options.seed, scale=options.scale,
-                              profile=options.profile, data_dir=data / "lab")  # fmt: skip
-        print(f"lab up in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        state = json.loads(state_path.read_text())
-        truth = json.loads(Path(state["truth"]).read_text())
-        urls = list(truth["pages"])
-        random.Random(options.seed).shuffle(urls)
-        starts = [service["url"] for service in state["services"]]
-        socks = ("127.0.0.1", int(state["socks"]["port"]))
-        socks_text = f"127.0.0.1:{socks[1]}"
-        try:
-            ceiling(socks, urls[:200], 32, options.max_seconds, True)  # warm the circuits
-            crawl(data, socks_text, level)  # and the crawl's own (one per site)
-            for _ in range(options.repeat):
-                runs["shuffled"].append(
-                    ceiling(socks, urls, level, options.max_seconds, True)["pages_per_s"]
-                )
-                ours = crawl(data, socks_text, level)
-                runs["onionlab"].append(ours["pages_per_s"])
-                order = crawl_order(ours["run_dir"])
-                runs["order"].append(
-                    ceiling(socks, order, level, options.max_seconds, True)["pages_per_s"]
-                )
-                runs["scrapy"].append(scrapy_alone(socks_text, starts, level)["pages_per_s"])
-                print("  ".join(f"{k} {v[-1]:.1f}" for k, v in runs.items()), file=sys.stderr)
-        finally:
-            Lab().down(data_dir=data / "lab")
+    with bench_lab(options.seed, options.scale, options.profile) as lab:
+        ceiling(lab.socks, lab.urls[:200], 32, options.max_seconds, True)  # warm the circuits
+        for _ in range(options.repeat):
+            runs["shuffled"].append(
+                ceiling(lab.socks, lab.urls, level, options.max_seconds, True)["pages_per_s"]
+            )
+            ours = crawl(lab.data, lab.socks_text, level)
+            runs["onionlab"].append(ours["pages_per_s"])
+            order = crawl_order(ours["run_dir"])
+            runs["order"].append(
+                ceiling(lab.socks, order, level, options.max_seconds, True)["pages_per_s"]
+            )
+            runs["scrapy"].append(scrapy_alone(lab.socks_text, lab.starts, level)["pages_per_s"])
+            print("  ".join(f"{k} {v[-1]:.1f}" for k, v in runs.items()), file=sys.stderr)
+        pages = len(lab.urls)
     med = {key: statistics.median(values) for key, values in runs.items()}
     print(
         f"lab: seed {options.seed}, scale {options.scale:g}, profile {options.profile}, "
-        f"{len(urls)} truth pages; concurrency {level}; median of {options.repeat} runs"
+        f"{pages} truth pages; concurrency {level}; median of {options.repeat} runs"
     )
     print(f"  minimal, shuffled (the ceiling)   {med['shuffled']:7.1f} pages/s")
     print(f"  minimal, in the crawl's order     {med['order']:7.1f} pages/s")

@@ -26,8 +26,11 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-# Links a logged-in crawl must not follow (onionlab's gate keeps them out too).
-STATE_CHANGING = ("logout", "signout", "delete")
+from onionlab.crawler.spidermiddlewares.scope import StateChangingRules
+
+# Links that would change state (log out, delete, add to cart): onionlab's crawl does not
+# follow them, so neither does this one, by the same rules.
+STATE_CHANGING = StateChangingRules(())
 
 
 class FollowEverything(scrapy.Spider):
@@ -50,7 +53,7 @@ class FollowEverything(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         for link in self.links.extract_links(response):
-            if not any(word in link.url.lower() for word in STATE_CHANGING):
+            if not STATE_CHANGING.matches(link.url):
                 yield response.follow(link.url, callback=self.parse)
 
 

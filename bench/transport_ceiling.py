@@ -37,22 +37,20 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from onionlab.lab.controller import Lab
+from bench.benchlab import bench_lab
+from onionlab.crawler.tor.handler import ISOLATION_PASSWORD
 
 CLOCK = os.sysconf("SC_CLK_TCK")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-PASSWORD = b"onionlab"  # onionlab.crawler.tor.handler's, with the host as user name
 USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -71,8 +69,8 @@ async def _open(
     if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != method:
         raise OSError("SOCKS5: the authentication method was not accepted")
     if isolate:
-        user = host.encode()
-        writer.write(bytes([1, len(user)]) + user + bytes([len(PASSWORD)]) + PASSWORD)
+        user, password = host.encode(), ISOLATION_PASSWORD
+        writer.write(bytes([1, len(user)]) + user + bytes([len(password)]) + password)
         if (await asyncio.wait_for(reader.readexactly(2), timeout))[1] != 0:
             raise OSError("SOCKS5: user name and password refused")
     name = host.encode()
@@ -304,41 +302,24 @@ def main() -> None:
     levels = [int(level) for level in options.concurrency.split(",")]
 
     rows: list[tuple[int, list[dict], list[dict], list[dict], list[dict]]] = []
-    with tempfile.TemporaryDirectory(prefix="onionlab-bench-") as tmp:
-        data = Path(tmp)
-        started = time.monotonic()
-        state_path = Lab().up(
-            seed=options.seed,
-            scale=options.scale,
-            profile=options.profile,
-            data_dir=data / "lab",
-        )
-        print(f"lab up in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        state = json.loads(state_path.read_text())
-        truth = json.loads(Path(state["truth"]).read_text())
-        urls = list(truth["pages"])
-        random.Random(options.seed).shuffle(urls)
-        socks = ("127.0.0.1", int(state["socks"]["port"]))
-        socks_text = f"127.0.0.1:{socks[1]}"
-        try:
-            for isolate in (True, False):  # warm the circuits, the crawl's and the others
-                ceiling(socks, urls[:200], 32, options.max_seconds, True, isolate)
-            for level in levels:
-                alive, close, ours, shared = [], [], [], []
-                for _ in range(options.repeat):
-                    alive.append(ceiling(socks, urls, level, options.max_seconds, True))
-                    ours.append(crawl(data, socks_text, level))
-                    close.append(ceiling(socks, urls, level, options.max_seconds, False))
-                    shared.append(ceiling(socks, urls, level, options.max_seconds, True, False))
-                    print(
-                        f"c={level}: minimal {alive[-1]['pages_per_s']:.1f} pages/s "
-                        f"(one stream a page: {close[-1]['pages_per_s']:.1f}, not isolated: "
-                        f"{shared[-1]['pages_per_s']:.1f}), onionlab {ours[-1]['pages_per_s']:.1f}",
-                        file=sys.stderr,
-                    )
-                rows.append((level, alive, close, ours, shared))
-        finally:
-            Lab().down(data_dir=data / "lab")
+    with bench_lab(options.seed, options.scale, options.profile) as lab:
+        data, urls, socks, socks_text = lab.data, lab.urls, lab.socks, lab.socks_text
+        for isolate in (True, False):  # warm the circuits, the crawl's and the others
+            ceiling(socks, urls[:200], 32, options.max_seconds, True, isolate)
+        for level in levels:
+            alive, close, ours, shared = [], [], [], []
+            for _ in range(options.repeat):
+                alive.append(ceiling(socks, urls, level, options.max_seconds, True))
+                ours.append(crawl(data, socks_text, level))
+                close.append(ceiling(socks, urls, level, options.max_seconds, False))
+                shared.append(ceiling(socks, urls, level, options.max_seconds, True, False))
+                print(
+                    f"c={level}: minimal {alive[-1]['pages_per_s']:.1f} pages/s "
+                    f"(one stream a page: {close[-1]['pages_per_s']:.1f}, not isolated: "
+                    f"{shared[-1]['pages_per_s']:.1f}), onionlab {ours[-1]['pages_per_s']:.1f}",
+                    file=sys.stderr,
+                )
+            rows.append((level, alive, close, ours, shared))
 
     def med(runs: list[dict], key: str) -> float:
         return statistics.median(run[key] for run in runs)

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 from twisted.web.iweb import IAgentEndpointFactory
 
+ISOLATION_PASSWORD = b"onionlab"
+"""The SOCKS password sent with an onion host as user name (``TOR_ISOLATE_BY_HOST``): Tor's
+``IsolateSOCKSAuth`` gives each distinct user name and password a circuit of its own."""
+
 VIA = "onionlab_via"
 """Request meta key: the onion host to connect to instead of the URL's (an official mirror
 of the site, see :mod:`onionlab.crawler.downloadermiddlewares.liveness`); the URL, and so the
@@ -112,7 +116,7 @@ class _SocksEndpointFactory:
             host,
             uri.port,
             username=username,
-            password=b"onionlab" if username else None,
+            password=ISOLATION_PASSWORD if username else None,
             proxy_label=f"{self._socks[0]}:{self._socks[1]}",
         )
         if uri.scheme == b"https":

@@ -231,8 +231,16 @@ def test_forked_workers_start_warm_from_one_warm_up_in_the_crawl(
     monkeypatch.setenv("WARM_UPS", str(tmp_path / "warm-ups"))
     pool = ExtractPool(2, timeout=30)
     pool.start()
+
+    async def answers_then_both_ready() -> list[dict[str, Any]]:
+        answers = await _answers(pool, times=4)
+        deadline = time.monotonic() + 30  # the first worker may answer all four alone
+        while len(pool.workers) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return answers
+
     try:
-        answers = asyncio.run(_answers(pool, times=4))
+        answers = asyncio.run(answers_then_both_ready())
         kinds = {type(worker.proc).__name__ for worker in pool.workers}
         pids = sorted(str(worker.proc.pid) for worker in pool.workers)
     finally:

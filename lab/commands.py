@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from onionlab.lab.paths import default_lab_dir
+from onionlab.lab.sites.latency import DEFAULT_LATENCY
 
 if TYPE_CHECKING:
     from onionlab.lab.controller import Lab
@@ -56,10 +57,25 @@ def _progress(message: str) -> None:
     "plus a malicious site and its loopback canary), or a TOML file.",
 )
 @click.option(
+    "--latency",
+    default=DEFAULT_LATENCY,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="Seconds each page takes to come back, as onion services answer slowly (the lab's "
+    "relays themselves answer in about 10 ms). The same for every client and every load.",
+)
+@click.option(
     "--foreground", is_flag=True, help="Stay running until Ctrl-C/SIGTERM, then stop the lab."
 )
 @data_dir_option
-def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path | None) -> None:
+def up(
+    seed: int,
+    scale: float,
+    profile: str,
+    latency: float,
+    foreground: bool,
+    data_dir: Path | None,
+) -> None:
     """Start the lab: a private Tor network and the mock onion services, on 127.0.0.1 only.
 
     Directory authorities, relays, an onion-service tor and a client tor run from Debian's
@@ -72,6 +88,7 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
       onionlab up --profile open       no CAPTCHA, login, rate limit or traps
       onionlab up --profile hostile    and a malicious site attacking the crawler
       onionlab up --seed 2 --scale 5   another, five times larger world
+      onionlab up --latency 0.5        pages as slow as on the real Tor network
     """
     from onionlab.lab.controller import Lab, LabError
 
@@ -82,7 +99,7 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
         try:
             code = run_foreground(
                 Lab(), seed=seed, scale=scale, data_dir=lab_dir, profile=profile,
-                progress=_progress,
+                progress=_progress, latency=latency,
             )  # fmt: skip
         except LabError as exc:
             raise _lab_error(exc) from None
@@ -90,8 +107,9 @@ def up(seed: int, scale: float, profile: str, foreground: bool, data_dir: Path |
     started = time.monotonic()
     try:
         state_path = Lab().up(
-            seed=seed, scale=scale, profile=profile, data_dir=lab_dir, progress=_progress
-        )
+            seed=seed, scale=scale, profile=profile, data_dir=lab_dir, progress=_progress,
+            latency=latency,
+        )  # fmt: skip
     except LabError as exc:
         raise _lab_error(exc) from None
     state = json.loads(state_path.read_text())

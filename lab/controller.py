@@ -22,6 +22,7 @@ from typing import Any
 
 from onionlab.lab.profiles import ProfileError, load_profile
 from onionlab.lab.sites.hostile.canary import canary_count
+from onionlab.lab.sites.latency import DEFAULT_LATENCY
 from onionlab.lab.siteserver import SiteServerError, start_site_server, start_timeout
 from onionlab.lab.siteserver import pid_alive as _pid_alive
 from onionlab.lab.siteserver import terminate as _terminate
@@ -82,8 +83,10 @@ class Lab:
         scale: float = 1.0,
         profile: str = "default",
         timeout: float = 180.0,
+        latency: float = DEFAULT_LATENCY,
     ) -> Path:
-        """Start the lab in ``data_dir`` (the lab directory); return the path of ``lab.json``."""
+        """Start the lab in ``data_dir`` (the lab directory); return the path of ``lab.json``.
+        ``latency``: the seconds each page is held (:mod:`onionlab.lab.sites.latency`)."""
         lab_dir = Path(data_dir)
         try:
             hostile = load_profile(profile).hostile
@@ -130,6 +133,7 @@ class Lab:
                 listen,
                 timeout=start_timeout(scale),
                 canary=canary,
+                latency=latency,
             )
             return self._publish_and_record(
                 world,
@@ -143,6 +147,7 @@ class Lab:
                 progress=progress,
                 timeout=timeout,
                 canary=canary,
+                latency=latency,
             )
         except BaseException as exc:
             # Whatever went wrong (even Ctrl-C), leave nothing running behind.
@@ -167,6 +172,7 @@ class Lab:
         progress: Progress,
         timeout: float,
         canary: dict[str, Any] | None = None,
+        latency: float = DEFAULT_LATENCY,
     ) -> Path:
         net.start(timeout=timeout)
 
@@ -189,6 +195,7 @@ class Lab:
             "seed": world.seed,
             "scale": world.scale,
             "profile": profile,
+            "latency_s": latency,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "up_seconds": round(time.monotonic() - started, 2),
             "socks": {"host": "127.0.0.1", "port": net.socks_port},

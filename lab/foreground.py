@@ -77,6 +77,7 @@ def run_foreground(
     scale: float,
     data_dir: Path,
     profile: str | None = None,
+    latency: float | None = None,
     progress: Progress = _quiet,
     on_ready: Callable[[Path], None] | None = None,
     alive: Callable[[Path], bool] = lab_processes_alive,
@@ -85,8 +86,9 @@ def run_foreground(
 ) -> int:
     """Start the lab, block until SIGTERM/SIGINT (or a lab process dies), stop it.
 
-    ``profile`` is passed to ``Lab.up`` only when not None. ``on_ready(state_path)`` is
-    called once the lab answers (e.g. to print the table ``onionlab up`` prints).
+    ``profile`` and ``latency`` are passed to ``Lab.up`` only when not None.
+    ``on_ready(state_path)`` is called once the lab answers (e.g. to print the table
+    ``onionlab up`` prints).
     ``max_seconds`` bounds the wait (None: until a signal). Returns the exit code: 0 after
     a requested stop, 1 if a lab process died, 128 + signal if stopped during start-up.
     ``LabError`` from ``Lab.up`` (tor missing, a lab already running) propagates, as in
@@ -113,6 +115,8 @@ def run_foreground(
         }
         if profile is not None:
             kwargs["profile"] = profile
+        if latency is not None:
+            kwargs["latency"] = latency
         try:
             state_path = lab.up(**kwargs)
             starting = False

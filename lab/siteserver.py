@@ -41,6 +41,7 @@ def start_site_server(
     listen: dict[str, str],
     timeout: float,
     canary: dict[str, Any] | None = None,
+    latency: float = 0.0,
 ) -> int:
     """Start the site server for ``listen`` (site name → ``IP:PORT``) and wait until it
     listens (its ready file), at most ``timeout`` seconds; its pid. SiteServerError when it
@@ -49,7 +50,7 @@ def start_site_server(
     ready.unlink(missing_ok=True)
     command = [sys.executable, "-m", "onionlab.lab.sites.serve", "--seed", str(seed)]
     command += ["--scale", str(scale), "--ready-file", str(ready), "--profile", profile]
-    command += ["--admin-socket", str(lab_dir / "sites.sock")]
+    command += ["--admin-socket", str(lab_dir / "sites.sock"), "--latency", str(latency)]
     for name, address in listen.items():
         command += ["--listen", f"{name}={address}"]
     if canary is not None:

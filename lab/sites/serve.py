@@ -38,6 +38,7 @@ from aiohttp import web
 from onionlab.lab.profiles import DEFAULT, LabProfile, ProfileError, load_profile
 from onionlab.lab.sites.hostile import configure as configure_hostile
 from onionlab.lab.sites.hostile.canary import Canary
+from onionlab.lab.sites.latency import add_latency
 from onionlab.lab.sites.obstacles import PROTECTED_KEY, protect
 from onionlab.lab.sites.obstacles.admin_api import MAX_SOCKET_PATH, start_admin, stop_admin
 from onionlab.lab.sites.obstacles.listeners import ListenerError, SiteServer, cancel, schedule
@@ -103,8 +104,10 @@ async def serve(
     admin_socket: Path | None = None,
     canary: tuple[str, int] | None = None,
     canary_log: Path | None = None,
+    latency: float = 0.0,
 ) -> None:
-    """Run ``world``'s sites until SIGTERM/SIGINT (the ready file is written once all listen)."""
+    """Run ``world``'s sites until SIGTERM/SIGINT (the ready file is written once all listen);
+    each response is held ``latency`` seconds first (:mod:`onionlab.lab.sites.latency`)."""
     known = {svc.name: svc for svc in world.services}
     server = SiteServer(access_log=log if access_log else None)
     stop = asyncio.Event()
@@ -139,6 +142,7 @@ async def serve(
                 protect(
                     app, site=site, profile=profile, seed=world.seed, protected_prefixes=prefixes
                 )
+                add_latency(app, latency)
                 await server.add_site(site, app)
             try:
                 listeners[name] = await server.add_listener(site, name, host, port)
@@ -196,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         "the malicious site) or a TOML file",
     )
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="hold every response this long first, as an onion service answers slowly "
+        "[default: 0; `onionlab up` sets its --latency]",
+    )
+    parser.add_argument(
         "--canary",
         metavar="HOST:PORT",
         help="run the loopback canary here (port 0: a free one); the hostile site points at it",
@@ -224,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             admin_socket = None  # too long for a UNIX socket: no admin API
     if args.scale <= 0:
         parser.error("--scale must be positive")
+    if not 0 <= args.latency <= 60:
+        parser.error("--latency must be between 0 and 60 seconds")
     listens = []
     for spec in args.listen:
         try:
@@ -264,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             admin_socket=admin_socket,
             canary=canary,
             canary_log=args.canary_log,
+            latency=args.latency,
         )
     )
     return 0

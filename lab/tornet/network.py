@@ -20,6 +20,7 @@ from stem.control import Controller
 
 from . import consensus, control, keys
 from .layout import CLIENT_NICK, HS_NICK, Node, node_from_state, plan_nodes
+from .nodelay import PreloadUnavailable, build_preload
 from .onion_keys import onion_address, tor_key_blob
 from .ports import LOOPBACK
 from .probe import http_get_via_socks
@@ -243,8 +244,9 @@ class TorNetwork:
         time.sleep(max(0.0, down_for))
         started = time.monotonic()
         client.process = launch_tor(
-            client.torrc, self.run_dir / "tor" / "torrc-defaults", client.log
-        )
+            client.torrc, self.run_dir / "tor" / "torrc-defaults", client.log,
+            preload=self._preload(),
+        )  # fmt: skip
         self._wait_for_bootstrap(time.monotonic() + timeout)
         return time.monotonic() - started
 
@@ -258,6 +260,11 @@ class TorNetwork:
         # Replaces /etc/tor/torrc-defaults, so no system-wide setting reaches a lab tor.
         defaults = tor_dir / "torrc-defaults"
         defaults.write_text("")
+        try:
+            build_preload(tor_dir)
+            self._progress("tor's sockets without Nagle's delay (TCP_NODELAY shim built)")
+        except PreloadUnavailable as exc:
+            self._progress(f"warning: {exc}; pages will take 50-130 ms by the relays' timing")
         self._nodes = plan_nodes(tor_dir, self.authorities, self.relays)
         for node in self._nodes:
             node.node_dir.mkdir(parents=True)
@@ -303,10 +310,15 @@ class TorNetwork:
                     f"a lab tor (pid {pid}) is still running from {pid_file.parent}; stop it first"
                 )
 
+    def _preload(self) -> Path | None:
+        """The TCP_NODELAY shim tor is started with, when it could be built (:mod:`.nodelay`)."""
+        shim = self.run_dir / "tor" / "nodelay.so"
+        return shim if shim.is_file() else None
+
     def _launch(self, nodes: list[Node]) -> None:
         defaults = self.run_dir / "tor" / "torrc-defaults"
         for node in nodes:
-            node.process = launch_tor(node.torrc, defaults, node.log)
+            node.process = launch_tor(node.torrc, defaults, node.log, preload=self._preload())
 
     def _wait_for_consensus(self, servers: list[Node], deadline: float) -> None:
         auths = [n for n in servers if n.role is Role.AUTHORITY]

@@ -89,13 +89,19 @@ def _proc_state(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[0]
 
 
-def launch_tor(torrc: Path, defaults_torrc: Path, log: Path) -> TorProcess:
+def launch_tor(
+    torrc: Path, defaults_torrc: Path, log: Path, *, preload: Path | None = None
+) -> TorProcess:
     """Start ``tor -f torrc`` detached (own session), stdout and stderr appended to ``log``.
 
     ``defaults_torrc`` should be an empty file: it replaces /etc/tor/torrc-defaults so no
-    system-wide setting can apply to a lab tor.
+    system-wide setting can apply to a lab tor. ``preload``: a shared library tor is
+    started with (``LD_PRELOAD``; the lab's TCP_NODELAY shim, :mod:`.nodelay`).
     """
     command = [find_executable("tor"), "--defaults-torrc", str(defaults_torrc), "-f", str(torrc)]
+    env = None
+    if preload is not None:
+        env = {**os.environ, "LD_PRELOAD": str(preload)}
     with open(log, "ab") as log_file:
         popen = subprocess.Popen(
             command,
@@ -105,6 +111,7 @@ def launch_tor(torrc: Path, defaults_torrc: Path, log: Path) -> TorProcess:
             cwd=torrc.parent,
             start_new_session=True,
             close_fds=True,
+            env=env,
         )
     return TorProcess(pid=popen.pid, torrc=torrc, log=log, popen=popen)
 

@@ -367,6 +367,18 @@ def test_every_written_torrc_is_bound_to_the_lab(tornet: TorNetwork) -> None:
 
 
 @pytest.mark.tor
+def test_every_tor_runs_with_the_nodelay_shim(tornet: TorNetwork) -> None:
+    """Debian's tor, started with the lab's TCP_NODELAY shim preloaded (tests/lab/test_nodelay.py
+    shows what it does): the machines running the tests have a C compiler."""
+    shim = str(tornet.run_dir / "tor" / "nodelay.so")
+    pids = tornet.pids()
+    assert len(pids) == 8
+    for pid in pids:
+        assert shim in Path(f"/proc/{pid}/maps").read_text(), pid
+        assert Path(f"/proc/{pid}/exe").resolve().name == "tor"
+
+
+@pytest.mark.tor
 def test_tors_run_in_their_own_sessions(tornet: TorNetwork) -> None:
     for pid in tornet.pids():
         assert os.getsid(pid) == pid != os.getsid(0)

@@ -34,6 +34,7 @@ from typing import Any
 
 from bench.benchlab import bench_lab
 from bench.transport_ceiling import ceiling, crawl
+from onionlab.lab.sites.latency import DEFAULT_LATENCY
 
 
 def crawl_order(run_dir: str) -> list[str]:
@@ -62,13 +63,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--profile", default="open")
+    parser.add_argument(
+        "--latency", type=float, default=DEFAULT_LATENCY, help="seconds the lab holds each page"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     options = parser.parse_args()
     level = options.concurrency
     runs: dict[str, list[float]] = {"shuffled": [], "onionlab": [], "order": [], "scrapy": []}
-    with bench_lab(options.seed, options.scale, options.profile) as lab:
+    with bench_lab(options.seed, options.scale, options.profile, options.latency) as lab:
+        lab_latency, lab_nodelay = lab.latency, lab.nodelay
         ceiling(lab.socks, lab.urls[:200], 32, options.max_seconds, True)  # warm the circuits
         for _ in range(options.repeat):
             runs["shuffled"].append(
@@ -86,6 +91,7 @@ def main() -> None:
     med = {key: statistics.median(values) for key, values in runs.items()}
     print(
         f"lab: seed {options.seed}, scale {options.scale:g}, profile {options.profile}, "
+        f"{lab_latency:.3f} s a page, tor {'without' if lab_nodelay else 'WITH'} Nagle's delay, "
         f"{pages} truth pages; concurrency {level}; median of {options.repeat} runs"
     )
     print(f"  minimal, shuffled (the ceiling)   {med['shuffled']:7.1f} pages/s")

@@ -1,7 +1,7 @@
 """What Tor carries against what onionlab's crawl gets, on the same lab, in one run.
 
     python -m bench.transport_ceiling [--seed 1] [--scale 1] [--concurrency 32,64,128]
-                                      [--repeat 2] [--profile open]
+                                      [--repeat 2] [--profile open] [--latency 0.08]
 
 Brings up its own lab (a temporary directory, loopback only), then, for each concurrency,
 ``--repeat`` times and interleaved:
@@ -20,6 +20,13 @@ Brings up its own lab (a temporary directory, loopback only), then, for each con
    without a connection pool gets;
 4. the minimal client, keep-alive, with no isolation ("shared": the circuits Tor picks for
    a client that asks for none; runs here swung by a tenth either side of the isolated).
+
+The lab holds each page ``--latency`` seconds (``onionlab up``'s default) and its tors run
+without Nagle's delay (``onionlab.lab.tornet.nodelay``): before, the relays' delayed
+acknowledgements made a page take 50-130 ms by how each client timed its requests (Scrapy
+alone, no pipeline, 255 pages/s; with a second client's traffic beside it, 335), so the
+ceiling measured the clients' timing more than the lab. ``--latency 0`` shows the crawl
+where only the CPU limits it.
 
 It prints pages/s of each and the ratio of onionlab to the ceiling (1) (the crawl's own
 ``duration_s``: from the engine's start to its stop, so the crawl's start-up before that, the
@@ -48,6 +55,7 @@ from urllib.parse import urlsplit
 
 from bench.benchlab import bench_lab
 from onionlab.crawler.tor.handler import ISOLATION_PASSWORD
+from onionlab.lab.sites.latency import DEFAULT_LATENCY
 
 CLOCK = os.sysconf("SC_CLK_TCK")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -295,6 +303,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--profile", default="open")
+    parser.add_argument(
+        "--latency", type=float, default=DEFAULT_LATENCY, help="seconds the lab holds each page"
+    )
     parser.add_argument("--concurrency", default="32,64,128")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=300.0)
@@ -302,7 +313,8 @@ def main() -> None:
     levels = [int(level) for level in options.concurrency.split(",")]
 
     rows: list[tuple[int, list[dict], list[dict], list[dict], list[dict]]] = []
-    with bench_lab(options.seed, options.scale, options.profile) as lab:
+    with bench_lab(options.seed, options.scale, options.profile, options.latency) as lab:
+        lab_latency, lab_nodelay = lab.latency, lab.nodelay
         data, urls, socks, socks_text = lab.data, lab.urls, lab.socks, lab.socks_text
         for isolate in (True, False):  # warm the circuits, the crawl's and the others
             ceiling(socks, urls[:200], 32, options.max_seconds, True, isolate)
@@ -326,6 +338,7 @@ def main() -> None:
 
     print(
         f"lab: seed {options.seed}, scale {options.scale:g}, profile {options.profile}, "
+        f"{lab_latency:.3f} s a page, tor {'without' if lab_nodelay else 'WITH'} Nagle's delay, "
         f"{len(urls)} truth pages; {os.cpu_count()} cores; median of {options.repeat} runs"
     )
     print(

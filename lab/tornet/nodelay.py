@@ -4,7 +4,7 @@ tor never sets ``TCP_NODELAY``. Between the lab's few relays on 127.0.0.1 that m
 page wait for delayed acknowledgements (up to 40 ms each, several per page): 50-130 ms a
 page where the relays answer in about 10 ms, and how long depended on how a client timed
 its requests, not on the lab (Scrapy alone got 255 pages/s, and 335 with a second client
-adding traffic beside it). :func:`build_preload` compiles ``nodelay.c`` (40 lines, next to
+adding traffic beside it). :func:`build_preload` compiles ``nodelay.c`` (60 lines of C, next to
 this module) with the machine's C compiler into the lab's directory; the tor launcher
 preloads it (``LD_PRELOAD``) into Debian's tor, which then sets ``TCP_NODELAY`` on every
 TCP socket it connects or accepts, and nothing else. Without a C compiler the lab runs as

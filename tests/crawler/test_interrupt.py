@@ -223,9 +223,12 @@ def test_a_site_profile_delay_of_inf_does_not_wedge_ctrl_c(lab: dict, tmp_path: 
     profiles = tmp_path / "sites.toml"
     profiles.write_text(f'[sites."{ONION}"]\ndelay = 600\n')
     crawl = _start(lab, "--sites", str(profiles), "--data-dir", str(lab["data"]), _url("/"))
-    _wait_for(lambda: len(lab["site"].requests) >= 1, crawl)
+    # The crawl's first CONNECT for the site: from then on its slot holds every further
+    # request 600 s (also a retry, should that first attempt fail: CI once saw no page
+    # reach the site within 60 s while the machine was loaded).
+    _wait_for(lambda: any(r.host == ONION for r in lab["socks"].records), crawl, timeout=120)
     time.sleep(2.0)  # the next request waits 600 s for the slot
-    assert len(lab["site"].requests) == 1
+    assert len(lab["site"].requests) <= 1
     crawl.send_signal(signal.SIGINT)
     took, _, err = _finish(crawl, STOP_TIMEOUT + 20)
     assert took <= STOP_TIMEOUT + 5

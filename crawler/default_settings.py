@@ -85,6 +85,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ONIONLAB_PROGRESS": (False, "show the live progress display on stderr"),
     "ONIONLAB_STOP_TIMEOUT": (None, "seconds a Ctrl-C'd crawl may take (None: $env, else 10)"),
     "ONIONLAB_RESUME_FSYNC": (False, "fsync the resume ledger after every event"),
+    # evidence capture (onionlab.crawler.downloadermiddlewares.capture): WARC files in <run>/warc
+    "ONIONLAB_CAPTURE": (True, "write every response and its request to WARC files"),
+    "ONIONLAB_WARC_MAX_BYTES": (1024**3, "bytes a WARC file may reach before the next one"),
+    "ONIONLAB_LAB_SEED": ("", "the lab's seed, recorded in each WARC file's warcinfo"),
     # onionlab.crawler.scheduler: the frontier in memory up to this, on disk beyond
     "ONIONLAB_SCHEDULER_MEMORY": (2_000, "requests queued in memory before the disk queue"),
     # sites
@@ -188,6 +192,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "onionlab.crawler.downloadermiddlewares.liveness.LivenessMiddleware": 570,
     # sees a timeout before RetryMiddleware (550) does, after Liveness counted it
     "onionlab.crawler.downloadermiddlewares.timeouts.TimeoutRetryPolicy": 555,
+    # next to the downloader: every response as it came (before HttpCompression, 590) and
+    # every request with all its headers, above Scrapy's DownloaderStats (850)
+    "onionlab.crawler.downloadermiddlewares.capture.CaptureMiddleware": 900,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     "onionlab.crawler.spidermiddlewares.scope.ScopeMiddleware": 600,

@@ -1,8 +1,7 @@
 """Runs one crawl in this process with Scrapy and returns its summary.
 
-Builds the Scrapy settings (the onionlab add-on does the wiring), starts the reactor,
-and writes ``stats.json``/``summary.json`` to the run directory. One crawl per process:
-Twisted's reactor cannot be restarted.
+Builds the Scrapy settings (the add-on does the wiring), starts the reactor, writes
+``stats.json``/``summary.json``, then seals the run (manifest). One crawl per process.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from onionlab.crawler.pluginmanager import get_plugins
 from onionlab.crawler.runs import notsaved
 from onionlab.crawler.runs.ledger import mark_unfinished
 from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged, WriteFailed, read_json
+from onionlab.crawler.runs.sealing import seal_session
+from onionlab.crawler.runs.warccheck import capture_totals
 from onionlab.crawler.sitepolicy import load_profiles
 from onionlab.crawler.tor.guard import harden_environment
 
@@ -47,6 +48,8 @@ class CrawlConfig:
     tor_control_cookie: str = ""  # path of its authentication cookie
     site_profiles: str = ""  # per-site crawl profiles (TOML, see onionlab.crawler.sitepolicy)
     site_services: dict[str, list[str]] = field(default_factory=dict)  # lab name -> hosts
+    capture: bool = True  # every response and its request into WARC files (ONIONLAB_CAPTURE)
+    lab_seed: str = ""  # the lab's seed when crawling the lab (recorded in the warcinfo)
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -91,13 +94,14 @@ class CrawlConfig:
             "CLOSESPIDER_TIMEOUT": self.max_seconds,
             "CONCURRENT_REQUESTS": self.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.per_site_concurrency,
+            "ONIONLAB_CAPTURE": self.capture,
+            "ONIONLAB_LAB_SEED": self.lab_seed,
             "DOWNLOAD_TIMEOUT": self.download_timeout,
             "LOG_LEVEL": self.log_level,
             "LOG_FILE": str(RunDir(self.run_dir).log),
             "LOG_FILE_APPEND": True,  # a resumed run adds to its log
-            "JOBDIR": str(
-                Path(self.run_dir) / "jobdir"
-            ),  # Scrapy's; see onionlab.crawler.spidermiddlewares.resume
+            # Scrapy's; see onionlab.crawler.spidermiddlewares.resume
+            "JOBDIR": str(Path(self.run_dir) / "jobdir"),
         }
         if self.site_services:  # names for the lab's sites (profiles, progress display)
             settings["ONIONLAB_SITE_SERVICES"] = self.site_services
@@ -183,6 +187,7 @@ def summarize(stats: dict[str, Any], duration: float, run: RunDir) -> dict[str, 
         "pages_per_s": round(pages / duration, 1) if duration > 0 else 0.0,
         "finish_reason": stats.get("finish_reason", ""),
         "sites": sites,
+        "capture": capture_totals(run.path),
     }
 
 
@@ -276,10 +281,12 @@ def run_crawl(config: CrawlConfig) -> dict[str, Any]:
     process.crawl(crawler, start_urls=config.start_urls).addErrback(failed)
     stopper = _stop_on_signal(process, run)  # after crawl(): it installs the reactor
     try:
-        return _run(process, crawler, run, stopper, failures)
+        summary = _run(process, crawler, run, stopper, failures)
     finally:
         stopper.uninstall()
         scrapy_logger.setLevel(level_before)
+    seal_session(run.path, summary)
+    return summary
 
 
 def stop_timeout_from_env() -> float:

@@ -28,6 +28,7 @@ from onionlab.crawler.commands.extract import extract_command
 from onionlab.crawler.commands.plugins import plugins
 from onionlab.crawler.commands.sites import sites
 from onionlab.crawler.commands.summary import err
+from onionlab.crawler.commands.verify import verify_command
 from onionlab.crawler.pluginmanager import call_each, get_plugins
 
 EXIT_CODES = exitcodes.HELP
@@ -104,13 +105,14 @@ def cli() -> None:
       onionlab status          which onion services answer through Tor
       onionlab crawl           crawl the running lab through Tor into a run directory
       onionlab eval RUNDIR     score a run against the lab's ground truth
+      onionlab verify RUNDIR   check a run's evidence (files, WARC records) is unaltered
       onionlab down            stop the lab
 
     Data (lab state, crawl runs) goes to ./onionlab-data, or --data-dir / $ONIONLAB_DATA.
     """
 
 
-for _command in (crawl, eval_command, demo, sites, plugins, extract_command):
+for _command in (crawl, eval_command, demo, sites, plugins, extract_command, verify_command):
     cli.add_command(_command)
 
 

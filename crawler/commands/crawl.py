@@ -53,6 +53,13 @@ from onionlab.crawler.labstate import LabState, load_truth
 )
 @click.option("--score/--no-score", default=True, help="Score against the lab's ground truth.")
 @click.option(
+    "--capture/--no-capture",
+    default=True,
+    show_default=True,
+    help="Keep every response and its request as evidence, in WARC files under RUN_DIR/warc "
+    "(checked by `onionlab verify RUN_DIR`); --no-capture for huge crawls.",
+)
+@click.option(
     "--resume",
     "resume_dir",
     metavar="RUN_DIR",
@@ -75,6 +82,7 @@ def crawl(
     max_seconds: int,
     concurrency: int,
     score: bool,
+    capture: bool,
     resume_dir: Path | None,
     sites_file: Path | None,
     data_dir: Path | None,
@@ -84,7 +92,9 @@ def crawl(
 
     Without URLS, crawls every service of the running lab (see `onionlab up`) through the
     lab's Tor client. Progress is shown live on stderr; the run directory gets items.ndjson
-    (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json.
+    (Elasticsearch bulk format), errors.ndjson, stats.json and summary.json, every response
+    as evidence in warc/ (WARC files), and manifest.json: the SHA-256 of every file, which
+    `onionlab verify RUN_DIR` checks.
 
     Every crawl can be resumed, even after kill -9: stop it with Ctrl-C (once: Scrapy
     finishes what is in flight, for at most 10 s; twice: at once) and continue with
@@ -135,6 +145,7 @@ def crawl(
         state=state,
         concurrency=concurrency,
         sites=sites_file,
+        capture=capture,
     )
     if score and state is not None and not summary.get("not_saved"):
         add_scores(summary, state.truth_path)
@@ -162,6 +173,7 @@ def crawl_through_tor(
     state: LabState | None = None,
     sites: Path | None = None,
     concurrency: int = 32,
+    capture: bool = True,
 ) -> dict[str, Any]:
     """Check the SOCKS address, the ``--sites`` file, ``onionlab.toml`` and Tor, then crawl
     ``urls`` into a new run directory under ``data_dir``; the crawl's summary."""
@@ -195,6 +207,8 @@ def crawl_through_tor(
             tor_control_cookie=state.control_cookie if state and socks == state.socks else "",
             site_profiles=str(sites.resolve()) if sites else "",
             site_services=state.site_hosts() if state else {},
+            capture=capture,
+            lab_seed=str(state.seed) if state and socks == state.socks else "",
         ),
     )
 

@@ -20,6 +20,7 @@ from onionlab.crawler import config, exitcodes
 from onionlab.crawler.commands.errors import err, fail, print_error, print_warning
 from onionlab.crawler.commands.options import data_dir_option, json_option, print_json
 from onionlab.crawler.pluginmanager import call_each, get_plugins
+from onionlab.crawler.runs.manifest import record_change
 from onionlab.crawler.runs.rundir import RunDirDamaged, WriteFailed
 from onionlab.crawler.sinks.elastic import provision
 from onionlab.crawler.sinks.elastic.client import (
@@ -181,6 +182,9 @@ def load(
     except WriteFailed as exc:  # the spool of what was not indexed (disk full)
         fail(f"{exc}: free space, then load again (onionlab index load {run_dir})")
     summary = report.as_dict()
+    sealed = record_change(run_dir, [SPOOL_FILE], "onionlab index load", "spool replayed")
+    if sealed is not None:
+        summary["manifest_sha256"] = sealed
     if as_json:
         print_json(summary)
     else:
@@ -197,6 +201,8 @@ def load(
         )
         for error in summary["errors"]:  # type: ignore[union-attr]
             err.print(f"  {error}", markup=False)
+        if sealed is not None:
+            err.print(f"{SPOOL_FILE} changed: recorded in manifest.json, now sha256 {sealed}")
     if summary["rejected"] or summary["unavailable"]:
         spool = run_dir / SPOOL_FILE
         fail(

@@ -48,6 +48,9 @@ def render_summary(summary: dict[str, Any]) -> None:
             + (f", [yellow]moved: {moved}[/yellow]" if moved else ""),
         )
     table.add_row("run directory", summary["run_dir"])
+    evidence = _evidence_text(summary)
+    if evidence:
+        table.add_row("evidence", evidence)
     err.print(table)
     if "eval" in summary:
         rows = _eval_rows(summary["eval"])
@@ -121,3 +124,19 @@ def is_summary(summary: dict[str, Any]) -> bool:
             )
         )
     )
+
+
+def _evidence_text(summary: dict[str, Any]) -> str:
+    """The run's WARC files and its manifest's SHA-256 (to note in a case file)."""
+    parts = []
+    capture = summary.get("capture") or {}
+    if capture.get("files"):
+        megabytes = capture.get("bytes", 0) / 1e6
+        parts.append(
+            f"{capture.get('records', 0)} WARC records in {capture['files']} file(s), "
+            f"{megabytes:.1f} MB (warc/)"
+        )
+    if summary.get("manifest_sha256"):
+        parts.append(f"manifest.json sha256 {summary['manifest_sha256']}")
+        parts.append(f"check with: onionlab verify {summary['run_dir']}")
+    return "\n".join(parts)

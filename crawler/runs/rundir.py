@@ -96,6 +96,12 @@ class AppendFile:
                 os.ftruncate(self._fd, start)  # cutting needs no space
             raise WriteFailed(self.path, exc) from exc
 
+    def cut(self, size: int) -> None:
+        """Cut the file back to ``size`` bytes (undo a write a later one depends on)."""
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        os.ftruncate(self._fd, size)
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -22,6 +22,7 @@ import click
 from onionlab.crawler import config, exitcodes
 from onionlab.crawler.commands.crawl import crawl
 from onionlab.crawler.commands.demo import demo
+from onionlab.crawler.commands.diff import diff_command
 from onionlab.crawler.commands.errors import CommandError, os_error_text
 from onionlab.crawler.commands.eval import eval_command
 from onionlab.crawler.commands.extract import extract_command
@@ -106,13 +107,23 @@ def cli() -> None:
       onionlab crawl           crawl the running lab through Tor into a run directory
       onionlab eval RUNDIR     score a run against the lab's ground truth
       onionlab verify RUNDIR   check a run's evidence (files, WARC records) is unaltered
+      onionlab diff OLD NEW    what changed between two crawls (prices, exit scams, …)
       onionlab down            stop the lab
 
     Data (lab state, crawl runs) goes to ./onionlab-data, or --data-dir / $ONIONLAB_DATA.
     """
 
 
-for _command in (crawl, eval_command, demo, sites, plugins, extract_command, verify_command):
+for _command in (
+    crawl,
+    eval_command,
+    demo,
+    sites,
+    plugins,
+    extract_command,
+    verify_command,
+    diff_command,
+):
     cli.add_command(_command)
 
 

@@ -27,6 +27,7 @@ from onionlab.crawler.commands.errors import CommandError, os_error_text
 from onionlab.crawler.commands.eval import eval_command
 from onionlab.crawler.commands.extract import extract_command
 from onionlab.crawler.commands.plugins import plugins
+from onionlab.crawler.commands.replay import replay_command
 from onionlab.crawler.commands.sites import sites
 from onionlab.crawler.commands.summary import err
 from onionlab.crawler.commands.verify import verify_command
@@ -108,6 +109,7 @@ def cli() -> None:
       onionlab eval RUNDIR     score a run against the lab's ground truth
       onionlab verify RUNDIR   check a run's evidence (files, WARC records) is unaltered
       onionlab diff OLD NEW    what changed between two crawls (prices, exit scams, …)
+      onionlab replay RUNDIR   the captured pages in your browser, as they looked
       onionlab down            stop the lab
 
     Data (lab state, crawl runs) goes to ./onionlab-data, or --data-dir / $ONIONLAB_DATA.
@@ -123,6 +125,7 @@ for _command in (
     extract_command,
     verify_command,
     diff_command,
+    replay_command,
 ):
     cli.add_command(_command)
 

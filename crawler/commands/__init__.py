@@ -28,6 +28,7 @@ from onionlab.crawler.commands.eval import eval_command
 from onionlab.crawler.commands.extract import extract_command
 from onionlab.crawler.commands.plugins import plugins
 from onionlab.crawler.commands.replay import replay_command
+from onionlab.crawler.commands.report import report_command
 from onionlab.crawler.commands.sites import sites
 from onionlab.crawler.commands.summary import err
 from onionlab.crawler.commands.verify import verify_command
@@ -110,6 +111,7 @@ def cli() -> None:
       onionlab verify RUNDIR   check a run's evidence (files, WARC records) is unaltered
       onionlab diff OLD NEW    what changed between two crawls (prices, exit scams, …)
       onionlab replay RUNDIR   the captured pages in your browser, as they looked
+      onionlab report RUNDIR   one HTML file with charts and tables of a run (no Docker)
       onionlab down            stop the lab
 
     Data (lab state, crawl runs) goes to ./onionlab-data, or --data-dir / $ONIONLAB_DATA.
@@ -126,6 +128,7 @@ for _command in (
     verify_command,
     diff_command,
     replay_command,
+    report_command,
 ):
     cli.add_command(_command)
 

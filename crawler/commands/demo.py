@@ -27,7 +27,7 @@ from onionlab.crawler.labstate import LabState
 from onionlab.crawler.pluginmanager import get_plugins
 
 
-@click.command(short_help="The whole job: lab up, crawl through Tor, score, lab down.")
+@click.command(short_help="The whole job: lab up, crawl through Tor, score, report, lab down.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the lab world.")
 @click.option("--scale", default=1.0, show_default=True, help="Size of the lab world.")
 @click.option(
@@ -53,10 +53,12 @@ def demo(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Bring the lab up, crawl it through Tor, score it, take it down: the whole job.
+    """Bring the lab up, crawl it through Tor, score it, write its report, take it down.
 
-    With --json, prints one object: pages, items (per type), errors, duration_s and eval
-    (precision and recall per scored kind against the lab's ground truth).
+    The report is one HTML file (onionlab report) beside the runs, in
+    onionlab-data/reports/<run>.html: its path is printed at the end. With --json, prints
+    one object: pages, items (per type), errors, duration_s, eval (precision and recall per
+    scored kind against the lab's ground truth) and report (the file's path).
     """
     lab = get_plugins().manager.hook.onionlab_lab()
     if lab is None:
@@ -98,7 +100,13 @@ def demo(
     finally:
         if not keep_lab:
             lab.down(data_dir=config.lab_dir(base))
+    if not summary.get("not_saved"):
+        from onionlab.crawler.commands.report import write_report
+
+        summary["report"] = str(write_report(Path(summary["run_dir"])))
     print_json(summary) if as_json else render_summary(summary)
     if not as_json:
         err.print(f"lab up in {lab_up_s:.1f} s" + (", still running" if keep_lab else ", now down"))
+        if summary.get("report"):
+            err.print(f"report (open it in a browser): {summary['report']}", markup=False)
     finish(summary)

@@ -11,6 +11,7 @@ temporary folder, never into the run directory (its manifest stays true).
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,10 @@ def prepare(run_dir: Path, folder: Path) -> int:
         return sum(1 for _ in handle)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def start_urls(run_dir: Path) -> list[str]:
     """The URLs the run's crawl started from (its ``config.json``), if it says."""
     from onionlab.crawler.runs.rundir import RunDir, RunDirDamaged
@@ -117,6 +122,8 @@ def replay_command(run_dir: Path, port: int) -> None:
     wayback = pywb_tool("wayback")
     if wayback is None or pywb_tool("cdx-indexer") is None:
         fail("pywb (Webrecorder's replay system) is not installed: run bash bin/setup")
+    # SIGTERM stops the replay as Ctrl-C does: pywb is stopped too, never left behind
+    signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="onionlab-replay-") as tmp:
         folder = Path(tmp)
         captures = prepare(run_dir, folder)

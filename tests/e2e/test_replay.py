@@ -54,6 +54,29 @@ def replay(crawl_summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        # pywb, its child, stopped with it
+        deadline = time.monotonic() + 20
+        while _pywb_on(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _pywb_on(port), "onionlab replay left pywb running"
+
+
+def _pywb_on(port: int) -> list[int]:
+    """pids of the wayback processes serving ``port``."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+            cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if fields.get("State", "").startswith("Z"):
+            continue
+        if any(arg.endswith(b"wayback") for arg in cmdline) and str(port).encode() in cmdline:
+            found.append(int(status.parent.name))
+    return found
 
 
 def test_a_captured_listing_page_renders_with_its_title_and_price(

@@ -32,7 +32,7 @@ def chromium() -> str:
 
 def run(url: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
     """Chromium on ``url`` with ``args`` (``--dump-dom``, ``--screenshot=…``)."""
-    assert url.startswith("http://127.0.0.1:"), url  # loopback only
+    assert url.startswith(("http://127.0.0.1:", "file:///")), url  # loopback or a file
     with tempfile.TemporaryDirectory(prefix="onionlab-chromium-") as profile:
         return subprocess.run(
             [chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url],
@@ -48,7 +48,16 @@ def dump_dom(url: str) -> str:
 
 
 def screenshot(url: str, path: Path, size: str = "1280,900") -> Path:
-    """A PNG of the page as the browser drew it."""
-    done = run(url, f"--window-size={size}", f"--screenshot={path}")
+    """A PNG of the page as the browser drew it, once its scripts had 10 s of virtual time."""
+    done = run(url, f"--window-size={size}", "--virtual-time-budget=10000", f"--screenshot={path}")
     assert done.returncode == 0 and path.is_file(), done.stderr[-2000:]
     return path
+
+
+def console_and_dom(url: str, budget_ms: int = 10_000) -> tuple[list[str], str]:
+    """The page's console messages (Chromium logs them as ``CONSOLE`` lines) and its DOM
+    after ``budget_ms`` of virtual time (its scripts have run)."""
+    done = run(url, "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
+               "--dump-dom")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [line for line in done.stderr.splitlines() if "CONSOLE" in line], done.stdout

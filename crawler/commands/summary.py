@@ -27,7 +27,7 @@ def render_summary(summary: dict[str, Any]) -> None:
     """Print a crawl summary (and its eval, when present) as tables on stderr."""
     table = Table(title="crawl summary", show_header=False, title_justify="left")
     table.add_column("what")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")  # a hash is shown whole, never cut
     table.add_row("pages fetched", str(summary["pages"]))
     table.add_row("items", _items_text(summary["items"]))
     errors = summary["errors"]

@@ -89,7 +89,8 @@ def load(run: Path) -> dict[str, Any]:
             path,
             "no manifest (a crawl writes it when its session ends)",
             hint="a crawl cut off by a kill has none: onionlab crawl --resume "
-            f"{run} finishes it and writes one",
+            f"{run} finishes it and writes one (a run made by an onionlab older than its "
+            "manifests never gets one)",
         )
     data = read_json(path)
     files = data.get("files")

@@ -166,3 +166,28 @@ def test_load_says_what_was_not_indexed_and_exits_1(
     assert "2 rejected" in err and "price_usd" in err and "spool.ndjson" in err
     code, out, _ = run("status", str(known_run), "--json")
     assert json.loads(out)["spools"] == {str(known_run): {"rejected": 2}}
+
+
+def test_the_spool_load_writes_is_recorded_in_the_manifest(
+    bare_es: Elasticsearch, real_node_url: str, known_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sealed run whose load leaves a spool: verify still says intact, and lists the
+    change onionlab made (a file added after the crawl by anyone else is a change)."""
+    from onionlab.crawler.runs.manifest import write_manifest
+    from tests.support.cli import onionlab
+
+    monkeypatch.setenv("ONIONLAB_ES_URL", real_node_url)
+    items = known_run / "items.ndjson"
+    lines = items.read_text().splitlines()
+    first_listing = next(i for i, line in enumerate(lines) if '"kind": "listing"' in line)
+    lines[first_listing] = json.dumps(json.loads(lines[first_listing]) | {"price_usd": "?"})
+    items.write_text("\n".join(lines) + "\n")
+    sealed = write_manifest(known_run)
+    code, out, _ = run("load", str(known_run), "--json")
+    assert code == 1 and (known_run / "spool.ndjson").is_file()
+    assert json.loads(out)["manifest_sha256"] != sealed
+    checked = onionlab("verify", str(known_run))
+    assert checked.returncode == 0, checked.stdout
+    assert "recorded: " in checked.stdout and "onionlab index load changed spool.ndjson" in (
+        checked.stdout
+    )

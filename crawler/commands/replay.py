@@ -41,12 +41,9 @@ def replay_url(port: int, url: str = "") -> str:
     return f"http://127.0.0.1:{port}/{COLLECTION}/{url}"
 
 
-def prepare(run_dir: Path, folder: Path) -> int:
-    """Index the run's WARC files into ``folder`` and write pywb's ``config.yaml`` there;
-    the number of captures indexed."""
-    indexer = pywb_tool("cdx-indexer")
-    if indexer is None:
-        raise click.ClickException("pywb's cdx-indexer is missing")
+def prepare(run_dir: Path, folder: Path, indexer: str) -> int:
+    """Index the run's WARC files into ``folder`` with pywb's ``indexer`` and write pywb's
+    ``config.yaml`` there; the number of captures indexed."""
     warcs = sorted(str(path) for path in (run_dir / "warc").glob("*.warc.gz"))
     index = folder / "index.cdxj"
     with index.open("wb") as out:
@@ -119,14 +116,14 @@ def replay_command(run_dir: Path, port: int) -> None:
             "capture (the default, not --no-capture) can be replayed",
             exitcodes.DAMAGED,
         )
-    wayback = pywb_tool("wayback")
-    if wayback is None or pywb_tool("cdx-indexer") is None:
+    wayback, indexer = pywb_tool("wayback"), pywb_tool("cdx-indexer")
+    if wayback is None or indexer is None:
         fail("pywb (Webrecorder's replay system) is not installed: run bash bin/setup")
     # SIGTERM stops the replay as Ctrl-C does: pywb is stopped too, never left behind
     signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="onionlab-replay-") as tmp:
         folder = Path(tmp)
-        captures = prepare(run_dir, folder)
+        captures = prepare(run_dir, folder, indexer)
         server = subprocess.Popen(
             [wayback, "--bind", "127.0.0.1", "--port", str(port), "--directory", str(folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder,

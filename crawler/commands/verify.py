@@ -6,6 +6,7 @@ and :mod:`onionlab.crawler.runs.warccheck` (every WARC record against its digest
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -59,7 +60,7 @@ def verify_command(run_dir: Path, as_json: bool) -> None:
                 "files": len(listed["files"]),
                 "warc_records": records,
                 "recorded_changes": listed.get("changes") or [],
-                "changed_files": manifest.dumps(changes),
+                "changed_files": [asdict(change) for change in changes],
                 "changed_records": [
                     {"file": p.file, "offset": p.offset, "record": p.record, "problem": p.problem}
                     for p in problems

@@ -11,7 +11,6 @@ the crawl never loads it) and :mod:`onionlab.crawler.report.views`.
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -185,8 +184,3 @@ def render(views: Views) -> str:
         + (", ".join(f"{k} {v}" for k, v in views.errors_by_kind.items()) or "none"),
     )
     return page.html()
-
-
-def dumps_views(views: Views) -> str:
-    """The views as JSON (``onionlab report --json``)."""
-    return json.dumps(views.__dict__, ensure_ascii=False, default=str, indent=2)

@@ -47,7 +47,7 @@ def _number(value: Any) -> float | None:
 
 
 def _name(doc: dict[str, Any], names: dict[str, str]) -> str:
-    site = str(doc.get("site") or "").removesuffix(".onion")
+    site = str(doc.get("site") or "").lower().removesuffix(".onion")
     return names.get(site) or site[:16] + "…"
 
 
@@ -73,7 +73,7 @@ def build(run: RunDir) -> Views:
     ]  # fmt: skip
     pages = run.documents("page")
     states = {
-        names.get(host.removesuffix(".onion"), host): str(entry.get("state"))
+        names.get(host.lower().removesuffix(".onion"), host): str(entry.get("state"))
         for host, entry in (run.read_json(run.sites) or {}).items()
         if isinstance(entry, dict)
     }

@@ -7,7 +7,8 @@ type and value (the sites it was seen on), a site by host (its liveness state: a
 is a site that answered in the first crawl and is gone in the second). Each run's documents
 are read as every reader reads them, the last write of an id winning
 (:meth:`onionlab.crawler.runs.rundir.RunDir.documents`); a damaged run raises
-:class:`onionlab.crawler.runs.rundir.RunDirDamaged`. Depends on the run directory only.
+:class:`onionlab.crawler.runs.rundir.RunDirDamaged`. Depends on the run directory and the
+Elasticsearch documents' site naming (:mod:`onionlab.crawler.sinks.elastic.documents`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from onionlab.crawler.runs.rundir import RunDir
+from onionlab.crawler.sinks.elastic.documents import read_site_services
+from onionlab.crawler.sinks.elastic.documents import site_names as names_of_services
 
 CRYPTO_TYPES = ("btc", "ltc", "xmr", "eth", "trx")
 
@@ -124,7 +128,7 @@ def _sites(run: RunDir) -> dict[str, Doc]:
     hosts = dict(run.read_json(run.sites) or {})
     config = run.read_json(run.config) or {}
     for url in config.get("start_urls") or []:
-        host = str(url).split("://", 1)[-1].split("/", 1)[0]
+        host = urlsplit(str(url)).netloc
         if host and host not in hosts:
             hosts[host] = {"state": NO_ANSWER}
     names = site_names(run)
@@ -132,7 +136,7 @@ def _sites(run: RunDir) -> dict[str, Doc]:
         host: {
             "host": host,
             "state": entry.get("state"),
-            "site_name": names.get(host.removesuffix(".onion")),
+            "site_name": names.get(host.lower().removesuffix(".onion")),
         }
         for host, entry in hosts.items()
         if isinstance(entry, dict)
@@ -140,20 +144,14 @@ def _sites(run: RunDir) -> dict[str, Doc]:
 
 
 def site_names(run: RunDir) -> dict[str, str]:
-    """Onion host (without ``.onion``) → the lab service's name, from the run's config."""
-    config = run.read_json(run.config) or {}
-    services = config.get("site_services") or {}
-    return {
-        str(host).removesuffix(".onion"): str(name)
-        for name, hosts in services.items()
-        if isinstance(hosts, list)
-        for host in hosts
-    }
+    """Host key (lower case, without ``.onion``) → the lab service's name, from the run's
+    ``config.json``: the naming the Elasticsearch documents use."""
+    return names_of_services(read_site_services(run.path))
 
 
 def _named(docs: list[Doc], names: dict[str, str]) -> list[Doc]:
     for doc in docs:
-        site = str(doc.get("site") or "").removesuffix(".onion")
+        site = str(doc.get("site") or "").lower().removesuffix(".onion")
         if site in names and not doc.get("site_name"):
             doc["site_name"] = names[site]
     return docs

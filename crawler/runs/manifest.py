@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,8 +179,3 @@ def summary_line(manifest: dict[str, Any]) -> str:
     files = manifest["files"]
     total = sum(int(entry["bytes"]) for entry in files.values())
     return f"{len(files)} files, {total} bytes, manifest written {manifest.get('created', '?')}"
-
-
-def dumps(changes: list[Change]) -> list[dict[str, str]]:
-    """The changes as JSON data (``verify --json``)."""
-    return [asdict(change) for change in changes]

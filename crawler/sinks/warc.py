@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -67,19 +68,12 @@ class Exchange:
     response_headers: Headers
     body: bytes
     protocol: str = "HTTP/1.1"
-    date: datetime | None = None
 
 
 def request_target(url: str) -> str:
     """The request line's target: the path and query of ``url`` (``/`` for none)."""
-    rest = url.split("://", 1)[-1]
-    slash = rest.find("/")
-    target = rest[slash:] if slash >= 0 else "/"
-    return target.split("#", 1)[0] or "/"
-
-
-def _host(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[0]
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _response_headers(headers: Headers) -> list[tuple[str, str]]:
@@ -121,8 +115,7 @@ class WarcFiles:
         current one is full)."""
         if self._file is None or self._size >= self.max_bytes:
             self._open_next()
-        date = (exchange.date or datetime.now(UTC)).astimezone(UTC)
-        stamp = date.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         response = _response_record(exchange, stamp)
         response_id = response.rec_headers.get_header("WARC-Record-ID")
         request = _request_record(exchange, stamp, response_id)
@@ -220,7 +213,7 @@ def _response_record(exchange: Exchange, stamp: str) -> object:
 def _request_record(exchange: Exchange, stamp: str, concurrent_to: str) -> object:
     headers = list(exchange.request_headers)
     if not any(name.lower() == "host" for name, _ in headers):
-        headers.insert(0, ("Host", _host(exchange.url)))
+        headers.insert(0, ("Host", urlsplit(exchange.url).netloc))
     http = StatusAndHeaders(
         f"{exchange.method} {request_target(exchange.url)} {exchange.protocol or 'HTTP/1.1'}",
         headers,

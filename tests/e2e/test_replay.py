@@ -8,7 +8,6 @@ listing's page from it: its title and its price must be on the page as drawn.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,13 @@ from lxml import html
 from onionlab.crawler.commands.replay import replay_url
 from onionlab.crawler.runs.rundir import RunDir
 from tests.support import browser
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.es_node import free_port
 
 
 @pytest.fixture(scope="module")
 def replay(crawl_summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
     run = Path(crawl_summary["run_dir"])
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "onionlab", "replay", str(run), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
